@@ -1,0 +1,164 @@
+//! Server functions for accounts: what the pages call. Each is a thin adapter from a form post
+//! to a service in `ssr::accounts` (shared with the JSON API), plus the cookie and redirect a
+//! browser needs. Without JavaScript these are plain form posts; failures come back to the
+//! form through the URL (Leptos' `ServerAction` reads them) so errors show inline either way.
+
+use leptos::prelude::*;
+use leptos::server;
+
+use crate::error::AppError;
+use crate::model::{Me, NewToken, Profile, TokenInfo};
+
+#[cfg(feature = "ssr")]
+mod edge {
+    use axum::http::HeaderValue;
+    use axum::http::header::SET_COOKIE;
+    use leptos::prelude::*;
+
+    use crate::error::AppError;
+
+    /// Adds a `Set-Cookie` header to the response of this server function call.
+    pub fn set_cookie(value: &str) -> Result<(), AppError> {
+        let options = use_context::<leptos_axum::ResponseOptions>()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("ResponseOptions missing")))?;
+        let value = HeaderValue::from_str(value).map_err(AppError::internal)?;
+        options.append_header(SET_COOKIE, value);
+        Ok(())
+    }
+
+    /// Only relative, same-site paths are followed after sign-in (no open redirects).
+    pub fn safe_next(next: &str) -> &str {
+        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+            next
+        } else {
+            "/"
+        }
+    }
+}
+
+/// The signed-in person, or `None`.
+#[server(prefix = "/fn", endpoint = "me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    use crate::ssr::auth::current_caller;
+    Ok(current_caller().await?.map(|c| c.user.into()))
+}
+
+/// Creates an account, signs it in and goes to `next` (or home).
+#[server(prefix = "/fn", endpoint = "signup")]
+pub async fn sign_up(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let state = state()?;
+    let (_, session) = accounts::signup(&state, &username, &password).await?;
+    edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
+    leptos_axum::redirect(edge::safe_next(next.as_deref().unwrap_or("/")));
+    Ok(())
+}
+
+/// Signs in and goes to `next` (or home).
+#[server(prefix = "/fn", endpoint = "login")]
+pub async fn sign_in(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let state = state()?;
+    let client = auth::current_client_addr();
+    let (_, session) = accounts::login(&state, &username, &password, client.as_deref()).await?;
+    edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
+    leptos_axum::redirect(edge::safe_next(next.as_deref().unwrap_or("/")));
+    Ok(())
+}
+
+/// Signs out (ends the session on the server, drops the cookie) and goes home.
+#[server(prefix = "/fn", endpoint = "logout")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    accounts::logout(&state, caller.as_ref()).await?;
+    edge::set_cookie(&auth::clear_session_cookie(state.policy()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// A public profile.
+#[server(prefix = "/fn", endpoint = "profile")]
+pub async fn get_profile(username: String) -> Result<Profile, AppError> {
+    use crate::ssr::{accounts, state};
+    let result = accounts::profile(&state()?, &username).await;
+    if let Err(err) = &result
+        && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        options.set_status(
+            axum::http::StatusCode::from_u16(err.code.status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+    result
+}
+
+/// Updates the caller's display name and bio.
+#[server(prefix = "/fn", endpoint = "profile/update")]
+pub async fn update_profile(display_name: String, bio: String) -> Result<Me, AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::update_profile(&state()?, &caller, &display_name, &bio).await
+}
+
+/// Changes the caller's password, ending their other sessions.
+#[server(prefix = "/fn", endpoint = "password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::change_password(&state()?, &caller, &current_password, &new_password).await
+}
+
+/// Deletes the caller's account after checking their password and the confirmation box.
+#[server(prefix = "/fn", endpoint = "account/delete")]
+pub async fn delete_account(password: String, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    if confirm.as_deref() != Some("on") {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick the box to confirm that the account should be deleted.",
+        ));
+    }
+    let state = state()?;
+    let caller = auth::require_caller().await?;
+    accounts::delete_account(&state, &caller, &password).await?;
+    edge::set_cookie(&auth::clear_session_cookie(state.policy()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The caller's personal access tokens.
+#[server(prefix = "/fn", endpoint = "tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::list_tokens(&state()?, &caller).await
+}
+
+/// Creates a personal access token; the secret is returned this once.
+#[server(prefix = "/fn", endpoint = "tokens/create")]
+pub async fn create_token(name: String) -> Result<NewToken, AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::create_token(&state()?, &caller, &name).await
+}
+
+/// Revokes one of the caller's tokens.
+#[server(prefix = "/fn", endpoint = "tokens/revoke")]
+pub async fn revoke_token(id: i64) -> Result<(), AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::revoke_token(&state()?, &caller, id).await
+}

@@ -1,0 +1,81 @@
+//! Form fields that show their server-side error inline, with or without JavaScript.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The error of the last submission of `action`, if it failed.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// The message for `field` in `error`, if the error is about that field.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
+}
+
+/// A labelled input with its inline error.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional, into)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] minlength: Option<usize>,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described = format!("{hint_id} {error_id}");
+    view! {
+        <div class="space-y-1">
+            <label for=name class="block text-sm font-medium">{label}</label>
+            <input
+                id=name
+                name=name
+                type=kind
+                value=value
+                autocomplete=autocomplete
+                required=required
+                minlength=minlength
+                maxlength=maxlength
+                aria-describedby=described
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                class="field-input"
+            />
+            {hint.map(|h| view! { <p id=hint_id class="text-xs text-slate-500 dark:text-slate-400">{h}</p> })}
+            <p id=error_id class="text-sm text-red-600 dark:text-red-400" role="alert" data-testid=format!("error-{name}")>
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// An error about the whole form (or about a field the form does not show).
+#[component]
+pub fn FormError(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f)))
+            .map(|e| e.message)
+    };
+    view! {
+        <Show when=move || message().is_some()>
+            <div role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                {message}
+            </div>
+        </Show>
+    }
+}

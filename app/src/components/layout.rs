@@ -1,0 +1,80 @@
+//! The page frame: the header with the site name and the user menu.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+use crate::accounts::{SignOut, current_user};
+use crate::model::Me;
+
+/// The signed-in person as the header knows them; pages may read it from context.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Me>, crate::error::AppError>>);
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let location = use_location();
+    // Re-asked on every navigation and after signing out, so the menu follows sign-in state.
+    let user = Resource::new(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| current_user(),
+    );
+    provide_context(CurrentUser(user));
+
+    view! {
+        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+            <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
+                <A href="/" attr:class="flex items-center gap-2 text-lg font-bold tracking-tight text-emerald-700 dark:text-emerald-400">
+                    <span aria-hidden="true">"🌳"</span>
+                    "Arbor"
+                </A>
+                <Transition fallback=|| view! { <span class="text-sm text-slate-500">"…"</span> }>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(me)) => view! { <UserMenu me sign_out /> }.into_any(),
+                            _ => view! { <SignedOutLinks /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn SignedOutLinks() -> impl IntoView {
+    view! {
+        <div class="flex items-center gap-2">
+            <A href="/login" attr:class="btn-secondary">"Sign in"</A>
+            <A href="/signup" attr:class="btn-primary">"Sign up"</A>
+        </div>
+    }
+}
+
+/// A disclosure menu: `<details>` opens and closes without JavaScript and by keyboard.
+#[component]
+fn UserMenu(me: Me, sign_out: ServerAction<SignOut>) -> impl IntoView {
+    let profile = format!("/u/{}", me.username);
+    view! {
+        <details class="group relative" data-testid="user-menu">
+            <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:hover:bg-slate-800">
+                <span class="grid h-7 w-7 place-items-center rounded-full bg-emerald-600 text-xs font-bold uppercase text-white" aria-hidden="true">
+                    {me.display_name.chars().next().unwrap_or('?').to_string()}
+                </span>
+                <span data-testid="header-username">{me.username.clone()}</span>
+                <span aria-hidden="true" class="text-slate-400 group-open:rotate-180">"▾"</span>
+            </summary>
+            <div class="absolute right-0 z-10 mt-2 w-48 rounded-md border border-slate-200 bg-white py-1 shadow-lg dark:border-slate-700 dark:bg-slate-900">
+                <p class="truncate px-4 py-2 text-xs text-slate-500 dark:text-slate-400">{me.display_name.clone()}</p>
+                <a href=profile class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Your profile"</a>
+                <a href="/settings" class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Settings"</a>
+                <ActionForm action=sign_out>
+                    <button type="submit" data-testid="sign-out" class="block w-full px-4 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800">
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}

@@ -1,0 +1,232 @@
+//! The one error type every server function and API handler returns.
+//!
+//! Policy: an [`AppError`] is what the *user* is told — a stable `code`, a human `message`, and
+//! the form `field` it concerns. It never carries internal detail: [`AppError::internal`] logs
+//! the full cause chain on the server and returns a generic message, so nothing from a 5xx
+//! leaks. The HTTP edge (`IntoResponse`, under `ssr`) turns it into the contract's JSON body
+//! `{"error": {"code", "message", "field"?}}` with a fitting status; server functions carry the
+//! same value to the browser (and, without JavaScript, back to the form through the URL).
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure this is; decides the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the request could not be understood (bad JSON, bad query).
+    BadRequest,
+    /// 401: not signed in, or the credentials are wrong.
+    Unauthenticated,
+    /// 403: signed in but not allowed (also: a cross-site request).
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409: clashes with existing state (a taken username).
+    Conflict,
+    /// 413.
+    TooLarge,
+    /// 422: well-formed but breaks a rule (a too-short password).
+    Invalid,
+    /// 429: slow down; `retry_after` says for how long.
+    Throttled,
+    /// 500: our fault; details are in the server log only.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status for this kind of error.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::Invalid => 422,
+            ErrorCode::Throttled => 429,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// A failure as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The input field the error is about, for inline display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds to wait, with [`ErrorCode::Throttled`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    /// A rule broken by one field's value (422).
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Invalid, message).with_field(field)
+    }
+
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, "Sign in to continue.")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn throttled(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(
+                ErrorCode::Throttled,
+                format!(
+                    "Too many attempts. Try again in {} seconds.",
+                    retry_after.max(1)
+                ),
+            )
+        }
+    }
+
+    /// Logs `cause` with its whole chain and returns a generic 500 that reveals nothing.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let cause = cause.into();
+        tracing::error!(error = ?cause, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong on our side. Please try again.",
+        )
+    }
+
+    /// The error shown for a field, if it is that field's.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(msg) | E::MissingArg(msg) | E::Deserialization(msg) => {
+                AppError::bad_request(format!("The form could not be read: {msg}"))
+            }
+            E::Request(_) | E::Response(_) => AppError::new(
+                ErrorCode::Internal,
+                "Could not reach the server. Check your connection and try again.",
+            ),
+            other => AppError::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
+/// The JSON body of every API error: `{"error": {"code", "message", "field"?}}`.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+/// The inside of [`ErrorResponse`].
+#[cfg(feature = "ssr")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: `bad_request`, `unauthenticated`, `forbidden`,
+    /// `not_found`, `conflict`, `too_large`, `invalid`, `throttled` or `internal`.
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
+    /// A sentence for people.
+    pub message: String,
+    /// The input field the error is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod http_edge {
+    use axum::Json;
+    use axum::extract::rejection::JsonRejection;
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+
+    use super::{AppError, ErrorCode, ErrorDetail, ErrorResponse};
+
+    impl From<JsonRejection> for AppError {
+        /// Malformed JSON is 400, JSON of the wrong shape 422, an over-large body 413.
+        fn from(rejection: JsonRejection) -> Self {
+            let code = match rejection.status().as_u16() {
+                413 => ErrorCode::TooLarge,
+                422 => ErrorCode::Invalid,
+                _ => ErrorCode::BadRequest,
+            };
+            let message = match &rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    "Send the body as JSON with `Content-Type: application/json`.".to_owned()
+                }
+                _ => rejection.body_text(),
+            };
+            AppError::new(code, message)
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = StatusCode::from_u16(self.code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let retry_after = self.retry_after;
+            let body = ErrorResponse {
+                error: ErrorDetail {
+                    code: self.code,
+                    message: self.message,
+                    field: self.field,
+                },
+            };
+            let mut response = (status, Json(body)).into_response();
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            response
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<arbor_db::DbError> for AppError {
+    /// The fallback mapping; callers handle `NotFound`/`Conflict` first where it means more.
+    fn from(err: arbor_db::DbError) -> Self {
+        match err {
+            arbor_db::DbError::NotFound => AppError::not_found("Not found."),
+            other => AppError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Arbor's application crate: the Leptos UI (routes, pages, components), the server functions
+//! the pages call, the types shared by browser and server, and — behind the `ssr` feature —
+//! the server-side services (accounts, sessions, throttling) that the JSON API in `server/`
+//! reuses. It must not own process set-up (configuration, listeners, the HTTP middleware
+//! stack): that is `server/`'s. Server-only code lives under [`ssr`] and never reaches the
+//! WebAssembly bundle.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+
+use crate::components::layout::Header;
+use crate::pages::{
+    auth::{LoginPage, SignupPage},
+    home::HomePage,
+    not_found::NotFound,
+    profile::ProfilePage,
+    settings::SettingsPage,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr_headers::set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr_headers {
+    use leptos::prelude::*;
+
+    /// Sends a Content-Security-Policy that allows only our own scripts: the hydration script
+    /// carries this response's nonce, and WebAssembly compilation needs `wasm-unsafe-eval`.
+    pub fn set_content_security_policy() {
+        let (Some(nonce), Some(response)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// The root component: meta context, stylesheet, header and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Tests (and people debugging) can wait for `data-hydrated` on <body>.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/arbor.css" />
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Arbor".to_owned() } else { format!("{text} · Arbor") }
+        } />
+        <Router>
+            <Header />
+            <main class="mx-auto w-full max-w-5xl px-4 py-8 sm:px-6">
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("signup") view=SignupPage />
+                    <Route path=StaticSegment("login") view=LoginPage />
+                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("u"), ParamSegment("username")) view=ProfilePage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

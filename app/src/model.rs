@@ -1,0 +1,281 @@
+//! Checked values and the shapes shared by browser and server.
+//!
+//! Input is parsed into these newtypes at the edge (a form, a JSON body), so nothing further in
+//! sees an unchecked string. The rules here are the single definition both the server and the
+//! browser's inline validation use.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A username: 3–32 ASCII letters, digits, `-` or `_`. Unique regardless of letter case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Username(String);
+
+impl Username {
+    pub const MIN: usize = 3;
+    pub const MAX: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        let len = raw.chars().count();
+        if len < Self::MIN || len > Self::MAX {
+            return Err(AppError::invalid(
+                "username",
+                format!(
+                    "A username has {} to {} characters (this one has {len}).",
+                    Self::MIN,
+                    Self::MAX
+                ),
+            ));
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(AppError::invalid(
+                "username",
+                format!("A username may hold letters, digits, '-' and '_', not {bad:?}."),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The case-folded form that uniqueness and look-ups use.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8–128 characters. Whether it is too common is checked on the server,
+/// which holds the list.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    pub const MIN: usize = 8;
+    pub const MAX: usize = 128;
+
+    /// Checks the length of a new password; `field` names the form field for the error.
+    pub fn parse_new(raw: &str, field: &'static str) -> Result<Self, AppError> {
+        let len = raw.chars().count();
+        if len < Self::MIN {
+            return Err(AppError::invalid(
+                field,
+                format!("Use at least {} characters.", Self::MIN),
+            ));
+        }
+        if len > Self::MAX {
+            return Err(AppError::invalid(
+                field,
+                format!("Use at most {} characters.", Self::MAX),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: 1–64 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(AppError::invalid("display_name", "Enter a display name."));
+        }
+        if raw.chars().count() > Self::MAX {
+            return Err(AppError::invalid(
+                "display_name",
+                format!("Use at most {} characters.", Self::MAX),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "display_name",
+                "A display name cannot hold control characters.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A profile bio: up to 500 characters of plain text (line breaks allowed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bio(String);
+
+impl Bio {
+    pub const MAX: usize = 500;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        if raw.chars().count() > Self::MAX {
+            return Err(AppError::invalid(
+                "bio",
+                format!("Use at most {} characters.", Self::MAX),
+            ));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(AppError::invalid(
+                "bio",
+                "A bio cannot hold control characters.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A personal access token's label: 1–64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(AppError::invalid("name", "Give the token a name."));
+        }
+        if raw.chars().count() > Self::MAX || raw.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "name",
+                format!(
+                    "Use at most {} characters, without control characters.",
+                    Self::MAX
+                ),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The signed-in person, as pages and `GET /api/v1/me` show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A public profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Profile {
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A personal access token as listed (the secret is never shown again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds; absent when never used.
+    pub last_used_at: Option<i64>,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+        assert!(Username::parse("al ice").is_err());
+        assert!(Username::parse("alïce").is_err());
+        assert_eq!(
+            Username::parse(" Alice_1-x ").unwrap().as_str(),
+            "Alice_1-x"
+        );
+        assert_eq!(Username::parse("Alice").unwrap().key(), "alice");
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(Password::parse_new("seven77", "password").is_err());
+        assert!(Password::parse_new("ééééééé", "password").is_err());
+        assert!(Password::parse_new("éééééééé", "password").is_ok());
+        assert!(Password::parse_new(&"x".repeat(129), "password").is_err());
+        assert_eq!(
+            format!("{:?}", Password::parse_new("hunter2hunter2", "p").unwrap()),
+            "Password(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn errors_name_their_field() {
+        let err = Username::parse("x").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("username"));
+        let err = DisplayName::parse("  ").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("display_name"));
+        assert!(Bio::parse("line\nbreak").is_ok());
+        assert!(Bio::parse("bell\u{7}").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_usernames_are_stable(raw in "\\PC{0,40}") {
+            if let Ok(name) = Username::parse(&raw) {
+                // Parsing is idempotent and the key is the lower-case form.
+                prop_assert_eq!(Username::parse(name.as_str()).unwrap(), name.clone());
+                prop_assert_eq!(name.key(), name.as_str().to_ascii_lowercase());
+                prop_assert!(name.as_str().len() >= 3 && name.as_str().len() <= 32);
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! `/settings`: profile, password, personal access tokens and account deletion.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::accounts::{
+    ChangePassword, CreateToken, DeleteAccount, RevokeToken, UpdateProfile, list_tokens,
+};
+use crate::components::form::{Field, FormError, action_error, field_error};
+use crate::components::layout::CurrentUser;
+use crate::model::{Bio, DisplayName, Me, Password, TokenName};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let me = expect_context::<CurrentUser>().0;
+    view! {
+        <Title text="Settings" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => view! { <Sections me /> }.into_any(),
+                    _ => view! { <Redirect path="/login?next=/settings" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Sections(me: Me) -> impl IntoView {
+    view! {
+        <div class="mx-auto max-w-2xl space-y-8">
+            <h1 class="text-2xl font-bold">"Settings"</h1>
+            <ProfileSection me=me.clone() />
+            <PasswordSection />
+            <TokensSection />
+            <DeleteSection />
+        </div>
+    }
+}
+
+#[component]
+fn ProfileSection(me: Me) -> impl IntoView {
+    let action = ServerAction::<UpdateProfile>::new();
+    let error = action_error(action);
+    let saved = move || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <section class="card space-y-4" aria-labelledby="profile-heading">
+            <h2 id="profile-heading" class="text-lg font-semibold">"Profile"</h2>
+            <ActionForm action attr:class="space-y-4">
+                <FormError error fields=&["display_name", "bio"] />
+                <Field label="Display name" name="display_name" value=me.display_name required=true
+                    maxlength=DisplayName::MAX error=field_error(error, "display_name") />
+                <div class="space-y-1">
+                    <label for="bio" class="block text-sm font-medium">"Bio"</label>
+                    <textarea id="bio" name="bio" rows="4" maxlength=Bio::MAX class="field-input">{me.bio}</textarea>
+                    <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || field_error(error, "bio").get()}</p>
+                </div>
+                <div class="flex items-center gap-3">
+                    <button type="submit" class="btn-primary">"Save profile"</button>
+                    <Show when=saved><span class="text-sm text-emerald-700 dark:text-emerald-400" role="status">"Saved."</span></Show>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordSection() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = action_error(action);
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <section class="card space-y-4" aria-labelledby="password-heading">
+            <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-300">"Changing it signs you out everywhere else."</p>
+            <ActionForm action attr:class="space-y-4">
+                <FormError error fields=&["current_password", "new_password"] />
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"
+                    required=true error=field_error(error, "current_password") />
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
+                    required=true minlength=Password::MIN maxlength=Password::MAX error=field_error(error, "new_password") />
+                <div class="flex items-center gap-3">
+                    <button type="submit" class="btn-primary">"Change password"</button>
+                    <Show when=done><span class="text-sm text-emerald-700 dark:text-emerald-400" role="status">"Password changed."</span></Show>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TokensSection() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let error = action_error(create);
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <section class="card space-y-4" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading" class="text-lg font-semibold">"Personal access tokens"</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-300">
+                "For scripts and other clients: send " <code>"Authorization: Bearer <token>"</code> "."
+            </p>
+            <noscript>
+                <p class="text-sm text-amber-700 dark:text-amber-400">
+                    "Without JavaScript a new token is created but its secret cannot be shown; create tokens with JavaScript on, or with POST /api/v1/me/tokens."
+                </p>
+            </noscript>
+            <ActionForm action=create attr:class="flex items-end gap-3">
+                <div class="grow">
+                    <Field label="Token name" name="name" required=true maxlength=TokenName::MAX error=field_error(error, "name") />
+                </div>
+                <button type="submit" class="btn-primary mb-6">"Create token"</button>
+            </ActionForm>
+            <FormError error fields=&["name"] />
+            {move || created().map(|t| view! {
+                <div role="status" class="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+                    <p class="font-medium">"Copy your new token now — it will not be shown again:"</p>
+                    <code class="mt-2 block break-all font-mono" data-testid="new-token">{t.token}</code>
+                </div>
+            })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500">"No tokens yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="divide-y divide-slate-200 dark:divide-slate-700">
+                                {list.into_iter().map(|t| view! {
+                                    <li class="flex items-center justify-between py-2">
+                                        <span>
+                                            <span class="font-medium">{t.name}</span>
+                                            <span class="ml-2 text-xs text-slate-500">
+                                                {if t.last_used_at.is_some() { "used" } else { "never used" }}
+                                            </span>
+                                        </span>
+                                        <ActionForm action=revoke>
+                                            <input type="hidden" name="id" value=t.id />
+                                            <button type="submit" class="text-sm font-semibold text-red-600 hover:underline">"Revoke"</button>
+                                        </ActionForm>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="text-sm text-red-600">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteSection() -> impl IntoView {
+    let action = ServerAction::<DeleteAccount>::new();
+    let error = action_error(action);
+    view! {
+        <section class="card space-y-4 border-red-300 dark:border-red-900" aria-labelledby="delete-heading">
+            <h2 id="delete-heading" class="text-lg font-semibold text-red-700 dark:text-red-400">"Delete account"</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-300">"This removes your account, signs you out everywhere and revokes your tokens. It cannot be undone."</p>
+            <ActionForm action attr:class="space-y-4">
+                <FormError error fields=&["password", "confirm"] />
+                <Field label="Your password" name="password" kind="password" autocomplete="current-password"
+                    required=true error=field_error(error, "password") />
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" name="confirm" required=true />
+                    "I understand that this cannot be undone."
+                </label>
+                <p class="text-sm text-red-600" role="alert">{move || field_error(error, "confirm").get()}</p>
+                <button type="submit" class="btn-danger">"Delete my account"</button>
+            </ActionForm>
+        </section>
+    }
+}

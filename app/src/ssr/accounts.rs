@@ -1,0 +1,271 @@
+//! Account services: sign-up, sign-in, sign-out, profile, password, deletion and personal access
+//! tokens. Server functions (the pages) and the JSON API both call these, so every rule is
+//! written once. Inputs arrive raw and are parsed into the newtypes of [`crate::model`] here.
+
+use arbor_db::DbError;
+use arbor_db::tokens::TokenRow;
+use arbor_db::users::{NewUser, UserRow};
+
+use super::auth::Caller;
+use super::secrets::{self, Minted};
+use super::{AppState, now_ms, passwords};
+use crate::error::{AppError, ErrorCode};
+use crate::model::{
+    Bio, DisplayName, Me, NewToken, Password, Profile, TokenInfo, TokenName, Username,
+};
+
+/// Most personal access tokens one account may hold.
+pub const MAX_TOKENS: usize = 50;
+
+impl From<UserRow> for Me {
+    fn from(u: UserRow) -> Self {
+        Me {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            bio: u.bio,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<UserRow> for Profile {
+    fn from(u: UserRow) -> Self {
+        Profile {
+            username: u.username,
+            display_name: u.display_name,
+            bio: u.bio,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(t: TokenRow) -> Self {
+        TokenInfo {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+/// Starts a session for `user_id`; the caller sends `secret` in the cookie.
+async fn start_session(state: &AppState, user_id: i64) -> Result<Minted, AppError> {
+    let session = secrets::mint_session();
+    let now = now_ms();
+    let absolute = i64::try_from(state.policy().session_absolute.as_millis()).unwrap_or(i64::MAX);
+    state
+        .db()
+        .create_session(&session.hash, user_id, now, now.saturating_add(absolute))
+        .await?;
+    Ok(session)
+}
+
+/// Creates an account and signs it in.
+pub async fn signup(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(UserRow, Minted), AppError> {
+    let username = Username::parse(username)?;
+    let password = Password::parse_new(password, "password")?;
+    passwords::check_new(&password, username.as_str(), "password")?;
+    let hash = passwords::hash(&password).await?;
+    let user = state
+        .db()
+        .create_user(NewUser {
+            username: username.as_str(),
+            username_key: &username.key(),
+            display_name: username.as_str(),
+            password_hash: &hash,
+            now: now_ms(),
+        })
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => {
+                AppError::new(ErrorCode::Conflict, "That username is taken.").with_field("username")
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(user_id = user.id, "account created");
+    let session = start_session(state, user.id).await?;
+    Ok((user, session))
+}
+
+/// Checks a username and password, subject to the throttle, and starts a session.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<&str>,
+) -> Result<(UserRow, Minted), AppError> {
+    let key = username.trim().to_ascii_lowercase();
+    if key.is_empty() || key.chars().count() > Username::MAX || password.is_empty() {
+        return Err(AppError::invalid(
+            "username",
+            "Enter your username and password.",
+        ));
+    }
+    if password.chars().count() > Password::MAX {
+        return Err(wrong_credentials());
+    }
+    let throttle = state.throttle();
+    let keys = throttle.keys(&key, client);
+    throttle.check(&keys).await?;
+
+    let user = match state.db().user_by_key(&key).await {
+        Ok(user) => Some(user),
+        Err(DbError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let matched =
+        passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    match user {
+        Some(user) if matched => {
+            throttle.reset_user(&key).await?;
+            let session = start_session(state, user.id).await?;
+            tracing::info!(user_id = user.id, "signed in");
+            Ok((user, session))
+        }
+        _ => {
+            throttle.fail(&keys).await?;
+            Err(wrong_credentials())
+        }
+    }
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::new(ErrorCode::Unauthenticated, "Wrong username or password.").with_field("password")
+}
+
+/// Ends the caller's session (a no-op for bearer-token callers).
+pub async fn logout(state: &AppState, caller: Option<&Caller>) -> Result<(), AppError> {
+    if let Some(hash) = caller.and_then(|c| c.session.as_deref()) {
+        state.db().delete_session(hash).await?;
+    }
+    Ok(())
+}
+
+/// A public profile by username.
+pub async fn profile(state: &AppState, username: &str) -> Result<Profile, AppError> {
+    let not_found = || AppError::not_found(format!("There is no user called {username:?}."));
+    let name = Username::parse(username).map_err(|_| not_found())?;
+    match state.db().user_by_key(&name.key()).await {
+        Ok(user) => Ok(user.into()),
+        Err(DbError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the caller's display name and bio.
+pub async fn update_profile(
+    state: &AppState,
+    caller: &Caller,
+    display_name: &str,
+    bio: &str,
+) -> Result<Me, AppError> {
+    let display_name = DisplayName::parse(display_name)?;
+    let bio = Bio::parse(bio)?;
+    let user = state
+        .db()
+        .update_profile(
+            caller.user.id,
+            display_name.as_str(),
+            bio.as_str(),
+            now_ms(),
+        )
+        .await?;
+    Ok(user.into())
+}
+
+/// Checks the caller's current password (for changes that need it).
+async fn confirm_password(caller: &Caller, password: &str, field: &str) -> Result<(), AppError> {
+    if passwords::verify(password, Some(&caller.user.password_hash)).await? {
+        Ok(())
+    } else {
+        Err(
+            AppError::new(ErrorCode::Forbidden, "That is not your current password.")
+                .with_field(field),
+        )
+    }
+}
+
+/// Changes the caller's password; every other session of the account ends.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    let new = Password::parse_new(new, "new_password")?;
+    passwords::check_new(&new, &caller.user.username, "new_password")?;
+    confirm_password(caller, current, "current_password").await?;
+    let hash = passwords::hash(&new).await?;
+    state
+        .db()
+        .change_password(caller.user.id, &hash, caller.session.as_deref(), now_ms())
+        .await?;
+    tracing::info!(
+        user_id = caller.user.id,
+        "password changed; other sessions ended"
+    );
+    Ok(())
+}
+
+/// Deletes the caller's account, which ends all its sessions and revokes its tokens.
+pub async fn delete_account(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+) -> Result<(), AppError> {
+    confirm_password(caller, password, "password").await?;
+    state.db().delete_user(caller.user.id).await?;
+    tracing::info!(user_id = caller.user.id, "account deleted");
+    Ok(())
+}
+
+/// The caller's personal access tokens.
+pub async fn list_tokens(state: &AppState, caller: &Caller) -> Result<Vec<TokenInfo>, AppError> {
+    let rows = state.db().list_tokens(caller.user.id).await?;
+    Ok(rows.into_iter().map(TokenInfo::from).collect())
+}
+
+/// Creates a personal access token; its secret is in the result and nowhere else.
+pub async fn create_token(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> Result<NewToken, AppError> {
+    let name = TokenName::parse(name)?;
+    if state.db().list_tokens(caller.user.id).await?.len() >= MAX_TOKENS {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!("An account can hold at most {MAX_TOKENS} tokens; revoke one first."),
+        )
+        .with_field("name"));
+    }
+    let minted = secrets::mint_access_token();
+    let row = state
+        .db()
+        .create_token(caller.user.id, name.as_str(), &minted.hash, now_ms())
+        .await?;
+    Ok(NewToken {
+        info: row.into(),
+        token: minted.secret,
+    })
+}
+
+/// Revokes one of the caller's tokens.
+pub async fn revoke_token(
+    state: &AppState,
+    caller: &Caller,
+    token_id: i64,
+) -> Result<(), AppError> {
+    match state.db().revoke_token(caller.user.id, token_id).await {
+        Ok(()) => Ok(()),
+        Err(DbError::NotFound) => Err(AppError::not_found("You have no token with that id.")),
+        Err(e) => Err(e.into()),
+    }
+}

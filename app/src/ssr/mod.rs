@@ -1,0 +1,128 @@
+//! The server side of the app: state shared by every request, and the account services that
+//! both the server functions (pages) and the JSON API (`server/`) call, so each rule lives once.
+
+pub mod accounts;
+pub mod auth;
+pub mod passwords;
+pub mod secrets;
+pub mod throttle;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arbor_db::Db;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+/// Session and sign-in policy, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// A session unused for this long lapses.
+    pub session_idle: Duration,
+    /// A session lapses this long after sign-in, used or not.
+    pub session_absolute: Duration,
+    /// The sign-in throttle's window.
+    pub throttle_window: Duration,
+    /// Failed sign-ins allowed per username per window.
+    pub max_failures_per_user: u32,
+    /// Failed sign-ins allowed per client address per window.
+    pub max_failures_per_client: u32,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_idle: Duration::from_secs(14 * 24 * 3600),
+            session_absolute: Duration::from_secs(60 * 24 * 3600),
+            throttle_window: Duration::from_secs(15 * 60),
+            max_failures_per_user: 10,
+            max_failures_per_client: 100,
+        }
+    }
+}
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+    leptos_options: LeptosOptions,
+}
+
+struct Inner {
+    db: Db,
+    redis: Option<redis::aio::ConnectionManager>,
+    policy: AuthPolicy,
+    throttle: throttle::Throttle,
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        redis: Option<RedisHandle>,
+        policy: AuthPolicy,
+        leptos_options: LeptosOptions,
+    ) -> Self {
+        let throttle = throttle::Throttle::new(db.clone(), redis.clone(), &policy);
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                redis: redis.map(|r| r.connection),
+                policy,
+                throttle,
+            }),
+            leptos_options,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The Redis connection, when `REDIS_URL` is configured.
+    pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
+        self.inner.redis.as_ref()
+    }
+
+    pub fn policy(&self) -> &AuthPolicy {
+        &self.inner.policy
+    }
+
+    pub fn throttle(&self) -> &throttle::Throttle {
+        &self.inner.throttle
+    }
+
+    pub fn leptos_options(&self) -> &LeptosOptions {
+        &self.leptos_options
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A Redis connection plus the key prefix this deployment (or test) owns.
+#[derive(Clone)]
+pub struct RedisHandle {
+    pub connection: redis::aio::ConnectionManager,
+    pub prefix: String,
+}
+
+/// Milliseconds since the Unix epoch: the one clock the storage layer is given.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The state of the current request, inside a server function or a page render.
+pub fn state() -> Result<AppState, crate::error::AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        crate::error::AppError::internal(anyhow::anyhow!("AppState missing from context"))
+    })
+}

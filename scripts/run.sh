@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up the build tools (first run only) and serves Arbor on http://127.0.0.1:3000 with SQLite
+# at data/arbor.db (created on first run). Extra arguments go to `cargo leptos serve`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec cargo leptos serve --release "$@"

@@ -1,0 +1,4 @@
+//! Request handlers, grouped by resource and API version.
+
+pub mod ops;
+pub mod v1;

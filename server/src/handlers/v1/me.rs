@@ -1,0 +1,111 @@
+//! `/me`: the signed-in account.
+
+use arbor_app::error::{AppError, ErrorResponse};
+use arbor_app::model::Me;
+use arbor_app::ssr::auth::{Caller, clear_session_cookie};
+use arbor_app::ssr::{AppState, accounts};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::ApiJson;
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/me", tag = "me",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "Not signed in", body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn get_me(caller: Caller) -> Json<Me> {
+    Json(caller.user.into())
+}
+
+/// Profile fields to change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// 1–64 characters.
+    pub display_name: Option<String>,
+    /// Up to 500 characters.
+    pub bio: Option<String>,
+}
+
+/// Change the display name and bio.
+#[utoipa::path(patch, path = "/me", tag = "me", request_body = ProfileUpdate,
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ProfileUpdate>,
+) -> Result<Json<Me>, AppError> {
+    let display_name = body
+        .display_name
+        .unwrap_or_else(|| caller.user.display_name.clone());
+    let bio = body.bio.unwrap_or_else(|| caller.user.bio.clone());
+    Ok(Json(
+        accounts::update_profile(&state, &caller, &display_name, &bio).await?,
+    ))
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8–128 characters, not a common password.
+    pub new_password: String,
+}
+
+/// Change the password. Every other session of the account ends.
+#[utoipa::path(put, path = "/me/password", tag = "me", request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, body = ErrorResponse),
+        (status = 403, description = "Wrong current password", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    accounts::change_password(&state, &caller, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Confirmation for deleting the account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccount {
+    pub password: String,
+}
+
+/// Delete the account: all its sessions end and its tokens are revoked.
+#[utoipa::path(delete, path = "/me", tag = "me", request_body = DeleteAccount,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorResponse),
+        (status = 403, description = "Wrong password", body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<DeleteAccount>,
+) -> Result<impl IntoResponse, AppError> {
+    accounts::delete_account(&state, &caller, &body.password).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_session_cookie(state.policy()))],
+    ))
+}

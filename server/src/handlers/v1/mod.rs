@@ -1,0 +1,72 @@
+//! The JSON API, version 1 (`/api/v1`), described by the OpenAPI document built here from the
+//! handlers' annotations.
+
+pub mod auth;
+pub mod me;
+pub mod tokens;
+pub mod users;
+
+use arbor_app::error::AppError;
+use arbor_app::ssr::AppState;
+use axum::Router;
+use axum::extract::FromRequest;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A JSON body whose rejections (bad syntax, wrong shape, too large) answer in our error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Arbor API",
+        description = "Learn and teach through mind maps. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+        version = "1"
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&Security),
+    components(schemas(arbor_app::error::ErrorResponse)),
+    tags(
+        (name = "auth", description = "Sign up, sign in and out"),
+        (name = "me", description = "The signed-in account"),
+        (name = "tokens", description = "Personal access tokens"),
+        (name = "users", description = "Public profiles"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new("arbor_session"),
+            )),
+        );
+    }
+}
+
+/// The `/api/v1` router (paths relative to it) and its OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me, me::update_me, me::delete_me))
+        .routes(routes!(me::change_password))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(users::get_user))
+        .split_for_parts()
+}

@@ -1,0 +1,71 @@
+//! `/me/tokens`: personal access tokens.
+
+use arbor_app::error::{AppError, ErrorResponse};
+use arbor_app::model::{NewToken, TokenInfo};
+use arbor_app::ssr::auth::Caller;
+use arbor_app::ssr::{AppState, accounts};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::ApiJson;
+
+/// The caller's tokens (never their secrets).
+#[utoipa::path(get, path = "/me/tokens", tag = "tokens",
+    responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorResponse)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenInfo>>, AppError> {
+    Ok(Json(accounts::list_tokens(&state, &caller).await?))
+}
+
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// A label, 1–64 characters.
+    pub name: String,
+}
+
+/// Create a token. The secret is in this response and never shown again.
+#[utoipa::path(post, path = "/me/tokens", tag = "tokens", request_body = TokenRequest,
+    responses(
+        (status = 201, body = NewToken),
+        (status = 401, body = ErrorResponse),
+        (status = 409, description = "Too many tokens", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<(StatusCode, Json<NewToken>), AppError> {
+    let token = accounts::create_token(&state, &caller, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// Revoke a token; clients using it are refused from the next request on.
+#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "tokens",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::bad_request("A token id is a whole number."))?;
+    accounts::revoke_token(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,35 @@
+//! Security headers on every response. Pages set their own Content-Security-Policy (with the
+//! per-response script nonce, in `arbor_app::shell`); everything else gets a policy that
+//! allows nothing, which is right for JSON, metrics and static files.
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    let headers: [(HeaderName, &'static str); 6] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        // `same-origin` sends our own pages' Referer (which form posts without JavaScript use to
+        // come back with their errors) and nothing at all to other sites.
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+    ];
+    headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}

@@ -1,0 +1,259 @@
+//! The Arbor server: turns [`config::Settings`] into a running process — database and Redis
+//! connections, the axum router (JSON API, operator endpoints, the Leptos pages and server
+//! functions, static assets), the middleware stack, background upkeep and graceful shutdown.
+//! Business rules live in `arbor-app` (`ssr` services) and SQL in `arbor-db`; this crate only
+//! wires them to the network.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod handlers;
+pub mod http;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arbor_app::ssr::{AppState, AuthPolicy, RedisHandle};
+use arbor_app::{App, shell};
+use arbor_db::{Db, DbOptions};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::http::client_addr::TrustProxy;
+use crate::http::csrf::PublicOrigin;
+
+/// Largest request body accepted (413 above it).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connects to the database (running migrations) and Redis, as configured.
+pub async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<RedisHandle>)> {
+    let db = Db::connect(settings.database_url.expose(), &DbOptions::default())
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to the database at {}",
+                settings.database_url.redacted()
+            )
+        })?;
+    db.migrate().await.context("applying database migrations")?;
+    let redis = match &settings.redis_url {
+        None => None,
+        Some(url) => {
+            let client = redis::Client::open(url.expose())
+                .with_context(|| format!("reading REDIS_URL {}", url.redacted()))?;
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(2)));
+            let connection = redis::aio::ConnectionManager::new_with_config(client, config)
+                .await
+                .with_context(|| format!("connecting to Redis at {}", url.redacted()))?;
+            Some(RedisHandle {
+                connection,
+                prefix: settings.redis_prefix.clone(),
+            })
+        }
+    };
+    Ok((db, redis))
+}
+
+/// The Leptos options: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it;
+/// `target/site` otherwise); the bundle is always named `arbor`.
+fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = leptos::config::get_configuration(None)
+        .context("reading the LEPTOS_* settings")?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "arbor".into();
+    }
+    Ok(options)
+}
+
+/// Builds the application state from settings and open connections.
+pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow::Result<AppState> {
+    let policy = AuthPolicy {
+        secure_cookies: settings
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https"),
+        throttle_window: settings.login_window_secs,
+        max_failures_per_user: settings.login_max_per_user,
+        max_failures_per_client: settings.login_max_per_client,
+        ..AuthPolicy::default()
+    };
+    Ok(AppState::new(db, redis, policy, leptos_options()?))
+}
+
+/// The whole HTTP application.
+pub fn router(settings: &Settings, state: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    http::metrics::handle();
+    let (api, openapi) = handlers::v1::router();
+    let openapi_json = openapi.to_json().unwrap_or_else(|_| "{}".to_owned());
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    openapi_json,
+                )
+            }),
+        )
+        .fallback(|| async { arbor_app::error::AppError::not_found("No such API endpoint.") });
+
+    let leptos_options = state.leptos_options().clone();
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let public_origin = PublicOrigin(
+        settings
+            .public_url
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization()),
+    );
+
+    let app = Router::new()
+        .route("/healthz", get(handlers::ops::healthz))
+        .route("/readyz", get(handlers::ops::readyz))
+        .route("/metrics", get(handlers::ops::metrics))
+        .nest("/api/v1", api)
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(axum::middleware::from_fn(http::server_fns::error_status))
+        .layer(axum::middleware::from_fn(http::metrics::record))
+        .layer(axum::middleware::from_fn_with_state(
+            public_origin,
+            http::csrf::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            TrustProxy(settings.trust_proxy),
+            http::client_addr::client_addr,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Bodies without a Content-Length are cut off while streaming; declared ones are
+        // refused up front, in our error shape.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    http::security::layer(app)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Answers 413 in the API's error shape when the declared body is over [`MAX_BODY_BYTES`].
+async fn refuse_large_bodies(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return axum::response::IntoResponse::into_response(arbor_app::error::AppError::new(
+            arbor_app::error::ErrorCode::TooLarge,
+            format!("The request body is over the limit of {MAX_BODY_BYTES} bytes."),
+        ));
+    }
+    next.run(req).await
+}
+
+/// Periodic clean-up: lapsed sessions and closed throttle windows.
+fn spawn_upkeep(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let now = arbor_app::ssr::now_ms();
+            let idle = i64::try_from(state.policy().session_idle.as_millis()).unwrap_or(i64::MAX);
+            match state.db().delete_expired_sessions(now, now - idle).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "lapsed sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "removing lapsed sessions failed"),
+            }
+            if let Err(e) = state.throttle().prune().await {
+                tracing::warn!(error = %e, "pruning the sign-in throttle failed");
+            }
+        }
+    })
+}
+
+/// Serves `settings` on `listener` until `shutdown` resolves, then finishes in-flight requests
+/// and closes the database.
+pub async fn serve(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (db, redis) = connect(&settings).await?;
+    let state = state(&settings, db.clone(), redis)?;
+    let upkeep = spawn_upkeep(state.clone());
+    let app = router(&settings, state);
+    tracing::info!(
+        addr = %listener.local_addr().context("reading the bound address")?,
+        database = %settings.database_url.redacted(),
+        redis = settings.redis_url.is_some(),
+        "arbor is serving"
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
+    upkeep.abort();
+    db.close().await;
+    tracing::info!("arbor stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,178 @@
+//! Test harness: starts the real server on a free port with a fresh database (a SQLite file, or
+//! a throwaway Postgres database when `ARBOR_TEST_POSTGRES_URL` is set) and talks to it over
+//! HTTP, like any client would.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::net::SocketAddr;
+
+use arbor::config::Cli;
+use arbor_db::{Db, DbOptions};
+use clap::Parser;
+
+/// Which database a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; Postgres too when the environment names a server.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if std::env::var("ARBOR_TEST_POSTGRES_URL").is_ok() {
+        list.push(Backend::Postgres);
+    } else {
+        eprintln!("ARBOR_TEST_POSTGRES_URL not set: Postgres leg skipped");
+    }
+    list
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub backend: Backend,
+    /// A client that keeps cookies and sends a same-origin `Origin`, like a browser page.
+    pub client: reqwest::Client,
+    pub database_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pg_cleanup: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts a server with extra command-line flags.
+    pub async fn spawn(backend: Backend, flags: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg_cleanup) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/arbor.db", dir.path().display()), None),
+            Backend::Postgres => {
+                let admin_url = std::env::var("ARBOR_TEST_POSTGRES_URL").unwrap();
+                let name = format!("arbor_test_srv_{}", rand::random::<u64>());
+                let admin = Db::connect(&admin_url, &DbOptions::default())
+                    .await
+                    .unwrap();
+                admin
+                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let base = admin_url.rsplit_once('/').unwrap().0;
+                (format!("{base}/{name}"), Some((admin_url, name)))
+            }
+        };
+        let mut args = vec![
+            "arbor",
+            "--database-url",
+            &database_url,
+            "--addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(flags);
+        let settings = Cli::try_parse_from(args).unwrap().settings;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(arbor::serve(settings, listener, async {
+            let _ = stopped.await;
+        }));
+        let base = format!("http://{addr}");
+        let client = browser_like_client(&base);
+        // Wait until it answers.
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        TestApp {
+            addr,
+            base,
+            backend,
+            client,
+            database_url,
+            stop: Some(stop),
+            server: Some(server),
+            pg_cleanup,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A fresh browser-like client (its own cookie jar).
+    pub fn new_client(&self) -> reqwest::Client {
+        browser_like_client(&self.base)
+    }
+
+    /// POSTs JSON with `client`.
+    pub async fn post_json(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs up `username` through the API with `client` (which then holds the session).
+    pub async fn signup(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> serde_json::Value {
+        let r = self
+            .post_json(
+                client,
+                "/api/v1/auth/signup",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "signup of {username}");
+        r.json().await.unwrap()
+    }
+
+    /// Stops the server gracefully and removes its database.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        if let Some((admin_url, name)) = self.pg_cleanup.take() {
+            let admin = Db::connect(&admin_url, &DbOptions::default())
+                .await
+                .unwrap();
+            admin
+                .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+pub fn browser_like_client(base: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A password that passes every rule.
+pub const GOOD_PASSWORD: &str = "mossy granite lantern 42";

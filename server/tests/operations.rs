@@ -1,0 +1,361 @@
+//! Operator-facing behaviour: health, readiness, metrics, the OpenAPI document, start-up
+//! configuration errors, graceful shutdown, and errors that must not leak detail.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Backend, GOOD_PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let r = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ready: Value = reqwest::get(app.url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready,
+        json!({"status": "ready", "database": "ok", "redis": "not configured"})
+    );
+
+    reqwest::get(app.url("/api/v1/users/nobody")).await.unwrap();
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total{")
+            && l.contains(r#"route="/api/v1/users/{username}""#)
+            && l.contains(r#"status="404""#)),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket{"));
+    assert!(text.contains(r#"db_pool_connections{state="idle"}"#));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_reports_redis_when_configured() {
+    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
+        eprintln!("ARBOR_TEST_REDIS_URL not set: skipped");
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, &["--redis-url", &redis_url]).await;
+    let r = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_document_covers_every_route() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("/auth/signup", "post"),
+        ("/auth/login", "post"),
+        ("/auth/logout", "post"),
+        ("/me", "get"),
+        ("/me", "patch"),
+        ("/me", "delete"),
+        ("/me/password", "put"),
+        ("/me/tokens", "get"),
+        ("/me/tokens", "post"),
+        ("/me/tokens/{id}", "delete"),
+        ("/users/{username}", "get"),
+    ];
+    for (path, method) in expected {
+        let op = &paths[path][method];
+        assert!(op.is_object(), "{method} {path} missing");
+        assert!(op["responses"].is_object());
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "every documented route is one we expect"
+    );
+    assert!(doc["components"]["schemas"]["ErrorResponse"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Each documented route answers (not the 404 fallback) — so the document and router agree.
+    for (path, method) in expected {
+        let url = app.url(&format!(
+            "/api/v1{}",
+            path.replace("{id}", "1").replace("{username}", "someone")
+        ));
+        let r = reqwest::Client::new()
+            .request(method.to_uppercase().parse().unwrap(), url)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(
+            !(r_is_fallback(&body)),
+            "{method} {path} is documented but not routed"
+        );
+    }
+    app.stop().await;
+}
+
+fn r_is_fallback(body: &Value) -> bool {
+    body["error"]["message"] == "No such API endpoint."
+}
+
+#[tokio::test]
+async fn bad_input_never_yields_a_500() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let c = app.new_client();
+    app.signup(&c, "inputs", GOOD_PASSWORD).await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let bodies: Vec<(&str, String, &str)> = vec![
+        (
+            "/api/v1/auth/signup",
+            "{not json".into(),
+            "application/json",
+        ),
+        ("/api/v1/auth/signup", String::new(), "application/json"),
+        (
+            "/api/v1/auth/signup",
+            r#"{"username": 5, "password": []}"#.into(),
+            "application/json",
+        ),
+        (
+            "/api/v1/auth/signup",
+            r#"{"username": "a", "password": "b", "admin": true}"#.into(),
+            "application/json",
+        ),
+        (
+            "/api/v1/auth/signup",
+            r#"{"username": "abc"}"#.into(),
+            "application/json",
+        ),
+        (
+            "/api/v1/auth/signup",
+            "username=a".into(),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/api/v1/auth/signup",
+            format!(
+                r#"{{"username": "{}", "password": "{}"}}"#,
+                "u".repeat(10_000),
+                "p".repeat(10_000)
+            ),
+            "application/json",
+        ),
+        (
+            "/api/v1/auth/login",
+            format!(
+                r#"{{"username": "inputs", "password": "{}"}}"#,
+                "p".repeat(100_000)
+            ),
+            "application/json",
+        ),
+        ("/api/v1/auth/login", "null".into(), "application/json"),
+        ("/api/v1/auth/login", "[]".into(), "application/json"),
+        ("/api/v1/auth/login", huge.clone(), "application/json"),
+        (
+            "/api/v1/me/tokens",
+            r#"{"name": ""}"#.into(),
+            "application/json",
+        ),
+        (
+            "/api/v1/me/tokens",
+            format!(r#"{{"name": "{}"}}"#, "n".repeat(65)),
+            "application/json",
+        ),
+        ("/api/v1/me/tokens", "\u{0}\u{1}".into(), "application/json"),
+        (
+            "/fn/login",
+            "username=%ZZ&password".into(),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/fn/signup",
+            huge.clone(),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/fn/tokens/revoke",
+            "id=notanumber".into(),
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    for (path, body, content_type) in bodies {
+        let r = c
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert!(
+            status.is_client_error(),
+            "{path} with {:.60} gave {status}",
+            body
+        );
+        if path.starts_with("/api/") {
+            let json: Value = r.json().await.unwrap();
+            assert!(json["error"]["code"].is_string(), "{path}: {json}");
+            assert!(json["error"]["message"].is_string(), "{path}: {json}");
+        }
+    }
+    for (method, path) in [
+        ("DELETE", "/api/v1/me/tokens/abc"),
+        ("DELETE", "/api/v1/me/tokens/99999999999999999999"),
+        ("GET", "/api/v1/users/%FF%FE"),
+        ("GET", "/api/v1/nope"),
+    ] {
+        let r = c
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_client_error(),
+            "{method} {path}: {}",
+            r.status()
+        );
+    }
+    // The account is intact after all that.
+    assert_eq!(
+        c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
+        200
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn internal_errors_do_not_leak_detail() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    // Break the database underneath the running server.
+    let db = arbor_db::Db::connect(&app.database_url, &arbor_db::DbOptions::default())
+        .await
+        .unwrap();
+    db.execute_admin("DROP TABLE sessions").await.unwrap();
+    db.close().await;
+    let r = app
+        .post_json(
+            &app.new_client(),
+            "/api/v1/auth/signup",
+            json!({"username": "unlucky", "password": GOOD_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), 500);
+    let body = r.text().await.unwrap();
+    assert!(body.contains(r#""code":"internal""#), "{body}");
+    assert!(
+        !body.to_lowercase().contains("sessions")
+            && !body.contains("sqlite")
+            && !body.contains("table"),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+fn arbor_bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_arbor"))
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_one_line_and_exit_code_2() {
+    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+        (
+            &["--addr", "not-an-address"],
+            &[],
+            "--addr <ADDR> / ARBOR_ADDR",
+        ),
+        (
+            &[],
+            &[("ARBOR_ADDR", "nowhere:xx")],
+            "--addr <ADDR> / ARBOR_ADDR",
+        ),
+        (&[], &[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+        (&["--public-url", "ftp://x"], &[], "ARBOR_PUBLIC_URL"),
+        (&[], &[("REDIS_URL", "http://localhost")], "REDIS_URL"),
+    ];
+    for (args, env, names) in cases {
+        let out = arbor_bin()
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(names), "{stderr} should name {names}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/a.db", dir.path().display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server came up");
+    // A sign-up in flight (argon2 takes a moment) when the signal arrives still completes.
+    let request = tokio::spawn({
+        let base = base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/auth/signup"))
+                .json(&json!({"username": "inflight", "password": GOOD_PASSWORD}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert_eq!(request.await.unwrap().unwrap(), 201);
+}
