@@ -54,8 +54,9 @@ fi
 command -v npm >/dev/null || apt_install nodejs npm
 stamp=node_modules/.arbor-lock
 if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
-  say "npm ci (Tailwind, binaryen)"
-  npm ci --no-audit --no-fund --loglevel=error
+  say "npm install (Tailwind, binaryen)"
+  # `npm ci` trips over the optional per-platform packages of Tailwind's oxide in this npm.
+  npm install --no-audit --no-fund --no-save --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
@@ -66,8 +67,8 @@ $want_test || exit 0
 apt_install chromium
 stamp=end2end/node_modules/.arbor-lock
 if [[ ! -f $stamp ]] || ! cmp -s end2end/package-lock.json "$stamp"; then
-  say "npm ci in end2end/ (Playwright, without its browser download)"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  say "npm install in end2end/ (Playwright, without its browser download)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save --loglevel=error)
   cp end2end/package-lock.json "$stamp"
 fi
 

@@ -3,7 +3,6 @@
 //! browser needs. Without JavaScript these are plain form posts; failures come back to the
 //! form through the URL (Leptos' `ServerAction` reads them) so errors show inline either way.
 
-use leptos::prelude::*;
 use leptos::server;
 
 use crate::error::AppError;
@@ -90,6 +89,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(prefix = "/fn", endpoint = "profile")]
 pub async fn get_profile(username: String) -> Result<Profile, AppError> {
     use crate::ssr::{accounts, state};
+    use leptos::prelude::use_context;
     let result = accounts::profile(&state()?, &username).await;
     if let Err(err) = &result
         && let Some(options) = use_context::<leptos_axum::ResponseOptions>()

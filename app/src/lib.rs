@@ -96,10 +96,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header />
             <main class="mx-auto w-full max-w-5xl px-4 py-8 sm:px-6">
+                // Every page is rendered whole before it is sent (`Async`): it must read
+                // completely without JavaScript, and pages set their status (404) and
+                // redirects from data they load.
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
-                    <Route path=StaticSegment("signup") view=SignupPage />
-                    <Route path=StaticSegment("login") view=LoginPage />
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("u"), ParamSegment("username")) view=ProfilePage ssr=SsrMode::Async />
                 </Routes>

@@ -19,7 +19,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let raw = raw.trim();
         let len = raw.chars().count();
-        if len < Self::MIN || len > Self::MAX {
+        if !(Self::MIN..=Self::MAX).contains(&len) {
             return Err(AppError::invalid(
                 "username",
                 format!(

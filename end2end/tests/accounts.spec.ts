@@ -14,9 +14,10 @@ test.describe("accounts with JavaScript", () => {
     await page.getByTestId("header-username").click();
     await page.getByTestId("sign-out").click();
     await expect(page.getByTestId("header-username")).toHaveCount(0);
-    await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await expect(nav.getByRole("link", { name: "Sign in" })).toBeVisible();
 
-    await page.getByRole("link", { name: "Sign in" }).click();
+    await nav.getByRole("link", { name: "Sign in" }).click();
     await expect(page).toHaveURL("/login");
     await signIn(page, name);
     await expect(page).toHaveURL("/");
@@ -88,7 +89,7 @@ test.describe("accounts without JavaScript", () => {
     const name = uniqueName("nojs");
     await page.goto("/");
     await expect(page.getByRole("heading", { name: /Learn and teach/ })).toBeVisible();
-    await page.getByRole("link", { name: "Sign up" }).first().click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign up" }).click();
     await expect(page).toHaveURL("/signup");
     await signUp(page, name);
     await expect(page).toHaveURL("/");

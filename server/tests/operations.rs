@@ -277,7 +277,8 @@ fn arbor_bin() -> std::process::Command {
 
 #[test]
 fn bad_configuration_stops_start_up_with_one_line_and_exit_code_2() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
         (
             &["--addr", "not-an-address"],
             &[],

@@ -16,7 +16,8 @@ pub fn Header() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let location = use_location();
     // Re-asked on every navigation and after signing out, so the menu follows sign-in state.
-    let user = Resource::new(
+    // Blocking: the server waits for it, so the header is complete without JavaScript.
+    let user = Resource::new_blocking(
         move || (location.pathname.get(), sign_out.version().get()),
         |_| current_user(),
     );

@@ -28,7 +28,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 pub fn check_new(password: &Password, username: &str, field: &'static str) -> Result<(), AppError> {
     let pw = password.expose();
     if passwords::analyzer::is_common_password(pw)
-        || passwords::analyzer::is_common_password(&pw.to_lowercase())
+        || passwords::analyzer::is_common_password(pw.to_lowercase())
     {
         return Err(AppError::invalid(
             field,
