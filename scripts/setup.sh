@@ -72,6 +72,15 @@ if [[ ! -f $stamp ]] || ! cmp -s end2end/package-lock.json "$stamp"; then
   cp end2end/package-lock.json "$stamp"
 fi
 
+# A Python venv for checking the OpenAPI document with a real validator.
+venv=${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}
+if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  say "python venv with openapi-spec-validator ($venv)"
+  python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.9.0"
+fi
+
 if ! command -v pg_isready >/dev/null || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
   apt_install postgresql
 fi

@@ -34,6 +34,12 @@ cargo clippy -p arbor-app -p arbor-frontend --features arbor-app/hydrate,arbor-f
 say "unit and integration tests (SQLite, Postgres, Redis)"
 cargo test --workspace --locked
 
+say "OpenAPI document validity (openapi-spec-validator)"
+openapi=$(mktemp --suffix=.json)
+cargo run --quiet --locked -p arbor -- openapi > "$openapi"
+"${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}/bin/python" -m openapi_spec_validator "$openapi"
+rm -f "$openapi"
+
 say "Playwright end-to-end tests (release build, Chromium)"
 e2e_dir=$(mktemp -d)
 export DATABASE_URL="sqlite://$e2e_dir/arbor.db"

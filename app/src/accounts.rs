@@ -25,6 +25,18 @@ mod edge {
         Ok(())
     }
 
+    /// Whether this call is a browser's plain form post (JavaScript off): such a browser
+    /// follows a redirect and cannot receive the function's result.
+    pub fn is_plain_form_post() -> bool {
+        use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
     /// Only relative, same-site paths are followed after sign-in (no open redirects).
     pub fn safe_next(next: &str) -> &str {
         if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
@@ -147,12 +159,41 @@ pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
     accounts::list_tokens(&state()?, &caller).await
 }
 
-/// Creates a personal access token; the secret is returned this once.
+/// Creates a personal access token; the secret is returned this once. A browser without
+/// JavaScript is redirected back to the settings page, which cannot receive the result, so
+/// the secret travels in a short-lived cookie that only `/settings` sees and the next render
+/// of that page consumes ([`take_new_token`]).
 #[server(prefix = "/fn", endpoint = "tokens/create")]
 pub async fn create_token(name: String) -> Result<NewToken, AppError> {
     use crate::ssr::{accounts, auth, state};
+    let state = state()?;
     let caller = auth::require_caller().await?;
-    accounts::create_token(&state()?, &caller, &name).await
+    let token = accounts::create_token(&state, &caller, &name).await?;
+    if edge::is_plain_form_post() {
+        edge::set_cookie(&auth::new_token_cookie(Some(&token.token), state.policy()))?;
+    }
+    Ok(token)
+}
+
+/// The secret of a token just created by a form post without JavaScript, once.
+#[server(prefix = "/fn", endpoint = "tokens/new")]
+pub async fn take_new_token() -> Result<Option<String>, AppError> {
+    use crate::ssr::{auth, state};
+    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+        return Ok(None);
+    };
+    let Some(secret) = auth::cookie_value(&parts.headers, auth::NEW_TOKEN_COOKIE) else {
+        return Ok(None);
+    };
+    edge::set_cookie(&auth::new_token_cookie(None, state()?.policy()))?;
+    // Only a token of ours, belonging to the caller, is shown.
+    let caller = auth::require_caller().await?;
+    let owned = state()?
+        .db()
+        .token_user(&crate::ssr::secrets::hash(&secret), crate::ssr::now_ms())
+        .await
+        .is_ok_and(|user| user.id == caller.user.id);
+    Ok(owned.then_some(secret))
 }
 
 /// Revokes one of the caller's tokens.

@@ -27,6 +27,8 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the OpenAPI document of the JSON API and exit.
+    Openapi,
 }
 
 /// Where the log goes and how it looks.

@@ -9,7 +9,7 @@ pub mod config;
 pub mod handlers;
 pub mod http;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -36,6 +36,8 @@ use crate::http::csrf::PublicOrigin;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// After a shutdown signal, how long in-flight requests get before the process exits anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Connects to the database (running migrations) and Redis, as configured.
 pub async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<RedisHandle>)> {
@@ -59,10 +61,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<RedisHan
             let connection = redis::aio::ConnectionManager::new_with_config(client, config)
                 .await
                 .with_context(|| format!("connecting to Redis at {}", url.redacted()))?;
-            Some(RedisHandle {
-                connection,
-                prefix: settings.redis_prefix.clone(),
-            })
+            Some(RedisHandle::new(connection, settings.redis_prefix.clone()))
         }
     };
     Ok((db, redis))
@@ -93,6 +92,14 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         ..AuthPolicy::default()
     };
     Ok(AppState::new(db, redis, policy, leptos_options()?))
+}
+
+/// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
+pub fn openapi_json() -> anyhow::Result<String> {
+    handlers::v1::router()
+        .1
+        .to_pretty_json()
+        .context("serialising the OpenAPI document")
 }
 
 /// The whole HTTP application.
@@ -222,13 +229,27 @@ pub async fn serve(
         redis = settings.redis_url.is_some(),
         "arbor is serving"
     );
-    axum::serve(
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")?;
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled.send(true);
+    });
+    // In-flight requests finish; a connection that never does cannot hold the process.
+    let deadline = async move {
+        let _ = on_signal.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server.into_future() => served.context("serving HTTP")?,
+        () = deadline => tracing::warn!(
+            grace = ?SHUTDOWN_GRACE,
+            "connections still open after the grace period; closing them"
+        ),
+    }
     upkeep.abort();
     db.close().await;
     tracing::info!("arbor stopped");

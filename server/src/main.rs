@@ -10,7 +10,9 @@ use tracing_subscriber::EnvFilter;
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -26,6 +28,7 @@ async fn main() -> ExitCode {
         Command::Migrate => arbor::connect(&cli.settings).await.map(|_| {
             tracing::info!("migrations applied");
         }),
+        Command::Openapi => arbor::openapi_json().map(|doc| println!("{doc}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

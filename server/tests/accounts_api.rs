@@ -554,3 +554,70 @@ async fn throttle_state_lives_in_redis_when_configured() {
         .unwrap();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn replicas_share_sessions_and_the_sign_in_throttle() {
+    for backend in backends() {
+        let a = TestApp::spawn(backend, &["--login-max-per-user", "4"]).await;
+        let b = a.spawn_replica(&["--login-max-per-user", "4"]).await;
+        let client = a.new_client();
+        let created = a.signup(&client, "roamer", GOOD_PASSWORD).await;
+
+        // The session cookie minted by replica A is honoured by replica B.
+        let cookie = client
+            .post(a.url("/api/v1/auth/login"))
+            .json(&json!({"username": "roamer", "password": GOOD_PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = reqwest::Client::new()
+            .get(b.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{backend:?}");
+        assert_eq!(r.json::<Value>().await.unwrap()["id"], created["id"]);
+
+        // Failures on both replicas count against one limit.
+        let wrong = json!({"username": "roamer", "password": "not the password"});
+        for app in [&a, &b, &a, &b] {
+            let r = app
+                .post_json(&app.new_client(), "/api/v1/auth/login", wrong.clone())
+                .await;
+            assert_eq!(r.status(), 401);
+        }
+        for app in [&a, &b] {
+            let r = app
+                .post_json(&app.new_client(), "/api/v1/auth/login", wrong.clone())
+                .await;
+            assert_eq!(r.status(), 429, "{backend:?}");
+        }
+
+        // Signing out on B ends the session everywhere.
+        let r = reqwest::Client::new()
+            .post(b.url("/api/v1/auth/logout"))
+            .header("cookie", &cookie)
+            .header("origin", &b.base)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = reqwest::Client::new()
+            .get(a.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        b.stop().await;
+        a.stop().await;
+    }
+}

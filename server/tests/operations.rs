@@ -360,3 +360,90 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
     assert!(status.success(), "exit status {status:?}");
     assert_eq!(request.await.unwrap().unwrap(), 201);
 }
+
+/// A private Redis on a free port, killed when dropped.
+struct PrivateRedis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl PrivateRedis {
+    fn start() -> Option<PrivateRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("redis://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(PrivateRedis { child, url });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test]
+async fn when_redis_dies_readiness_says_so_and_the_throttle_falls_back_to_the_database() {
+    let Some(mut redis) = PrivateRedis::start() else {
+        eprintln!("redis-server not available: skipped");
+        return;
+    };
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &["--redis-url", &redis.url, "--login-max-per-user", "3"],
+    )
+    .await;
+    app.signup(&app.new_client(), "outage", GOOD_PASSWORD).await;
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    redis.kill();
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_ne!(body["redis"], "ok");
+
+    // Guesses are still counted (in the database) and still stopped.
+    let wrong = json!({"username": "outage", "password": "not the password"});
+    for _ in 0..3 {
+        let r = app
+            .post_json(&app.new_client(), "/api/v1/auth/login", wrong.clone())
+            .await;
+        assert_eq!(r.status(), 401);
+    }
+    let r = app
+        .post_json(&app.new_client(), "/api/v1/auth/login", wrong)
+        .await;
+    assert_eq!(r.status(), 429);
+    app.stop().await;
+}

@@ -361,3 +361,48 @@ async fn server_function_errors_carry_their_status() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_created_without_javascript_is_shown_once() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let browser = app.new_client();
+    app.signup(&browser, "nojstoken", GOOD_PASSWORD).await;
+    let r = post_form(
+        &app,
+        &browser,
+        "/fn/tokens/create",
+        "/settings",
+        &[("name", "laptop")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("Path=/settings") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let secret = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("arbor_new_token=")
+        .to_owned();
+    assert!(secret.starts_with("arbor_pat_"));
+
+    let (_, html) = page(&browser, &app.url("/settings")).await;
+    assert!(
+        has_testid_text(&html, "new-token", &secret),
+        "the secret is shown"
+    );
+    let (_, html) = page(&browser, &app.url("/settings")).await;
+    assert!(!html.contains(&secret), "and only once");
+
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the token works");
+    app.stop().await;
+}

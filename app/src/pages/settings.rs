@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 
 use crate::accounts::{
     ChangePassword, CreateToken, DeleteAccount, RevokeToken, UpdateProfile, list_tokens,
+    take_new_token,
 };
 use crate::components::form::{Field, FormError, action_error, field_error};
 use crate::components::layout::CurrentUser;
@@ -98,19 +99,23 @@ fn TokensSection() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
+    // A token created without JavaScript arrives through a one-time cookie instead.
+    let handed_over = Resource::new_blocking(|| (), |_| take_new_token());
     let error = action_error(create);
-    let created = move || create.value().get().and_then(Result::ok);
+    let created = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|t| t.token)
+            .or_else(|| handed_over.get().and_then(Result::ok).flatten())
+    };
     view! {
         <section class="card space-y-4" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading" class="text-lg font-semibold">"Personal access tokens"</h2>
             <p class="text-sm text-slate-600 dark:text-slate-300">
                 "For scripts and other clients: send " <code>"Authorization: Bearer <token>"</code> "."
             </p>
-            <noscript>
-                <p class="text-sm text-amber-700 dark:text-amber-400">
-                    "Without JavaScript a new token is created but its secret cannot be shown; create tokens with JavaScript on, or with POST /api/v1/me/tokens."
-                </p>
-            </noscript>
             <ActionForm action=create attr:class="flex items-end gap-3">
                 <div class="grow">
                     <Field label="Token name" name="name" required=true maxlength=TokenName::MAX error=field_error(error, "name") />
@@ -118,12 +123,14 @@ fn TokensSection() -> impl IntoView {
                 <button type="submit" class="btn-primary mb-6">"Create token"</button>
             </ActionForm>
             <FormError error fields=&["name"] />
-            {move || created().map(|t| view! {
-                <div role="status" class="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
-                    <p class="font-medium">"Copy your new token now — it will not be shown again:"</p>
-                    <code class="mt-2 block break-all font-mono" data-testid="new-token">{t.token}</code>
-                </div>
-            })}
+            <Suspense fallback=|| ()>
+                {move || created().map(|token| view! {
+                    <div role="status" class="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+                        <p class="font-medium">"Copy your new token now — it will not be shown again:"</p>
+                        <code class="mt-2 block break-all font-mono" data-testid="new-token">{token}</code>
+                    </div>
+                })}
+            </Suspense>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match tokens.await {

@@ -66,17 +66,42 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The session cookie's value, if any.
-pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name`, if the request carries a non-empty one.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The session cookie's value, if any.
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// Carries a new token's secret to the settings page after a form post without JavaScript.
+pub const NEW_TOKEN_COOKIE: &str = "arbor_new_token";
+
+/// The `Set-Cookie` value that hands `secret` to `/settings` for two minutes, or (with `None`)
+/// removes it.
+pub fn new_token_cookie(secret: Option<&str>, policy: &AuthPolicy) -> String {
+    Cookie::build((NEW_TOKEN_COOKIE, secret.unwrap_or_default().to_owned()))
+        .path("/settings")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(policy.secure_cookies)
+        .max_age(if secret.is_some() {
+            CookieDuration::minutes(2)
+        } else {
+            CookieDuration::ZERO
+        })
+        .build()
+        .to_string()
 }
 
 /// Resolves the caller from request headers. `Ok(None)` when no credential was presented or

@@ -53,7 +53,7 @@ pub struct AppState {
 
 struct Inner {
     db: Db,
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<RedisHandle>,
     policy: AuthPolicy,
     throttle: throttle::Throttle,
 }
@@ -69,7 +69,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 db,
-                redis: redis.map(|r| r.connection),
+                redis,
                 policy,
                 throttle,
             }),
@@ -82,7 +82,7 @@ impl AppState {
     }
 
     /// The Redis connection, when `REDIS_URL` is configured.
-    pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
+    pub fn redis(&self) -> Option<&RedisHandle> {
         self.inner.redis.as_ref()
     }
 
@@ -105,11 +105,59 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// A Redis connection plus the key prefix this deployment (or test) owns.
+/// A Redis connection plus the key prefix this deployment (or test) owns, behind a circuit
+/// breaker: a call that fails or takes longer than [`RedisHandle::CALL_TIMEOUT`] opens the
+/// breaker for [`RedisHandle::OPEN_FOR`], during which callers skip Redis at once and use their
+/// fallback, instead of every request waiting on a dead server.
 #[derive(Clone)]
 pub struct RedisHandle {
-    pub connection: redis::aio::ConnectionManager,
-    pub prefix: String,
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
+    /// Unix milliseconds until which Redis is not tried.
+    open_until: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl RedisHandle {
+    pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+    pub const OPEN_FOR: Duration = Duration::from_secs(5);
+
+    pub fn new(connection: redis::aio::ConnectionManager, prefix: String) -> Self {
+        Self {
+            connection,
+            prefix,
+            open_until: Arc::default(),
+        }
+    }
+
+    /// `{prefix}{key}`.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// Runs one Redis operation through the breaker. `None` when Redis is skipped, fails or is
+    /// too slow (the caller falls back); the failure is logged once per opening.
+    pub async fn call<T, F, Fut>(&self, what: &str, op: F) -> Option<T>
+    where
+        F: FnOnce(redis::aio::ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        use std::sync::atomic::Ordering;
+        let now = now_ms();
+        if self.open_until.load(Ordering::Relaxed) > now {
+            return None;
+        }
+        let failure =
+            match tokio::time::timeout(Self::CALL_TIMEOUT, op(self.connection.clone())).await {
+                Ok(Ok(value)) => return Some(value),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {:?}", Self::CALL_TIMEOUT),
+            };
+        let until = now + i64::try_from(Self::OPEN_FOR.as_millis()).unwrap_or(i64::MAX);
+        if self.open_until.swap(until, Ordering::Relaxed) <= now {
+            tracing::warn!(error = %failure, operation = what, "redis unavailable; falling back for {:?}", Self::OPEN_FOR);
+        }
+        None
+    }
 }
 
 /// Milliseconds since the Unix epoch: the one clock the storage layer is given.

@@ -101,11 +101,12 @@ impl Throttle {
     pub async fn reset_user(&self, username_key: &str) -> Result<(), AppError> {
         let name = format!("user:{username_key}");
         if let Some(redis) = &self.redis {
-            let mut con = redis.connection.clone();
-            let key = format!("{}throttle:{name}", redis.prefix);
-            if let Err(e) = con.del::<_, ()>(&key).await {
-                tracing::warn!(error = %e, "redis: could not reset a throttle key");
-            }
+            let key = redis.key(&format!("throttle:{name}"));
+            redis
+                .call("throttle reset", |mut con| async move {
+                    con.del::<_, ()>(&key).await
+                })
+                .await;
         }
         self.db.throttle_reset(&name).await?;
         Ok(())
@@ -120,20 +121,17 @@ impl Throttle {
     /// configured or not answering (the database is asked instead).
     async fn redis_state(&self, key: &Key) -> Option<(i64, i64)> {
         let redis = self.redis.as_ref()?;
-        let mut con = redis.connection.clone();
-        let rkey = format!("{}throttle:{}", redis.prefix, key.name);
-        let result: redis::RedisResult<(Option<i64>, i64)> = redis::pipe()
-            .get(&rkey)
-            .pttl(&rkey)
-            .query_async(&mut con)
-            .await;
-        match result {
-            Ok((failures, ttl)) => Some((failures.unwrap_or(0), ttl.max(0))),
-            Err(e) => {
-                tracing::warn!(error = %e, "redis: throttle read failed; using the database");
-                None
-            }
-        }
+        let rkey = redis.key(&format!("throttle:{}", key.name));
+        redis
+            .call("throttle read", |mut con| async move {
+                redis::pipe()
+                    .get(&rkey)
+                    .pttl(&rkey)
+                    .query_async::<(Option<i64>, i64)>(&mut con)
+                    .await
+            })
+            .await
+            .map(|(failures, ttl)| (failures.unwrap_or(0), ttl.max(0)))
     }
 
     /// Counts a failure in Redis; `false` when that was not possible.
@@ -141,25 +139,22 @@ impl Throttle {
         let Some(redis) = self.redis.as_ref() else {
             return false;
         };
-        let mut con = redis.connection.clone();
-        let rkey = format!("{}throttle:{}", redis.prefix, key.name);
+        let rkey = redis.key(&format!("throttle:{}", key.name));
         let window_ms = self.window_ms();
-        // INCR then set the expiry only if the key has none (a new window).
-        let result: redis::RedisResult<(i64, i64)> = redis::pipe()
-            .atomic()
-            .incr(&rkey, 1)
-            .cmd("PEXPIRE")
-            .arg(&rkey)
-            .arg(window_ms)
-            .arg("NX")
-            .query_async(&mut con)
-            .await;
-        match result {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "redis: throttle write failed; using the database");
-                false
-            }
-        }
+        // INCR, then give the key an expiry only if it has none (a new window).
+        redis
+            .call("throttle count", |mut con| async move {
+                redis::pipe()
+                    .atomic()
+                    .incr(&rkey, 1)
+                    .cmd("PEXPIRE")
+                    .arg(&rkey)
+                    .arg(window_ms)
+                    .arg("NX")
+                    .query_async::<(i64, i64)>(&mut con)
+                    .await
+            })
+            .await
+            .is_some()
     }
 }

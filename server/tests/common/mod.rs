@@ -4,10 +4,22 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use arbor::config::Cli;
 use arbor_db::{Db, DbOptions};
 use clap::Parser;
+
+/// Servers run on one multi-threaded runtime that lives as long as the test process, like the
+/// real binary's: each `#[tokio::test]` has a runtime of its own that ends with the test, and
+/// Leptos keeps process-wide state (its executor) that must not be tied to one of those.
+static SERVER_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+});
 
 /// Which database a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +73,22 @@ impl TestApp {
                 (format!("{base}/{name}"), Some((admin_url, name)))
             }
         };
+        Self::start(backend, database_url, pg_cleanup, dir, flags).await
+    }
+
+    /// Starts a second server (a replica) on this one's database.
+    pub async fn spawn_replica(&self, flags: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(self.backend, self.database_url.clone(), None, dir, flags).await
+    }
+
+    async fn start(
+        backend: Backend,
+        database_url: String,
+        pg_cleanup: Option<(String, String)>,
+        dir: tempfile::TempDir,
+        flags: &[&str],
+    ) -> TestApp {
         let mut args = vec![
             "arbor",
             "--database-url",
@@ -70,12 +98,17 @@ impl TestApp {
         ];
         args.extend_from_slice(flags);
         let settings = Cli::try_parse_from(args).unwrap().settings;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(arbor::serve(settings, listener, async {
-            let _ = stopped.await;
-        }));
+        let server = SERVER_RUNTIME.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            arbor::serve(settings, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
         let base = format!("http://{addr}");
         let client = browser_like_client(&base);
         // Wait until it answers.
