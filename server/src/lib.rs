@@ -25,8 +25,9 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Settings;
 use crate::http::client_addr::TrustProxy;
@@ -94,6 +95,16 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
     Ok(AppState::new(db, redis, policy, leptos_options()?))
 }
 
+/// The app's page routes, generated once per process. Generating them renders the app with
+/// resource loading switched off process-wide (a global flag in Leptos), so a second
+/// generation while another server in the same process renders pages (tests run many) would
+/// leave that render waiting forever.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
 pub fn openapi_json() -> anyhow::Result<String> {
     handlers::v1::router()
@@ -121,7 +132,7 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         .fallback(|| async { arbor_app::error::AppError::not_found("No such API endpoint.") });
 
     let leptos_options = state.leptos_options().clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -169,7 +180,21 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         ));
     http::security::layer(app)
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::extract::Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    // The path only: query strings can carry secrets (`?token=`).
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
@@ -184,10 +209,17 @@ async fn refuse_large_bodies(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return axum::response::IntoResponse::into_response(arbor_app::error::AppError::new(
-            arbor_app::error::ErrorCode::TooLarge,
-            format!("The request body is over the limit of {MAX_BODY_BYTES} bytes."),
-        ));
+        let mut response =
+            axum::response::IntoResponse::into_response(arbor_app::error::AppError::new(
+                arbor_app::error::ErrorCode::TooLarge,
+                format!("The request body is over the limit of {MAX_BODY_BYTES} bytes."),
+            ));
+        // The body is left unread, so this connection cannot carry another request.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
     }
     next.run(req).await
 }

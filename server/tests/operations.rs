@@ -170,7 +170,6 @@ async fn bad_input_never_yields_a_500() {
         ),
         ("/api/v1/auth/login", "null".into(), "application/json"),
         ("/api/v1/auth/login", "[]".into(), "application/json"),
-        ("/api/v1/auth/login", huge.clone(), "application/json"),
         (
             "/api/v1/me/tokens",
             r#"{"name": ""}"#.into(),
@@ -185,11 +184,6 @@ async fn bad_input_never_yields_a_500() {
         (
             "/fn/login",
             "username=%ZZ&password".into(),
-            "application/x-www-form-urlencoded",
-        ),
-        (
-            "/fn/signup",
-            huge.clone(),
             "application/x-www-form-urlencoded",
         ),
         (
@@ -216,6 +210,29 @@ async fn bad_input_never_yields_a_500() {
             let json: Value = r.json().await.unwrap();
             assert!(json["error"]["code"].is_string(), "{path}: {json}");
             assert!(json["error"]["message"].is_string(), "{path}: {json}");
+        }
+    }
+    // Over-large bodies: the server answers 413 before reading them and closes the connection,
+    // so a client still writing may see the connection close instead of the answer. Either way
+    // nothing is done, and never a 500.
+    for (path, content_type) in [
+        ("/api/v1/auth/login", "application/json"),
+        ("/fn/signup", "application/x-www-form-urlencoded"),
+    ] {
+        let fresh = app.new_client();
+        match fresh
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .body(huge.clone())
+            .send()
+            .await
+        {
+            Ok(r) => {
+                assert_eq!(r.status(), 413, "{path}");
+                let json: Value = r.json().await.unwrap();
+                assert_eq!(json["error"]["code"], "too_large");
+            }
+            Err(e) => assert!(e.is_request(), "{path}: {e}"),
         }
     }
     for (method, path) in [

@@ -27,7 +27,12 @@ pub fn Header() -> impl IntoView {
         <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
             <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
                 <A href="/" attr:class="flex items-center gap-2 text-lg font-bold tracking-tight text-emerald-700 dark:text-emerald-400">
-                    <span aria-hidden="true">"🌳"</span>
+                    <svg aria-hidden="true" viewBox="0 0 24 24" class="h-6 w-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                        <circle cx="12" cy="5" r="2.5" />
+                        <circle cx="5" cy="17" r="2.5" />
+                        <circle cx="19" cy="17" r="2.5" />
+                        <path d="M12 7.5v4M12 11.5 6.5 15M12 11.5l5.5 3.5" />
+                    </svg>
                     "Arbor"
                 </A>
                 <Transition fallback=|| view! { <span class="text-sm text-slate-500">"…"</span> }>

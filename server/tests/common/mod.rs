@@ -10,9 +10,9 @@ use arbor::config::Cli;
 use arbor_db::{Db, DbOptions};
 use clap::Parser;
 
-/// Servers run on one multi-threaded runtime that lives as long as the test process, like the
-/// real binary's: each `#[tokio::test]` has a runtime of its own that ends with the test, and
-/// Leptos keeps process-wide state (its executor) that must not be tied to one of those.
+/// Servers run on one multi-threaded runtime that lives as long as the test process, as they do
+/// in the real binary, rather than on each test's single-threaded runtime (which ends with
+/// its test while background tasks of the server may still be running).
 static SERVER_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
