@@ -31,6 +31,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# --- C toolchain (bundled SQLite, cargo install) ------------------------------------------------
+command -v cc >/dev/null || apt_install build-essential pkg-config
+
 # --- Rust toolchain pieces --------------------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
@@ -52,6 +55,11 @@ fi
 
 # --- Node tools (Tailwind CLI, wasm-opt from binaryen) ----------------------------------------
 command -v npm >/dev/null || apt_install nodejs npm
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "Node.js $node_major is too old: the Tailwind CLI needs 20 or newer." >&2
+  exit 1
+fi
 stamp=node_modules/.arbor-lock
 if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
   say "npm install (Tailwind, binaryen)"
@@ -88,6 +96,13 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   say "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+# Debian's default asks for a password over TCP; give the throwaway test role a known one
+# unless the server already trusts local connections (scripts/test.sh tries both).
+if ! psql postgres://postgres@127.0.0.1:5432/postgres -qAtc 'SELECT 1' >/dev/null 2>&1 \
+  && ! psql postgres://postgres:postgres@127.0.0.1:5432/postgres -qAtc 'SELECT 1' >/dev/null 2>&1; then
+  say "setting a password for the postgres role (tests connect over TCP)"
+  runuser -u postgres -- psql -qc "ALTER USER postgres PASSWORD 'postgres'"
 fi
 
 command -v redis-server >/dev/null || apt_install redis-server

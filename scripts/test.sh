@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # Sets up everything (first run only) and runs every test: formatting, clippy for the server
 # (ssr) and browser (hydrate) builds, unit and integration tests on SQLite, Postgres and Redis,
-# and the Playwright suite against the release build in Chromium.
+# the OpenAPI document through a validator, and the Playwright suite against the release build
+# in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
 say() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 
-# Each test creates (and drops) its own database on this server, and its own Redis key prefix.
-export ARBOR_TEST_POSTGRES_URL="${ARBOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# Each test creates (and drops) its own database on this server, named with this run's prefix,
+# and its own Redis key prefix.
+if [[ -z "${ARBOR_TEST_POSTGRES_URL:-}" ]]; then
+  for url in postgres://postgres@127.0.0.1:5432/postgres postgres://postgres:postgres@127.0.0.1:5432/postgres; do
+    if psql "$url" -qAtc 'SELECT 1' >/dev/null 2>&1; then ARBOR_TEST_POSTGRES_URL=$url; break; fi
+  done
+fi
+[[ -n "${ARBOR_TEST_POSTGRES_URL:-}" ]] || { echo "Postgres on 127.0.0.1:5432 is not reachable" >&2; exit 1; }
+export ARBOR_TEST_POSTGRES_URL
 export ARBOR_TEST_REDIS_URL="${ARBOR_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
-psql "$ARBOR_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null \
-  || { echo "Postgres at $ARBOR_TEST_POSTGRES_URL is not reachable" >&2; exit 1; }
+export ARBOR_TEST_DB_PREFIX="arbor_test_$$_"
+e2e_dir=$(mktemp -d)
 
-drop_test_databases() {
+cleanup() {
+  rm -rf "$e2e_dir"
   psql "$ARBOR_TEST_POSTGRES_URL" -qAtc \
-    "SELECT datname FROM pg_database WHERE datname LIKE 'arbor\_test\_%'" 2>/dev/null |
+    "SELECT datname FROM pg_database WHERE datname LIKE '${ARBOR_TEST_DB_PREFIX//_/\\_}%'" 2>/dev/null |
     while read -r db; do psql "$ARBOR_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 }
-trap drop_test_databases EXIT
+trap cleanup EXIT
 
 say "cargo fmt --check"
 cargo fmt --all --check
@@ -35,14 +44,14 @@ say "unit and integration tests (SQLite, Postgres, Redis)"
 cargo test --workspace --locked
 
 say "OpenAPI document validity (openapi-spec-validator)"
-openapi=$(mktemp --suffix=.json)
-cargo run --quiet --locked -p arbor -- openapi > "$openapi"
-"${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}/bin/python" -m openapi_spec_validator "$openapi"
-rm -f "$openapi"
+# The binary `cargo test` just built (workspace features): `cargo run -p arbor` would rebuild.
+"${CARGO_TARGET_DIR:-target}/debug/arbor" openapi > "$e2e_dir/openapi.json"
+"${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}/bin/python" -m openapi_spec_validator "$e2e_dir/openapi.json"
 
 say "Playwright end-to-end tests (release build, Chromium)"
-e2e_dir=$(mktemp -d)
+# Its own port and database, so a running scripts/run.sh (port 3000) is not disturbed.
 export DATABASE_URL="sqlite://$e2e_dir/arbor.db"
-export ARBOR_ADDR=127.0.0.1:3000
+export ARBOR_ADDR=127.0.0.1:3100
+export ARBOR_E2E_BASE_URL="http://$ARBOR_ADDR"
+export ARBOR_SIGNUP_MAX_PER_CLIENT=1000
 cargo leptos end-to-end --release
-rm -rf "$e2e_dir"

@@ -6,7 +6,7 @@
 use leptos::server;
 
 use crate::error::AppError;
-use crate::model::{Me, NewToken, Profile, TokenInfo};
+use crate::model::{Me, NewToken, Profile, TokenInfo, local_path_or_root};
 
 #[cfg(feature = "ssr")]
 mod edge {
@@ -36,15 +36,6 @@ mod edge {
                 .is_some_and(|v| v.contains("text/html"))
         })
     }
-
-    /// Only relative, same-site paths are followed after sign-in (no open redirects).
-    pub fn safe_next(next: &str) -> &str {
-        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-            next
-        } else {
-            "/"
-        }
-    }
 }
 
 /// The signed-in person, or `None`.
@@ -63,9 +54,10 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     use crate::ssr::{accounts, auth, state};
     let state = state()?;
-    let (_, session) = accounts::signup(&state, &username, &password).await?;
+    let client = auth::current_client_addr();
+    let (_, session) = accounts::signup(&state, &username, &password, client.as_deref()).await?;
     edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(edge::safe_next(next.as_deref().unwrap_or("/")));
+    leptos_axum::redirect(local_path_or_root(next.as_deref().unwrap_or("/")));
     Ok(())
 }
 
@@ -81,7 +73,7 @@ pub async fn sign_in(
     let client = auth::current_client_addr();
     let (_, session) = accounts::login(&state, &username, &password, client.as_deref()).await?;
     edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(edge::safe_next(next.as_deref().unwrap_or("/")));
+    leptos_axum::redirect(local_path_or_root(next.as_deref().unwrap_or("/")));
     Ok(())
 }
 
@@ -130,22 +122,31 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::ssr::{accounts, auth, state};
     let caller = auth::require_caller().await?;
-    accounts::change_password(&state()?, &caller, &current_password, &new_password).await
+    let client = auth::current_client_addr();
+    accounts::change_password(
+        &state()?,
+        &caller,
+        &current_password,
+        &new_password,
+        client.as_deref(),
+    )
+    .await
 }
 
 /// Deletes the caller's account after checking their password and the confirmation box.
 #[server(prefix = "/fn", endpoint = "account/delete")]
 pub async fn delete_account(password: String, confirm: Option<String>) -> Result<(), AppError> {
     use crate::ssr::{accounts, auth, state};
+    let state = state()?;
+    let caller = auth::require_caller().await?;
     if confirm.as_deref() != Some("on") {
         return Err(AppError::invalid(
             "confirm",
             "Tick the box to confirm that the account should be deleted.",
         ));
     }
-    let state = state()?;
-    let caller = auth::require_caller().await?;
-    accounts::delete_account(&state, &caller, &password).await?;
+    let client = auth::current_client_addr();
+    accounts::delete_account(&state, &caller, &password, client.as_deref()).await?;
     edge::set_cookie(&auth::clear_session_cookie(state.policy()))?;
     leptos_axum::redirect("/");
     Ok(())
@@ -190,9 +191,9 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
     let caller = auth::require_caller().await?;
     let owned = state()?
         .db()
-        .token_user(&crate::ssr::secrets::hash(&secret), crate::ssr::now_ms())
+        .token_owner(&crate::ssr::secrets::hash(&secret))
         .await
-        .is_ok_and(|user| user.id == caller.user.id);
+        .is_ok_and(|owner| owner == caller.user.id);
     Ok(owned.then_some(secret))
 }
 

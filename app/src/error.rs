@@ -21,6 +21,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404.
     NotFound,
+    /// 405: the resource exists but not with this method.
+    MethodNotAllowed,
     /// 409: clashes with existing state (a taken username).
     Conflict,
     /// 413.
@@ -41,6 +43,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::Invalid => 422,
@@ -113,6 +116,17 @@ impl AppError {
         }
     }
 
+    /// The server is saturated (for example, too many password hashes at once).
+    pub fn busy() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                ErrorCode::Throttled,
+                "The server is busy. Please try again in a moment.",
+            )
+        }
+    }
+
     /// Logs `cause` with its whole chain and returns a generic 500 that reveals nothing.
     #[cfg(feature = "ssr")]
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
@@ -143,7 +157,14 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 ErrorCode::Internal,
                 "Could not reach the server. Check your connection and try again.",
             ),
-            other => AppError::new(ErrorCode::Internal, other.to_string()),
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failed");
+                AppError::new(
+                    ErrorCode::Internal,
+                    "Something went wrong on our side. Please try again.",
+                )
+            }
         }
     }
 }
@@ -160,7 +181,8 @@ pub struct ErrorResponse {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthenticated`, `forbidden`,
-    /// `not_found`, `conflict`, `too_large`, `invalid`, `throttled` or `internal`.
+    /// `not_found`, `method_not_allowed`, `conflict`, `too_large`, `invalid`, `throttled` or
+    /// `internal`.
     #[schema(value_type = String)]
     pub code: ErrorCode,
     /// A sentence for people.
@@ -173,7 +195,7 @@ pub struct ErrorDetail {
 #[cfg(feature = "ssr")]
 mod http_edge {
     use axum::Json;
-    use axum::extract::rejection::JsonRejection;
+    use axum::extract::rejection::{JsonRejection, PathRejection};
     use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::{IntoResponse, Response};
 
@@ -194,6 +216,13 @@ mod http_edge {
                 _ => rejection.body_text(),
             };
             AppError::new(code, message)
+        }
+    }
+
+    impl From<PathRejection> for AppError {
+        /// A path segment that is not what the route takes (bad UTF-8, not a number…).
+        fn from(rejection: PathRejection) -> Self {
+            AppError::bad_request(rejection.body_text())
         }
     }
 

@@ -66,7 +66,7 @@ mod ssr_headers {
         };
         let policy = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; \
              object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         );
         if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {

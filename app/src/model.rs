@@ -89,6 +89,27 @@ impl Password {
     }
 }
 
+/// A one-line label: trimmed, not empty, at most `max` characters, no control characters.
+fn parse_label(raw: &str, field: &str, max: usize, when_empty: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(AppError::invalid(field, when_empty));
+    }
+    if raw.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("Use at most {max} characters."),
+        ));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            "Control characters are not allowed here.",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
 /// A display name: 1–64 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
@@ -97,23 +118,7 @@ impl DisplayName {
     pub const MAX: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err(AppError::invalid("display_name", "Enter a display name."));
-        }
-        if raw.chars().count() > Self::MAX {
-            return Err(AppError::invalid(
-                "display_name",
-                format!("Use at most {} characters.", Self::MAX),
-            ));
-        }
-        if raw.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "display_name",
-                "A display name cannot hold control characters.",
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        parse_label(raw, "display_name", Self::MAX, "Enter a display name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -161,25 +166,25 @@ impl TokenName {
     pub const MAX: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err(AppError::invalid("name", "Give the token a name."));
-        }
-        if raw.chars().count() > Self::MAX || raw.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "name",
-                format!(
-                    "Use at most {} characters, without control characters.",
-                    Self::MAX
-                ),
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        parse_label(raw, "name", Self::MAX, "Give the token a name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Where to send someone after signing in: `next` when it is a path on this site, else `/`.
+///
+/// Only printable ASCII without spaces or backslashes, starting with one `/`: browsers drop
+/// tabs and newlines inside URLs and read `\` as `/`, so `/\t/evil.example` or `/\evil.example`
+/// would otherwise become another site's address.
+pub fn local_path_or_root(next: &str) -> &str {
+    let safe = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if safe { next } else { "/" }
 }
 
 /// The signed-in person, as pages and `GET /api/v1/me` show them.
@@ -263,13 +268,50 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("username"));
         let err = DisplayName::parse("  ").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("display_name"));
+        assert!(DisplayName::parse(&"d".repeat(65)).is_err());
+        assert!(DisplayName::parse("tab\there").is_err());
+        assert_eq!(DisplayName::parse(" Ada ").unwrap().as_str(), "Ada");
+        assert_eq!(
+            TokenName::parse("").unwrap_err().field.as_deref(),
+            Some("name")
+        );
         assert!(Bio::parse("line\nbreak").is_ok());
         assert!(Bio::parse("bell\u{7}").is_err());
     }
 
+    #[test]
+    fn only_local_paths_are_followed() {
+        for ok in ["/", "/settings", "/u/ada?tab=maps#top", "/a%2F%2Fb"] {
+            assert_eq!(local_path_or_root(ok), ok);
+        }
+        for bad in [
+            "",
+            "settings",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n",
+            "/\r\n/x",
+            "/ /evil",
+            "https://evil.example",
+            "/\u{7f}",
+            "/é",
+        ] {
+            assert_eq!(local_path_or_root(bad), "/", "{bad:?}");
+        }
+    }
+
     proptest! {
         #[test]
-        fn accepted_usernames_are_stable(raw in "\\PC{0,40}") {
+        fn any_followed_path_stays_on_this_site(raw in "[/\\\\]{0,2}[ -~\\t\\n\\ré]{0,30}") {
+            let next = local_path_or_root(&raw);
+            prop_assert!(next == "/" || next == raw);
+            prop_assert!(next.starts_with('/') && !next.starts_with("//"));
+            prop_assert!(next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\'));
+        }
+
+        #[test]
+        fn accepted_usernames_are_stable(raw in " {0,2}[A-Za-z0-9_-]{1,34} {0,2}") {
             if let Ok(name) = Username::parse(&raw) {
                 // Parsing is idempotent and the key is the lower-case form.
                 prop_assert_eq!(Username::parse(name.as_str()).unwrap(), name.clone());

@@ -122,6 +122,20 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Checks that `url` names a database this crate can open, without connecting: the scheme,
+/// and every option the driver would read from it.
+pub fn check_url(url: &str) -> Result<Backend, String> {
+    if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url).map_err(|e| e.to_string())?;
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        PgConnectOptions::from_str(url).map_err(|e| e.to_string())?;
+        Ok(Backend::Postgres)
+    } else {
+        Err("expected sqlite://PATH or postgres://USER@HOST/DB".to_owned())
+    }
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). A SQLite file and its parent
     /// directory are created when missing; SQLite runs in WAL mode with foreign keys on.

@@ -1,4 +1,4 @@
-//! The sign-in throttle's shared state: fixed-window failure counters in `login_throttle`,
+//! The sign-in throttle's shared state: fixed-window attempt counters in `login_throttle`,
 //! keyed by whatever the caller chooses (a username, a client address). Living in the database
 //! makes the limit hold across replicas.
 
@@ -32,10 +32,11 @@ impl Db {
         })?)
     }
 
-    /// Counts one failure against `key`, opening a new window when the old one has passed.
-    /// Atomic: concurrent failures on any replica are all counted.
+    /// Counts one attempt against `key`, opening a new window when the old one has passed, and
+    /// returns the window with this attempt counted. Atomic: concurrent attempts on any replica
+    /// are all counted, so comparing the returned count with a limit is race-free.
     #[tracing::instrument(skip(self))]
-    pub async fn throttle_fail(
+    pub async fn throttle_hit(
         &self,
         key: &str,
         now: i64,
@@ -59,7 +60,23 @@ impl Db {
         })?)
     }
 
-    /// Forgets the failures counted against `key` (after a successful sign-in).
+    /// Takes back one attempt counted against `key` (it turned out to be legitimate). Never
+    /// goes below zero.
+    #[tracing::instrument(skip(self))]
+    pub async fn throttle_forgive(&self, key: &str) -> DbResult<()> {
+        dispatch!(self, |pool| {
+            sqlx::query(
+                "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+            )
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Forgets the attempts counted against `key` (after a successful sign-in).
     #[tracing::instrument(skip(self))]
     pub async fn throttle_reset(&self, key: &str) -> DbResult<()> {
         dispatch!(self, |pool| {

@@ -12,6 +12,13 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct TokenUser {
+    #[sqlx(flatten)]
+    user: UserRow,
+    token_last_used_at: Option<i64>,
+}
+
 impl Db {
     /// Stores a new token for `user_id`.
     #[tracing::instrument(skip(self, token_hash))]
@@ -68,30 +75,41 @@ impl Db {
         Ok(())
     }
 
-    /// The account a token belongs to. Its last use is recorded at minute precision, so a busy
-    /// client does not turn every request into a write.
+    /// The account a token belongs to. Its last use is recorded at minute precision: most
+    /// requests of a busy client are reads only.
     #[tracing::instrument(skip_all)]
     pub async fn token_user(&self, token_hash: &[u8], now: i64) -> DbResult<UserRow> {
-        let user = dispatch!(self, |pool| {
-            sqlx::query_as::<_, UserRow>(
-                "SELECT u.* FROM access_tokens t JOIN users u ON u.id = t.user_id
+        let found = dispatch!(self, |pool| {
+            sqlx::query_as::<_, TokenUser>(
+                "SELECT u.*, t.last_used_at AS token_last_used_at
+                 FROM access_tokens t JOIN users u ON u.id = t.user_id
                  WHERE t.token_hash = $1",
             )
             .bind(token_hash)
             .fetch_one(pool)
             .await
         })?;
-        dispatch!(self, |pool| {
-            sqlx::query(
-                "UPDATE access_tokens SET last_used_at = $2
-                 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $2 - 60000)",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(user)
+        if found.token_last_used_at.is_none_or(|at| at < now - 60_000) {
+            dispatch!(self, |pool| {
+                sqlx::query("UPDATE access_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(found.user)
+    }
+
+    /// The id of the account a token belongs to, without recording a use.
+    #[tracing::instrument(skip_all)]
+    pub async fn token_owner(&self, token_hash: &[u8]) -> DbResult<i64> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT user_id FROM access_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_one(pool)
+                .await
+        })?)
     }
 }

@@ -30,7 +30,8 @@ impl TestDb {
         let admin = Db::connect(&admin_url, &DbOptions::default())
             .await
             .unwrap();
-        let name = format!("arbor_test_db_{}", rand::random::<u64>());
+        let prefix = std::env::var("ARBOR_TEST_DB_PREFIX").unwrap_or_else(|_| "arbor_test_".into());
+        let name = format!("{prefix}db_{}", rand::random::<u64>());
         admin
             .execute_admin(&format!("CREATE DATABASE {name}"))
             .await
@@ -265,7 +266,7 @@ async fn throttle_story(db: &Db) {
         None
     );
     for i in 1..=3 {
-        let w = db.throttle_fail("user:x", 1_000 + i, window).await.unwrap();
+        let w = db.throttle_hit("user:x", 1_000 + i, window).await.unwrap();
         assert_eq!(w.failures, i);
         assert_eq!(
             w.window_start, 1_001,
@@ -285,7 +286,7 @@ async fn throttle_story(db: &Db) {
         db.throttle_window("user:x", 11_002, window).await.unwrap(),
         None
     );
-    let w = db.throttle_fail("user:x", 11_002, window).await.unwrap();
+    let w = db.throttle_hit("user:x", 11_002, window).await.unwrap();
     assert_eq!((w.failures, w.window_start), (1, 11_002));
 
     // Concurrent failures are all counted.
@@ -293,7 +294,7 @@ async fn throttle_story(db: &Db) {
     for _ in 0..20 {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
-            db.throttle_fail("client:1.2.3.4", 50_000, window).await
+            db.throttle_hit("client:1.2.3.4", 50_000, window).await
         }));
     }
     for t in tasks {
@@ -307,6 +308,17 @@ async fn throttle_story(db: &Db) {
             .failures,
         20
     );
+
+    db.throttle_forgive("client:1.2.3.4").await.unwrap();
+    assert_eq!(
+        db.throttle_window("client:1.2.3.4", 50_001, window)
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        19
+    );
+    db.throttle_forgive("user:nobody").await.unwrap(); // no row: nothing happens
 
     db.throttle_reset("user:x").await.unwrap();
     assert_eq!(

@@ -1,8 +1,9 @@
 -- Accounts, sessions, personal access tokens and the sign-in throttle.
 -- Times are Unix milliseconds (INTEGER) so both backends share one representation.
+-- AUTOINCREMENT: ids are never reused, as with Postgres identity columns.
 
 CREATE TABLE users (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     username       TEXT    NOT NULL,
     username_key   TEXT    NOT NULL UNIQUE,
     display_name   TEXT    NOT NULL,
@@ -23,7 +24,7 @@ CREATE INDEX sessions_user_id ON sessions (user_id);
 CREATE INDEX sessions_expires_at ON sessions (expires_at);
 
 CREATE TABLE access_tokens (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     name           TEXT    NOT NULL,
     token_hash     BLOB    NOT NULL UNIQUE,

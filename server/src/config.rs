@@ -68,14 +68,7 @@ impl fmt::Debug for SecretUrl {
 }
 
 fn parse_database_url(raw: &str) -> Result<SecretUrl, String> {
-    let scheme = raw.split_once(':').map(|(s, _)| s).unwrap_or_default();
-    match scheme {
-        "sqlite" => Ok(SecretUrl(raw.to_owned())),
-        "postgres" | "postgresql" => url::Url::parse(raw)
-            .map(|_| SecretUrl(raw.to_owned()))
-            .map_err(|e| format!("not a valid postgres URL ({e})")),
-        _ => Err("expected sqlite://PATH or postgres://USER@HOST/DB".to_owned()),
-    }
+    arbor_db::check_url(raw).map(|_| SecretUrl(raw.to_owned()))
 }
 
 fn parse_redis_url(raw: &str) -> Result<SecretUrl, String> {
@@ -159,6 +152,10 @@ pub struct Settings {
     /// Failed sign-ins allowed per client address per window.
     #[arg(long, env = "ARBOR_LOGIN_MAX_PER_CLIENT", default_value = "100", value_parser = parse_positive, global = true)]
     pub login_max_per_client: u32,
+
+    /// Sign-up attempts allowed per client address per window.
+    #[arg(long, env = "ARBOR_SIGNUP_MAX_PER_CLIENT", default_value = "20", value_parser = parse_positive, global = true)]
+    pub signup_max_per_client: u32,
 
     /// Log format.
     #[arg(
@@ -249,6 +246,9 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(parse_database_url("mysql://x").is_err());
+        assert!(parse_database_url("sqlite://x.db?mode=bogus").is_err());
+        assert!(parse_database_url("postgres://h/db?sslmode=bogus").is_err());
+        assert!(parse_database_url("sqlite://data/arbor.db").is_ok());
         assert!(parse_redis_url("http://x").is_err());
         assert!(parse_public_url("https://x.org/app").is_err());
         assert!(parse_public_url("ftp://x.org").is_err());

@@ -90,6 +90,7 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         throttle_window: settings.login_window_secs,
         max_failures_per_user: settings.login_max_per_user,
         max_failures_per_client: settings.login_max_per_client,
+        max_signups_per_client: settings.signup_max_per_client,
         ..AuthPolicy::default()
     };
     Ok(AppState::new(db, redis, policy, leptos_options()?))
@@ -129,7 +130,13 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
                 )
             }),
         )
-        .fallback(|| async { arbor_app::error::AppError::not_found("No such API endpoint.") });
+        .fallback(|| async { arbor_app::error::AppError::not_found("No such API endpoint.") })
+        .method_not_allowed_fallback(|| async {
+            arbor_app::error::AppError::new(
+                arbor_app::error::ErrorCode::MethodNotAllowed,
+                "This endpoint does not take that method.",
+            )
+        });
 
     let leptos_options = state.leptos_options().clone();
     let routes = route_list();
@@ -158,6 +165,9 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn(http::server_fns::error_status))
+        .layer(axum::middleware::from_fn(
+            http::security::no_store_when_credentialed,
+        ))
         .layer(axum::middleware::from_fn(http::metrics::record))
         .layer(axum::middleware::from_fn_with_state(
             public_origin,
@@ -283,7 +293,13 @@ pub async fn serve(
         ),
     }
     upkeep.abort();
-    db.close().await;
+    // Connections still held by abandoned requests must not keep the process alive.
+    if tokio::time::timeout(Duration::from_secs(5), db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use at exit");
+    }
     tracing::info!("arbor stopped");
     Ok(())
 }

@@ -33,7 +33,6 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = ?e, "arbor failed");
             eprintln!("arbor: {e:#}");
             ExitCode::FAILURE
         }

@@ -621,3 +621,120 @@ async fn replicas_share_sessions_and_the_sign_in_throttle() {
         a.stop().await;
     }
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_limit() {
+    let app = TestApp::spawn(Backend::Sqlite, &["--login-max-per-user", "5"]).await;
+    app.signup(&app.new_client(), "raced", GOOD_PASSWORD).await;
+    let wrong = json!({"username": "raced", "password": "not the password"});
+    let guesses = (0..24).map(|_| {
+        let (client, url, body) = (
+            app.new_client(),
+            app.url("/api/v1/auth/login"),
+            wrong.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        checked, 5,
+        "only the limit's worth of guesses reach the hash: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 19);
+    app.stop().await;
+}
+
+/// Runs futures concurrently on the current task (no extra dependency).
+async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<u16> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_client() {
+    let app = TestApp::spawn(Backend::Sqlite, &["--signup-max-per-client", "3"]).await;
+    for i in 0..3 {
+        app.signup(&app.new_client(), &format!("bulk{i}"), GOOD_PASSWORD)
+            .await;
+    }
+    let r = app
+        .post_json(
+            &app.new_client(),
+            "/api/v1/auth/signup",
+            json!({"username": "bulk3", "password": GOOD_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = app
+        .client
+        .get(app.url("/api/v1/users/bulk3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "nothing was created");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_guess_the_password() {
+    let app = TestApp::spawn(Backend::Sqlite, &["--login-max-per-user", "3"]).await;
+    let thief = app.new_client();
+    app.signup(&thief, "stolen", GOOD_PASSWORD).await;
+    let guess = |pw: &'static str| {
+        thief
+            .put(app.url("/api/v1/me/password"))
+            .json(&json!({"current_password": pw, "new_password": "the thief's new one 1"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(guess("guess guess guess").await.unwrap().status(), 403);
+    }
+    assert_eq!(guess("guess guess guess").await.unwrap().status(), 429);
+    // Even the right one is refused while the window is open.
+    assert_eq!(guess(GOOD_PASSWORD).await.unwrap().status(), 429);
+    let r = thief
+        .delete(app.url("/api/v1/me"))
+        .json(&json!({"password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn personal_responses_are_never_cached() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let c = app.new_client();
+    app.signup(&c, "private", GOOD_PASSWORD).await;
+    for path in ["/api/v1/me", "/settings", "/"] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "private, no-store", "{path}");
+    }
+    let r = app
+        .post_json(&c, "/api/v1/me/tokens", json!({"name": "x"}))
+        .await;
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    let anonymous = reqwest::get(app.url("/api/v1/users/private"))
+        .await
+        .unwrap();
+    assert!(anonymous.headers().get("cache-control").is_none());
+    app.stop().await;
+}

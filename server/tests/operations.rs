@@ -235,22 +235,22 @@ async fn bad_input_never_yields_a_500() {
             Err(e) => assert!(e.is_request(), "{path}: {e}"),
         }
     }
-    for (method, path) in [
-        ("DELETE", "/api/v1/me/tokens/abc"),
-        ("DELETE", "/api/v1/me/tokens/99999999999999999999"),
-        ("GET", "/api/v1/users/%FF%FE"),
-        ("GET", "/api/v1/nope"),
+    for (method, path, status) in [
+        ("DELETE", "/api/v1/me/tokens/abc", 400),
+        ("DELETE", "/api/v1/me/tokens/99999999999999999999", 400),
+        ("GET", "/api/v1/users/%FF%FE", 400),
+        ("GET", "/api/v1/nope", 404),
+        ("PUT", "/api/v1/auth/login", 405),
+        ("POST", "/api/v1/users/someone", 405),
     ] {
         let r = c
             .request(method.parse().unwrap(), app.url(path))
             .send()
             .await
             .unwrap();
-        assert!(
-            r.status().is_client_error(),
-            "{method} {path}: {}",
-            r.status()
-        );
+        assert_eq!(r.status().as_u16(), status, "{method} {path}");
+        let json: Value = r.json().await.unwrap();
+        assert!(json["error"]["code"].is_string(), "{method} {path}: {json}");
     }
     // The account is intact after all that.
     assert_eq!(

@@ -167,20 +167,33 @@ async fn form_errors_come_back_inline_without_javascript() {
 #[tokio::test]
 async fn open_redirects_are_refused() {
     let app = TestApp::spawn(Backend::Sqlite, &[]).await;
-    let browser = app.new_client();
-    let r = post_form(
-        &app,
-        &browser,
-        "/fn/signup",
-        "/signup",
-        &[
-            ("username", "redir"),
-            ("password", GOOD_PASSWORD),
-            ("next", "//evil.example/x"),
-        ],
-    )
-    .await;
-    assert_eq!(r.headers()[LOCATION], "/");
+    for (i, next) in [
+        "//evil.example/x",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let browser = app.new_client();
+        let name = format!("redir{i}");
+        let r = post_form(
+            &app,
+            &browser,
+            "/fn/signup",
+            "/signup",
+            &[
+                ("username", &name),
+                ("password", GOOD_PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FOUND, "{next:?}");
+        assert_eq!(r.headers()[LOCATION], "/", "{next:?}");
+    }
     app.stop().await;
 }
 

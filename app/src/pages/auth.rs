@@ -6,17 +6,14 @@ use leptos_router::hooks::use_query_map;
 
 use crate::accounts::{SignIn, SignUp};
 use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::model::{Password, Username};
+use crate::model::{Password, Username, local_path_or_root};
 
 /// Where to go after signing in: `?next=` when it is a local path.
 fn next_param() -> Signal<String> {
     let query = use_query_map();
     Signal::derive(move || {
-        query
-            .get()
-            .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-            .unwrap_or_else(|| "/".to_owned())
+        let next = query.get().get("next").unwrap_or_default();
+        local_path_or_root(&next).to_owned()
     })
 }
 

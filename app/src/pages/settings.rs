@@ -75,7 +75,7 @@ fn PasswordSection() -> impl IntoView {
     view! {
         <section class="card space-y-4" aria-labelledby="password-heading">
             <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">"Changing it signs you out everywhere else."</p>
+            <p class="text-sm text-slate-600 dark:text-slate-300">"Changing it signs you out everywhere else. Personal access tokens keep working; revoke any you do not recognise below."</p>
             <ActionForm action attr:class="space-y-4">
                 <FormError error fields=&["current_password", "new_password"] />
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"

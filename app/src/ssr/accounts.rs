@@ -63,15 +63,20 @@ async fn start_session(state: &AppState, user_id: i64) -> Result<Minted, AppErro
     Ok(session)
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in. Sign-ups are counted per client address.
 pub async fn signup(
     state: &AppState,
     username: &str,
     password: &str,
+    client: Option<&str>,
 ) -> Result<(UserRow, Minted), AppError> {
     let username = Username::parse(username)?;
     let password = Password::parse_new(password, "password")?;
     passwords::check_new(&password, username.as_str(), "password")?;
+    state
+        .throttle()
+        .attempt(&state.throttle().signup_keys(client))
+        .await?;
     let hash = passwords::hash(&password).await?;
     let user = state
         .db()
@@ -112,8 +117,9 @@ pub async fn login(
         return Err(wrong_credentials());
     }
     let throttle = state.throttle();
-    let keys = throttle.keys(&key, client);
+    let keys = throttle.password_keys(&key, client);
     throttle.check(&keys).await?;
+    throttle.attempt(&keys).await?;
 
     let user = match state.db().user_by_key(&key).await {
         Ok(user) => Some(user),
@@ -124,15 +130,12 @@ pub async fn login(
         passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     match user {
         Some(user) if matched => {
-            throttle.reset_user(&key).await?;
+            throttle.forgive(&keys).await?;
             let session = start_session(state, user.id).await?;
             tracing::info!(user_id = user.id, "signed in");
             Ok((user, session))
         }
-        _ => {
-            throttle.fail(&keys).await?;
-            Err(wrong_credentials())
-        }
+        _ => Err(wrong_credentials()),
     }
 }
 
@@ -180,10 +183,21 @@ pub async fn update_profile(
     Ok(user.into())
 }
 
-/// Checks the caller's current password (for changes that need it).
-async fn confirm_password(caller: &Caller, password: &str, field: &str) -> Result<(), AppError> {
+/// Checks the caller's current password (for changes that need it), under the same throttle
+/// as signing in: a stolen session must not become a way to guess the password.
+async fn confirm_password(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    field: &str,
+    client: Option<&str>,
+) -> Result<(), AppError> {
+    let throttle = state.throttle();
+    let keys = throttle.password_keys(&caller.user.username.to_ascii_lowercase(), client);
+    throttle.check(&keys).await?;
+    throttle.attempt(&keys).await?;
     if passwords::verify(password, Some(&caller.user.password_hash)).await? {
-        Ok(())
+        throttle.forgive(&keys).await
     } else {
         Err(
             AppError::new(ErrorCode::Forbidden, "That is not your current password.")
@@ -198,10 +212,11 @@ pub async fn change_password(
     caller: &Caller,
     current: &str,
     new: &str,
+    client: Option<&str>,
 ) -> Result<(), AppError> {
     let new = Password::parse_new(new, "new_password")?;
     passwords::check_new(&new, &caller.user.username, "new_password")?;
-    confirm_password(caller, current, "current_password").await?;
+    confirm_password(state, caller, current, "current_password", client).await?;
     let hash = passwords::hash(&new).await?;
     state
         .db()
@@ -219,8 +234,9 @@ pub async fn delete_account(
     state: &AppState,
     caller: &Caller,
     password: &str,
+    client: Option<&str>,
 ) -> Result<(), AppError> {
-    confirm_password(caller, password, "password").await?;
+    confirm_password(state, caller, password, "password", client).await?;
     state.db().delete_user(caller.user.id).await?;
     tracing::info!(user_id = caller.user.id, "account deleted");
     Ok(())

@@ -128,8 +128,11 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Call
     let idle_ms = i64::try_from(state.policy().session_idle.as_millis()).unwrap_or(i64::MAX);
     match state.db().session_user(&hash, now, now - idle_ms).await {
         Ok(found) => {
-            if now - found.session_last_seen_at > TOUCH_EVERY_MS {
-                state.db().touch_session(&hash, now).await?;
+            // Best effort: a missed touch only makes the idle expiry a minute early.
+            if now - found.session_last_seen_at > TOUCH_EVERY_MS
+                && let Err(e) = state.db().touch_session(&hash, now).await
+            {
+                tracing::warn!(error = %e, "could not record session activity");
             }
             Ok(Some(Caller {
                 user: found.user,

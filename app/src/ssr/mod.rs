@@ -29,6 +29,8 @@ pub struct AuthPolicy {
     pub max_failures_per_user: u32,
     /// Failed sign-ins allowed per client address per window.
     pub max_failures_per_client: u32,
+    /// Sign-up attempts allowed per client address per window.
+    pub max_signups_per_client: u32,
 }
 
 impl Default for AuthPolicy {
@@ -40,6 +42,7 @@ impl Default for AuthPolicy {
             throttle_window: Duration::from_secs(15 * 60),
             max_failures_per_user: 10,
             max_failures_per_client: 100,
+            max_signups_per_client: 20,
         }
     }
 }

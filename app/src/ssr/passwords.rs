@@ -1,7 +1,8 @@
 //! Password hashing and the new-password rules that need server-side data.
 //!
 //! Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1), run on the blocking pool so a
-//! burst of sign-ins cannot stall the async workers. Verifying against an unknown account
+//! burst of sign-ins cannot stall the async workers, and at most two per core at once so it
+//! cannot exhaust memory either. Verifying against an unknown account
 //! checks a fixed dummy hash instead, so the time taken does not tell which usernames exist.
 
 use std::sync::LazyLock;
@@ -13,6 +14,30 @@ use crate::model::Password;
 
 fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
+}
+
+/// At most this many hashes run at once (each takes 19 MiB and a core for tens of
+/// milliseconds); further requests wait briefly, then are told to retry.
+static HASH_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    tokio::sync::Semaphore::new(cores * 2)
+});
+
+/// How long a request waits for a hashing slot before it is refused.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs one Argon2 computation on the blocking pool, within the concurrency limit.
+async fn with_slot<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    let _slot = tokio::time::timeout(SLOT_WAIT, HASH_SLOTS.acquire())
+        .await
+        .map_err(|_| AppError::busy())?
+        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
 }
 
 /// A real hash of a throwaway password, verified against when the account does not exist.
@@ -47,15 +72,13 @@ pub fn check_new(password: &Password, username: &str, field: &'static str) -> Re
 /// Hashes a password into a PHC string.
 pub async fn hash(password: &Password) -> Result<String, AppError> {
     let pw = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         hasher()
             .hash_password(pw.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     })
     .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)
 }
 
 /// Checks `password` against `stored` (a PHC string), or against the dummy hash when there is
@@ -64,7 +87,7 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AppErr
     let real = stored.is_some();
     let stored = stored.map_or_else(|| DUMMY_HASH.clone(), str::to_owned);
     let pw = password.to_owned();
-    let matched = tokio::task::spawn_blocking(move || {
+    let matched = with_slot(move || {
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
         match hasher().verify_password(pw.as_bytes(), &parsed) {
@@ -73,9 +96,7 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AppErr
             Err(e) => Err(anyhow::anyhow!("verifying a password: {e}")),
         }
     })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)?;
+    .await?;
     Ok(real && matched)
 }
 

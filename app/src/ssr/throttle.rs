@@ -1,19 +1,21 @@
-//! The sign-in throttle: failed sign-ins are counted per username and per client address in
-//! fixed windows; a key over its limit is refused with 429 until its window closes. The counts
-//! live in the database, or in Redis when it is configured, so every replica sees the same
-//! limit. If Redis stops answering, the database carries on the counting rather than letting
-//! guesses through unthrottled (failures counted there during an outage are not carried back
-//! into Redis; a window is short, so this costs an attacker at most one extra window).
+//! Throttling of password guesses and sign-ups. Attempts are counted per key (a username, a
+//! client address) in fixed windows, *before* the password is checked, so parallel guesses
+//! cannot all slip past a limit while the slow hash runs; an attempt that turns out to be
+//! legitimate is taken back. A key over its limit is refused with 429 until its window closes.
+//!
+//! The counts live in the database, or in Redis when it is configured, so every replica sees
+//! the same limit. If Redis stops answering, the database carries on the counting rather than
+//! letting guesses through unthrottled (attempts counted there during an outage are not carried
+//! back into Redis; a window is short, so this costs an attacker at most one extra window).
 
 use std::time::Duration;
 
 use arbor_db::Db;
-use redis::AsyncCommands;
 
 use super::{AuthPolicy, RedisHandle, now_ms};
 use crate::error::AppError;
 
-/// One thing failures are counted against.
+/// What attempts are counted against, and how many a window allows.
 #[derive(Debug, Clone)]
 pub struct Key {
     name: String,
@@ -27,6 +29,7 @@ pub struct Throttle {
     window: Duration,
     per_user: u32,
     per_client: u32,
+    signups_per_client: u32,
 }
 
 impl Throttle {
@@ -37,11 +40,12 @@ impl Throttle {
             window: policy.throttle_window,
             per_user: policy.max_failures_per_user,
             per_client: policy.max_failures_per_client,
+            signups_per_client: policy.max_signups_per_client,
         }
     }
 
-    /// The keys a sign-in attempt is counted against.
-    pub fn keys(&self, username_key: &str, client: Option<&str>) -> Vec<Key> {
+    /// The keys a password check is counted against: the account, and the client.
+    pub fn password_keys(&self, username_key: &str, client: Option<&str>) -> Vec<Key> {
         let mut keys = vec![Key {
             name: format!("user:{username_key}"),
             limit: self.per_user,
@@ -55,60 +59,94 @@ impl Throttle {
         keys
     }
 
+    /// The key sign-ups from one client are counted against.
+    pub fn signup_keys(&self, client: Option<&str>) -> Vec<Key> {
+        client
+            .map(|client| Key {
+                name: format!("signup:{client}"),
+                limit: self.signups_per_client,
+            })
+            .into_iter()
+            .collect()
+    }
+
     fn window_ms(&self) -> i64 {
         i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// `Err(429)` if any key has used up its failures in the current window.
+    fn refuse(&self, key: &Key, count: i64, window_start: i64) -> AppError {
+        let retry_ms = (window_start + self.window_ms() - now_ms()).max(0);
+        tracing::info!(key = %key.name, count, "throttled");
+        AppError::throttled(u64::try_from(retry_ms).unwrap_or(0).div_ceil(1000))
+    }
+
+    /// A cheap early refusal when a key has already used up its window (nothing is counted).
     pub async fn check(&self, keys: &[Key]) -> Result<(), AppError> {
         for key in keys {
-            let (failures, retry_ms) = match self.redis_state(key).await {
+            let (count, window_start) = match self.redis_read(key).await {
+                Some(state) => state,
+                None => self
+                    .db
+                    .throttle_window(&key.name, now_ms(), self.window_ms())
+                    .await?
+                    .map_or((0, 0), |w| (w.failures, w.window_start)),
+            };
+            if count >= i64::from(key.limit) {
+                return Err(self.refuse(key, count, window_start));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one attempt against every key; `Err(429)` when that takes any key over its limit.
+    pub async fn attempt(&self, keys: &[Key]) -> Result<(), AppError> {
+        let mut over = None;
+        for key in keys {
+            let (count, window_start) = match self.redis_hit(key).await {
                 Some(state) => state,
                 None => {
-                    let now = now_ms();
-                    match self
+                    let w = self
                         .db
-                        .throttle_window(&key.name, now, self.window_ms())
-                        .await?
-                    {
-                        Some(w) => (w.failures, w.window_start + self.window_ms() - now),
-                        None => (0, 0),
-                    }
+                        .throttle_hit(&key.name, now_ms(), self.window_ms())
+                        .await?;
+                    (w.failures, w.window_start)
                 }
             };
-            if failures >= i64::from(key.limit) {
-                let secs = u64::try_from(retry_ms.max(0)).unwrap_or(0).div_ceil(1000);
-                tracing::info!(key = %key.name, failures, "sign-in throttled");
-                return Err(AppError::throttled(secs));
+            if count > i64::from(key.limit) && over.is_none() {
+                over = Some(self.refuse(key, count, window_start));
             }
         }
-        Ok(())
+        over.map_or(Ok(()), Err)
     }
 
-    /// Counts one failure against every key.
-    pub async fn fail(&self, keys: &[Key]) -> Result<(), AppError> {
+    /// The attempt was legitimate (the password was right): the account's count starts over
+    /// and the client gets its attempt back.
+    pub async fn forgive(&self, keys: &[Key]) -> Result<(), AppError> {
         for key in keys {
-            if !self.redis_fail(key).await {
-                self.db
-                    .throttle_fail(&key.name, now_ms(), self.window_ms())
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Forgets the failures counted against a username after it signed in.
-    pub async fn reset_user(&self, username_key: &str) -> Result<(), AppError> {
-        let name = format!("user:{username_key}");
-        if let Some(redis) = &self.redis {
-            let key = redis.key(&format!("throttle:{name}"));
-            redis
-                .call("throttle reset", |mut con| async move {
-                    con.del::<_, ()>(&key).await
+            if key.name.starts_with("user:") {
+                self.redis_op(key, "throttle reset", |mut con, rkey| async move {
+                    redis::cmd("DEL")
+                        .arg(rkey)
+                        .query_async::<()>(&mut con)
+                        .await
                 })
                 .await;
+                self.db.throttle_reset(&key.name).await?;
+            } else if self
+                .redis_op(key, "throttle forgive", |mut con, rkey| async move {
+                    redis::cmd("EVAL")
+                        .arg(FORGIVE_SCRIPT)
+                        .arg(1)
+                        .arg(rkey)
+                        .query_async::<i64>(&mut con)
+                        .await
+                })
+                .await
+                .is_none()
+            {
+                self.db.throttle_forgive(&key.name).await?;
+            }
         }
-        self.db.throttle_reset(&name).await?;
         Ok(())
     }
 
@@ -117,44 +155,54 @@ impl Throttle {
         Ok(self.db.throttle_prune(now_ms() - self.window_ms()).await?)
     }
 
-    /// `(failures, ms until the window closes)` from Redis; `None` when Redis is not
-    /// configured or not answering (the database is asked instead).
-    async fn redis_state(&self, key: &Key) -> Option<(i64, i64)> {
+    /// Runs `op` on Redis for `key` through the circuit breaker; `None` when Redis is not
+    /// configured or not answering.
+    async fn redis_op<T, F, Fut>(&self, key: &Key, what: &str, op: F) -> Option<T>
+    where
+        F: FnOnce(redis::aio::ConnectionManager, String) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
         let redis = self.redis.as_ref()?;
         let rkey = redis.key(&format!("throttle:{}", key.name));
-        redis
-            .call("throttle read", |mut con| async move {
-                redis::pipe()
-                    .get(&rkey)
-                    .pttl(&rkey)
-                    .query_async::<(Option<i64>, i64)>(&mut con)
-                    .await
-            })
-            .await
-            .map(|(failures, ttl)| (failures.unwrap_or(0), ttl.max(0)))
+        redis.call(what, |con| op(con, rkey)).await
     }
 
-    /// Counts a failure in Redis; `false` when that was not possible.
-    async fn redis_fail(&self, key: &Key) -> bool {
-        let Some(redis) = self.redis.as_ref() else {
-            return false;
-        };
-        let rkey = redis.key(&format!("throttle:{}", key.name));
+    /// `(count, window start)` from Redis.
+    async fn redis_read(&self, key: &Key) -> Option<(i64, i64)> {
         let window_ms = self.window_ms();
-        // INCR, then give the key an expiry only if it has none (a new window).
-        redis
-            .call("throttle count", |mut con| async move {
-                redis::pipe()
-                    .atomic()
-                    .incr(&rkey, 1)
-                    .cmd("PEXPIRE")
-                    .arg(&rkey)
-                    .arg(window_ms)
-                    .arg("NX")
-                    .query_async::<(i64, i64)>(&mut con)
-                    .await
-            })
-            .await
-            .is_some()
+        self.redis_op(key, "throttle read", |mut con, rkey| async move {
+            redis::pipe()
+                .get(&rkey)
+                .pttl(&rkey)
+                .query_async::<(Option<i64>, i64)>(&mut con)
+                .await
+        })
+        .await
+        .map(|(count, ttl)| (count.unwrap_or(0), now_ms() + ttl.max(0) - window_ms))
+    }
+
+    /// Counts an attempt in Redis: INCR, and an expiry only on a key that has none (a new
+    /// window). Returns `(count, window start)`.
+    async fn redis_hit(&self, key: &Key) -> Option<(i64, i64)> {
+        let window_ms = self.window_ms();
+        self.redis_op(key, "throttle count", |mut con, rkey| async move {
+            redis::pipe()
+                .atomic()
+                .incr(&rkey, 1)
+                .cmd("PEXPIRE")
+                .arg(&rkey)
+                .arg(window_ms)
+                .arg("NX")
+                .ignore()
+                .pttl(&rkey)
+                .query_async::<(i64, i64)>(&mut con)
+                .await
+        })
+        .await
+        .map(|(count, ttl)| (count, now_ms() + ttl.max(0) - window_ms))
     }
 }
+
+/// Decrements a counter that exists and is above zero (never creates one, never goes negative).
+const FORGIVE_SCRIPT: &str = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+     if n > 0 then return redis.call('DECR', KEYS[1]) end return 0";

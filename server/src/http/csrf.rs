@@ -88,7 +88,7 @@ pub async fn refuse_cross_site(
     match judge(req.method(), req.headers(), public.0.as_deref()) {
         Verdict::Allow => next.run(req).await,
         Verdict::Refuse(why) => {
-            tracing::info!(method = %req.method(), uri = %req.uri(), "cross-site request refused");
+            tracing::info!(method = %req.method(), path = %req.uri().path(), "cross-site request refused");
             AppError::forbidden(why).into_response()
         }
     }

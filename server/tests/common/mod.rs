@@ -60,7 +60,9 @@ impl TestApp {
             Backend::Sqlite => (format!("sqlite://{}/arbor.db", dir.path().display()), None),
             Backend::Postgres => {
                 let admin_url = std::env::var("ARBOR_TEST_POSTGRES_URL").unwrap();
-                let name = format!("arbor_test_srv_{}", rand::random::<u64>());
+                let prefix =
+                    std::env::var("ARBOR_TEST_DB_PREFIX").unwrap_or_else(|_| "arbor_test_".into());
+                let name = format!("{prefix}srv_{}", rand::random::<u64>());
                 let admin = Db::connect(&admin_url, &DbOptions::default())
                     .await
                     .unwrap();
@@ -69,8 +71,7 @@ impl TestApp {
                     .await
                     .unwrap();
                 admin.close().await;
-                let base = admin_url.rsplit_once('/').unwrap().0;
-                (format!("{base}/{name}"), Some((admin_url, name)))
+                (url_with_db(&admin_url, &name), Some((admin_url, name)))
             }
         };
         Self::start(backend, database_url, pg_cleanup, dir, flags).await
@@ -193,6 +194,18 @@ impl TestApp {
                 .unwrap();
             admin.close().await;
         }
+    }
+}
+
+/// `admin_url` with its database name replaced by `name` (query options kept).
+fn url_with_db(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
     }
 }
 

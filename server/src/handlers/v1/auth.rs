@@ -33,9 +33,12 @@ pub struct Credentials {
     ))]
 pub async fn signup(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (user, session) = accounts::signup(&state, &body.username, &body.password).await?;
+    let client = client.map(|Extension(ClientAddr(addr))| addr);
+    let (user, session) =
+        accounts::signup(&state, &body.username, &body.password, client.as_deref()).await?;
     Ok((
         StatusCode::CREATED,
         [(

@@ -2,12 +2,12 @@
 
 use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::model::Me;
-use arbor_app::ssr::auth::{Caller, clear_session_cookie};
+use arbor_app::ssr::auth::{Caller, ClientAddr, clear_session_cookie};
 use arbor_app::ssr::{AppState, accounts};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -77,9 +77,18 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, AppError> {
-    accounts::change_password(&state, &caller, &body.current_password, &body.new_password).await?;
+    let client = client.map(|Extension(ClientAddr(addr))| addr);
+    accounts::change_password(
+        &state,
+        &caller,
+        &body.current_password,
+        &body.new_password,
+        client.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -101,9 +110,11 @@ pub struct DeleteAccount {
 pub async fn delete_me(
     State(state): State<AppState>,
     caller: Caller,
+    client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<impl IntoResponse, AppError> {
-    accounts::delete_account(&state, &caller, &body.password).await?;
+    let client = client.map(|Extension(ClientAddr(addr))| addr);
+    accounts::delete_account(&state, &caller, &body.password, client.as_deref()).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, clear_session_cookie(state.policy()))],

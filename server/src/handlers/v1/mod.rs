@@ -9,7 +9,7 @@ pub mod users;
 use arbor_app::error::AppError;
 use arbor_app::ssr::AppState;
 use axum::Router;
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +56,11 @@ impl Modify for Security {
         );
     }
 }
+
+/// A path parameter whose rejections answer in our error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
 
 /// The `/api/v1` router (paths relative to it) and its OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {

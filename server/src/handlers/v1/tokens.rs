@@ -5,12 +5,12 @@ use arbor_app::model::{NewToken, TokenInfo};
 use arbor_app::ssr::auth::Caller;
 use arbor_app::ssr::{AppState, accounts};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/me/tokens", tag = "tokens",
@@ -61,11 +61,8 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| AppError::bad_request("A token id is a whole number."))?;
     accounts::revoke_token(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

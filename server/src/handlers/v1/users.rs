@@ -4,7 +4,9 @@ use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::model::Profile;
 use arbor_app::ssr::{AppState, accounts};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::ApiPath;
 
 /// A public profile.
 #[utoipa::path(get, path = "/users/{username}", tag = "users",
@@ -12,7 +14,7 @@ use axum::extract::{Path, State};
     responses((status = 200, body = Profile), (status = 404, body = ErrorResponse)))]
 pub async fn get_user(
     State(state): State<AppState>,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<Profile>, AppError> {
     Ok(Json(accounts::profile(&state, &username).await?))
 }
