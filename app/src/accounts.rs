@@ -6,7 +6,7 @@
 use leptos::server;
 
 use crate::error::AppError;
-use crate::model::{Me, NewToken, Profile, TokenInfo, local_path_or_root};
+use crate::model::{Me, NewToken, Profile, TokenInfo};
 
 #[cfg(feature = "ssr")]
 mod edge {
@@ -57,7 +57,9 @@ pub async fn sign_up(
     let client = auth::current_client_addr();
     let (_, session) = accounts::signup(&state, &username, &password, client.as_deref()).await?;
     edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(local_path_or_root(next.as_deref().unwrap_or("/")));
+    leptos_axum::redirect(crate::model::local_path_or_root(
+        next.as_deref().unwrap_or("/"),
+    ));
     Ok(())
 }
 
@@ -73,7 +75,9 @@ pub async fn sign_in(
     let client = auth::current_client_addr();
     let (_, session) = accounts::login(&state, &username, &password, client.as_deref()).await?;
     edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(local_path_or_root(next.as_deref().unwrap_or("/")));
+    leptos_axum::redirect(crate::model::local_path_or_root(
+        next.as_deref().unwrap_or("/"),
+    ));
     Ok(())
 }
 

@@ -157,9 +157,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 ErrorCode::Internal,
                 "Could not reach the server. Check your connection and try again.",
             ),
-            other => {
+            _other => {
                 #[cfg(feature = "ssr")]
-                tracing::error!(error = %other, "server function failed");
+                tracing::error!(error = %_other, "server function failed");
                 AppError::new(
                     ErrorCode::Internal,
                     "Something went wrong on our side. Please try again.",
