@@ -3,8 +3,8 @@
 //!
 //! Owns: connection set-up, migrations (`migrations/sqlite`, `migrations/postgres`), and the
 //! repository functions grouped by domain noun ([`users`], [`sessions`], [`tokens`],
-//! [`throttle`]). Must not own business rules (validation, hashing, who may do what): callers
-//! pass already-checked values and decide what a [`DbError`] means for the user.
+//! [`throttle`], [`secrets`]). Must not own business rules (validation, hashing, who may do
+//! what): callers pass already-checked values and decide what a [`DbError`] means for the user.
 //!
 //! # One behaviour on two databases
 //! sqlx's checked macros cannot target two databases from one call site, so queries are plain
@@ -25,6 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod secrets;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

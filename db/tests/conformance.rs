@@ -361,3 +361,20 @@ async fn bad_urls_are_refused() {
         Err(DbError::InvalidUrl(_))
     ));
 }
+
+async fn secrets_story(db: &Db) {
+    let first = db.server_secret("form-errors", &[1u8; 32]).await.unwrap();
+    assert_eq!(first, vec![1u8; 32]);
+    // A second replica brings its own candidate but gets the stored key.
+    let second = db.server_secret("form-errors", &[2u8; 32]).await.unwrap();
+    assert_eq!(second, first);
+    assert_eq!(
+        db.server_secret("other", &[3u8; 8]).await.unwrap(),
+        vec![3u8; 8]
+    );
+}
+
+#[tokio::test]
+async fn secrets() {
+    on_every_backend!(secrets_story);
+}

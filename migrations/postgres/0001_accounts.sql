@@ -37,3 +37,9 @@ CREATE TABLE login_throttle (
     window_start   BIGINT NOT NULL,
     failures       BIGINT NOT NULL
 );
+
+-- Keys the replicas share (for example, to sign form errors carried in redirect URLs).
+CREATE TABLE server_secrets (
+    name           TEXT   PRIMARY KEY,
+    value          BYTEA  NOT NULL
+);

@@ -38,3 +38,9 @@ CREATE TABLE login_throttle (
     window_start   INTEGER NOT NULL,
     failures       INTEGER NOT NULL
 );
+
+-- Keys the replicas share (for example, to sign form errors carried in redirect URLs).
+CREATE TABLE server_secrets (
+    name           TEXT   PRIMARY KEY,
+    value          BLOB  NOT NULL
+);

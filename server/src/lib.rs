@@ -32,6 +32,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::config::Settings;
 use crate::http::client_addr::TrustProxy;
 use crate::http::csrf::PublicOrigin;
+use crate::http::form_errors::FormErrorKey;
 
 /// Largest request body accepted (413 above it).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -115,7 +116,7 @@ pub fn openapi_json() -> anyhow::Result<String> {
 }
 
 /// The whole HTTP application.
-pub fn router(settings: &Settings, state: AppState) -> Router {
+pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -> Router {
     // Install the metrics recorder before the first request is counted.
     http::metrics::handle();
     let (api, openapi) = handlers::v1::router();
@@ -165,6 +166,10 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn(http::server_fns::error_status))
+        .layer(axum::middleware::from_fn_with_state(
+            form_errors,
+            http::form_errors::sign_and_verify,
+        ))
         .layer(axum::middleware::from_fn(
             http::security::no_store_when_credentialed,
         ))
@@ -262,9 +267,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (db, redis) = connect(&settings).await?;
+    let form_errors = FormErrorKey::new(
+        db.server_secret("form-errors", &rand::random::<[u8; 32]>())
+            .await
+            .context("loading the shared form-error key")?,
+    );
     let state = state(&settings, db.clone(), redis)?;
     let upkeep = spawn_upkeep(state.clone());
-    let app = router(&settings, state);
+    let app = router(&settings, state, form_errors);
     tracing::info!(
         addr = %listener.local_addr().context("reading the bound address")?,
         database = %settings.database_url.redacted(),

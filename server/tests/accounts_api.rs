@@ -549,6 +549,7 @@ async fn throttle_state_lives_in_redis_when_configured() {
     let _: () = redis::cmd("DEL")
         .arg(&key)
         .arg(format!("{prefix}throttle:client:127.0.0.1"))
+        .arg(format!("{prefix}throttle:signup:127.0.0.1"))
         .query_async(&mut con)
         .await
         .unwrap();

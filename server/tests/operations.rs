@@ -49,7 +49,12 @@ async fn readiness_reports_redis_when_configured() {
         eprintln!("ARBOR_TEST_REDIS_URL not set: skipped");
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite, &["--redis-url", &redis_url]).await;
+    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &["--redis-url", &redis_url, "--redis-prefix", &prefix],
+    )
+    .await;
     let r = reqwest::get(app.url("/readyz")).await.unwrap();
     assert_eq!(r.status(), 200);
     app.stop().await;
@@ -91,6 +96,8 @@ async fn openapi_document_covers_every_route() {
         "every documented route is one we expect"
     );
     assert!(doc["components"]["schemas"]["ErrorResponse"].is_object());
+    // Any change to the public API shows up as a reviewed change of this snapshot.
+    insta::assert_json_snapshot!("openapi", doc);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     // Each documented route answers (not the 404 fallback) — so the document and router agree.

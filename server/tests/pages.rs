@@ -419,3 +419,41 @@ async fn a_token_created_without_javascript_is_shown_once() {
     assert_eq!(r.status(), 200, "the token works");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn forged_form_errors_in_links_are_not_shown() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let browser = app.new_client();
+    // A genuine error, signed by the server on its way back to the form…
+    let r = post_form(
+        &app,
+        &browser,
+        "/fn/login",
+        "/login",
+        &[("username", "nobody"), ("password", "wrong password")],
+    )
+    .await;
+    let back = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(back.contains("__sig="), "{back}");
+    let (_, html) = page(&browser, &back).await;
+    assert!(html.contains("Wrong username or password."));
+
+    // …and the same link with a message of someone else's choosing.
+    let forged_err = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE.encode(
+            r#"{"code":"unauthenticated","message":"Your account is locked. Call +1 555 0100.","field":"password"}"#,
+        )
+    };
+    let forged = format!("/login?__path=%2Ffn%2Flogin&__err={forged_err}");
+    let (status, html) = page(&browser, &app.url(&forged)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("Your account is locked"),
+        "an unsigned error is dropped"
+    );
+    let tampered = back.replace("__err=", &format!("__err={forged_err}&x="));
+    let (_, html) = page(&browser, &tampered).await;
+    assert!(!html.contains("Your account is locked"));
+    app.stop().await;
+}

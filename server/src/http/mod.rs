@@ -1,8 +1,9 @@
 //! The HTTP middleware stack: client address, cross-site request refusal, security headers and
-//! request metrics, and the status of server function errors.
+//! request metrics, the status of server function errors, and signed form errors.
 
 pub mod client_addr;
 pub mod csrf;
+pub mod form_errors;
 pub mod metrics;
 pub mod security;
 pub mod server_fns;
