@@ -93,7 +93,7 @@ impl Db {
         Ok(())
     }
 
-    /// How many live sessions an account has (for the settings page and tests).
+    /// How many sessions of an account have not passed their absolute expiry.
     #[tracing::instrument(skip(self))]
     pub async fn count_sessions(&self, user_id: i64, now: i64) -> DbResult<i64> {
         Ok(dispatch!(self, |pool| {

@@ -246,8 +246,8 @@ fn spawn_upkeep(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             every.tick().await;
             let now = arbor_app::ssr::now_ms();
-            let idle = i64::try_from(state.policy().session_idle.as_millis()).unwrap_or(i64::MAX);
-            match state.db().delete_expired_sessions(now, now - idle).await {
+            let idle_cutoff = state.policy().idle_cutoff(now);
+            match state.db().delete_expired_sessions(now, idle_cutoff).await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "lapsed sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "removing lapsed sessions failed"),

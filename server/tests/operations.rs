@@ -370,7 +370,8 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
                 .map(|r| r.status().as_u16())
         }
     });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Long enough for the request to be accepted, shorter than its password hash.
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])

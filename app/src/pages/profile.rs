@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::accounts::get_profile;
 use crate::components::layout::CurrentUser;
+use crate::error::ErrorCode;
 use crate::pages::not_found::NotFound;
 
 #[component]
@@ -43,7 +44,8 @@ pub fn ProfilePage() -> impl IntoView {
                             </article>
                         }.into_any()
                     }
-                    Err(_) => view! { <NotFound /> }.into_any(),
+                    Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>

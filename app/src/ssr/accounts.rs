@@ -55,7 +55,7 @@ impl From<TokenRow> for TokenInfo {
 async fn start_session(state: &AppState, user_id: i64) -> Result<Minted, AppError> {
     let session = secrets::mint_session();
     let now = now_ms();
-    let absolute = i64::try_from(state.policy().session_absolute.as_millis()).unwrap_or(i64::MAX);
+    let absolute = super::millis(state.policy().session_absolute);
     state
         .db()
         .create_session(&session.hash, user_id, now, now.saturating_add(absolute))

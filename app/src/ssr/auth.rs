@@ -125,8 +125,8 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Call
         return Ok(None);
     };
     let hash = secrets::hash(&secret);
-    let idle_ms = i64::try_from(state.policy().session_idle.as_millis()).unwrap_or(i64::MAX);
-    match state.db().session_user(&hash, now, now - idle_ms).await {
+    let idle_cutoff = state.policy().idle_cutoff(now);
+    match state.db().session_user(&hash, now, idle_cutoff).await {
         Ok(found) => {
             // Best effort: a missed touch only makes the idle expiry a minute early.
             if now - found.session_last_seen_at > TOUCH_EVERY_MS

@@ -155,7 +155,7 @@ impl RedisHandle {
                 Ok(Err(e)) => e.to_string(),
                 Err(_) => format!("no answer within {:?}", Self::CALL_TIMEOUT),
             };
-        let until = now + i64::try_from(Self::OPEN_FOR.as_millis()).unwrap_or(i64::MAX);
+        let until = now.saturating_add(millis(Self::OPEN_FOR));
         if self.open_until.swap(until, Ordering::Relaxed) <= now {
             tracing::warn!(error = %failure, operation = what, "redis unavailable; falling back for {:?}", Self::OPEN_FOR);
         }
@@ -167,8 +167,20 @@ impl RedisHandle {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .map(millis)
         .unwrap_or(0)
+}
+
+/// A duration in whole milliseconds, as the storage layer counts time.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl AuthPolicy {
+    /// Sessions last seen before this moment have lapsed from idleness.
+    pub fn idle_cutoff(&self, now: i64) -> i64 {
+        now.saturating_sub(millis(self.session_idle))
+    }
 }
 
 /// The state of the current request, inside a server function or a page render.

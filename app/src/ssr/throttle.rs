@@ -71,7 +71,7 @@ impl Throttle {
     }
 
     fn window_ms(&self) -> i64 {
-        i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX)
+        super::millis(self.window)
     }
 
     fn refuse(&self, key: &Key, count: i64, window_start: i64) -> AppError {

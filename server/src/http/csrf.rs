@@ -46,17 +46,17 @@ fn judge(method: &Method, headers: &HeaderMap, public: Option<&str>) -> Verdict 
             _ => Verdict::Refuse("This request came from another site and was refused."),
         };
     }
-    let claimed = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|o| *o != "null")
-        .map(str::to_owned)
-        .or_else(|| {
-            headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(origin_of)
-        });
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin == Some("null") {
+        // An opaque origin (a sandboxed frame, a data: page) is never one of our pages.
+        return Verdict::Refuse("This request came from another site and was refused.");
+    }
+    let claimed = origin.map(str::to_owned).or_else(|| {
+        headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(origin_of)
+    });
     let Some(claimed) = claimed else {
         // No browser headers at all: a script. Only refuse it if it carries a session cookie.
         return if has_cookie {
@@ -179,6 +179,11 @@ mod tests {
             ("origin", "https://evil.example"),
         ]);
         assert_eq!(judge(&Method::DELETE, &bearer, None), Verdict::Allow);
+        let opaque = headers(&[("origin", "null")]);
+        assert!(matches!(
+            judge(&Method::POST, &opaque, None),
+            Verdict::Refuse(_)
+        ));
         let cookie_only = headers(&[("cookie", "arbor_session=x")]);
         assert!(matches!(
             judge(&Method::POST, &cookie_only, None),
