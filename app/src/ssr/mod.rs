@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod markdown;
 pub mod passwords;
 pub mod secrets;
 pub mod throttle;
