@@ -57,13 +57,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<RedisHan
         Some(url) => {
             let client = redis::Client::open(url.expose())
                 .with_context(|| format!("reading REDIS_URL {}", url.redacted()))?;
-            let config = redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(2)))
-                .set_response_timeout(Some(Duration::from_secs(2)));
-            let connection = redis::aio::ConnectionManager::new_with_config(client, config)
-                .await
-                .with_context(|| format!("connecting to Redis at {}", url.redacted()))?;
-            Some(RedisHandle::new(connection, settings.redis_prefix.clone()))
+            Some(RedisHandle::connect(client, settings.redis_prefix.clone()).await)
         }
     };
     Ok((db, redis))

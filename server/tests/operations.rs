@@ -393,12 +393,21 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
+    fn free_port() -> Option<u16> {
+        Some(
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .ok()?
+                .local_addr()
+                .ok()?
+                .port(),
+        )
+    }
+
     fn start() -> Option<PrivateRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
+        Self::start_on(Self::free_port()?)
+    }
+
+    fn start_on(port: u16) -> Option<PrivateRedis> {
         let child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -470,5 +479,39 @@ async fn when_redis_dies_readiness_says_so_and_the_throttle_falls_back_to_the_da
         .post_json(&app.new_client(), "/api/v1/auth/login", wrong)
         .await;
     assert_eq!(r.status(), 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_replica_starts_while_redis_is_down_and_connects_when_it_comes_up() {
+    if std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("redis-server not available: skipped");
+        return;
+    }
+    let port = PrivateRedis::free_port().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let app = TestApp::spawn(Backend::Sqlite, &["--redis-url", &url]).await;
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503, "serving, but not ready without Redis");
+    app.signup(&app.new_client(), "early", GOOD_PASSWORD).await;
+
+    let _redis = PrivateRedis::start_on(port).unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        status = reqwest::get(app.url("/readyz"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+    }
+    assert_eq!(status, 200, "ready once Redis is up");
     app.stop().await;
 }
