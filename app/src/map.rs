@@ -57,6 +57,8 @@ const CHAR_WIDTH: f64 = 7.5;
 const NODE_PADDING: f64 = 24.0;
 const MIN_NODE_WIDTH: f64 = 64.0;
 const MAX_LABEL_CHARS: usize = 40;
+/// Deeper nodes are drawn collapsed, which also bounds the recursion of the layout.
+pub const MAX_DEPTH: usize = 64;
 
 /// The label as drawn: at most [`MAX_LABEL_CHARS`] characters, with an ellipsis when cut.
 pub fn display_label(label: &str) -> String {
@@ -123,10 +125,14 @@ fn place(
         y: 0.0,
         width: node_width(&node.label),
         height: NODE_HEIGHT,
-        collapsed_children: if node.collapsed { count(node) - 1 } else { 0 },
+        collapsed_children: 0,
         parent,
     });
-    let row = if node.collapsed || node.children.is_empty() {
+    let collapsed = node.collapsed || depth + 1 >= MAX_DEPTH;
+    if collapsed {
+        out[index].collapsed_children = count(node) - 1;
+    }
+    let row = if collapsed || node.children.is_empty() {
         #[allow(clippy::cast_precision_loss)]
         let row = *next_row as f64;
         *next_row += 1;
@@ -143,14 +149,24 @@ fn place(
     row
 }
 
-/// The number of nodes in a subtree, itself included.
+/// The number of nodes in a subtree, itself included (without recursion: trees can be deep).
 pub fn count(node: &MapNode) -> usize {
-    1 + node.children.iter().map(count).sum::<usize>()
+    let mut stack = vec![node];
+    let mut n = 0;
+    while let Some(next) = stack.pop() {
+        n += 1;
+        stack.extend(next.children.iter());
+    }
+    n
 }
 
+/// Text safe inside SVG markup: XML-escaped, without the control characters XML forbids.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n'))
+    {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -209,7 +225,12 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
                 String::new()
             },
         );
-        match &node.href {
+        // Only links within the site (a path): never a scheme of someone else's choosing.
+        match node
+            .href
+            .as_deref()
+            .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        {
             Some(href) => {
                 let _ = write!(
                     svg,
@@ -281,6 +302,29 @@ mod tests {
             l.nodes.iter().map(|n| n.id).collect::<Vec<_>>(),
             [1, 2, 4, 5, 3, 6]
         );
+    }
+
+    #[test]
+    fn very_deep_trees_are_cut_off_not_crashed() {
+        let mut tree = node(0, "leaf", vec![]);
+        for id in 1..2_000 {
+            tree = node(id, "n", vec![tree]);
+        }
+        let l = layout(&tree);
+        assert_eq!(l.nodes.len(), MAX_DEPTH);
+        assert_eq!(
+            l.nodes.last().unwrap().collapsed_children,
+            2_000 - MAX_DEPTH
+        );
+        assert_eq!(count(&tree), 2_000);
+    }
+
+    #[test]
+    fn only_site_links_are_drawn_as_links() {
+        let mut tree = node(1, "x\u{1}y", vec![]);
+        tree.href = Some("javascript:alert(1)".into());
+        let svg = to_svg(&layout(&tree), "t");
+        assert!(!svg.contains("href=") && !svg.contains('\u{1}'), "{svg}");
     }
 
     #[test]

@@ -445,15 +445,24 @@ async fn forged_form_errors_in_links_are_not_shown() {
             r#"{"code":"unauthenticated","message":"Your account is locked. Call +1 555 0100.","field":"password"}"#,
         )
     };
-    let forged = format!("/login?__path=%2Ffn%2Flogin&__err={forged_err}");
-    let (status, html) = page(&browser, &app.url(&forged)).await;
-    assert_eq!(status, 200);
-    assert!(
-        !html.contains("Your account is locked"),
-        "an unsigned error is dropped"
-    );
-    let tampered = back.replace("__err=", &format!("__err={forged_err}&x="));
-    let (_, html) = page(&browser, &tampered).await;
-    assert!(!html.contains("Your account is locked"));
+    for forged in [
+        app.url(&format!("/login?__path=%2Ffn%2Flogin&__err={forged_err}")),
+        app.url(&format!(
+            "/login?next=%2Fsettings&__path=%2Ffn%2Flogin&__%65rr={forged_err}"
+        )),
+        back.replace("__err=", &format!("__err={forged_err}&x=")),
+    ] {
+        let r = browser.get(&forged).send().await.unwrap();
+        // The browser is sent to the clean address, so not even the hydrated page sees it.
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{forged}");
+        let clean = r.headers()[LOCATION].to_str().unwrap().to_owned();
+        assert!(!clean.contains("err"), "{clean}");
+        let (status, html) = page(&browser, &app.url(&clean)).await;
+        assert_eq!(status, 200);
+        assert!(
+            !html.contains("Your account is locked"),
+            "an unsigned error is dropped"
+        );
+    }
     app.stop().await;
 }

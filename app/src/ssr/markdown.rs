@@ -9,11 +9,12 @@
 //! and only the classes and ids this module generates. Rendering never fails: any input gives
 //! some HTML.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+    TextMergeStream,
 };
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
@@ -73,10 +74,12 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
     let mut links = Vec::new();
     let mut seen_links = HashSet::new();
     let mut plain_text = String::new();
-    let mut heading_ids = HashMap::new();
+    let mut heading_ids = HashSet::new();
 
-    let events = merge_text(Parser::new_ext(markdown, options));
-    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    // Adjacent text events are joined (the parser splits text at `[` and `]`), so `[[…]]` is
+    // whole.
+    let events = TextMergeStream::new(Parser::new_ext(markdown, options));
+    let mut out: Vec<Event> = Vec::new();
     let mut code_lang: Option<String> = None;
     let mut code_text = String::new();
     let mut in_code = false;
@@ -161,7 +164,12 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
                 plain_text.push('\n');
                 out.push(event);
             }
-            // Raw HTML is passed on; the sanitiser decides what survives.
+            // Raw HTML is shown as text: only this module writes markup (the sanitiser below
+            // is the second line of defence).
+            Event::Html(html) | Event::InlineHtml(html) => {
+                plain_text.push_str(&html);
+                out.push(Event::Text(html));
+            }
             other => out.push(other),
         }
     }
@@ -175,18 +183,8 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
     }
 }
 
-/// Joins adjacent text events (the parser splits text at `[` and `]`), so `[[…]]` is whole.
-fn merge_text<'a>(parser: Parser<'a>) -> Vec<Event<'a>> {
-    let mut events: Vec<Event<'a>> = Vec::new();
-    for event in parser {
-        if let (Event::Text(next), Some(Event::Text(prev))) = (&event, events.last_mut()) {
-            *prev = format!("{prev}{next}").into();
-            continue;
-        }
-        events.push(event);
-    }
-    events
-}
+/// Most distinct `[[…]]` links in one document; later new ones are shown as text.
+const MAX_WIKI_LINKS: usize = 500;
 
 /// Emits `text` with `[[…]]` topic links and bare `http(s)://` URLs turned into links.
 fn expand_text<'a>(
@@ -197,76 +195,85 @@ fn expand_text<'a>(
     seen: &mut HashSet<WikiLink>,
 ) {
     let mut rest = text;
-    while !rest.is_empty() {
-        let wiki = rest.find("[[");
-        let url = ["https://", "http://"]
-            .iter()
-            .filter_map(|p| rest.find(p))
-            .min();
-        match (wiki, url) {
-            (Some(w), u) if u.is_none_or(|u| w < u) => {
-                let Some(close) = rest[w + 2..].find("]]") else {
-                    push_autolinked(rest, out);
-                    return;
-                };
-                let inner = &rest[w + 2..w + 2 + close];
-                push_autolinked(&rest[..w], out);
-                match WikiLink::parse(inner) {
-                    Some(link) => {
-                        let label = link.title.clone();
-                        match resolve(&link) {
-                            Some(href) => {
-                                out.push(Event::Start(Tag::Link {
-                                    link_type: LinkType::Inline,
-                                    dest_url: href.into(),
-                                    title: CowStr::Borrowed(""),
-                                    id: CowStr::Borrowed(""),
-                                }));
-                                out.push(Event::Text(label.into()));
-                                out.push(Event::End(TagEnd::Link));
-                            }
-                            None => out.push(Event::Text(label.into())),
-                        }
-                        if seen.insert(link.clone()) {
-                            links.push(link);
-                        }
+    while let Some(open) = rest.find("[[") {
+        let Some(close) = rest[open + 2..].find("]]") else {
+            break;
+        };
+        let inner = &rest[open + 2..open + 2 + close];
+        push_autolinked(&rest[..open], out);
+        match WikiLink::parse(inner) {
+            Some(link) if seen.contains(&link) || seen.len() < MAX_WIKI_LINKS => {
+                match resolve(&link) {
+                    Some(href) => {
+                        out.push(Event::Start(Tag::Link {
+                            link_type: LinkType::Inline,
+                            dest_url: href.into(),
+                            title: CowStr::Borrowed(""),
+                            id: CowStr::Borrowed(""),
+                        }));
+                        out.push(Event::Text(link.title.clone().into()));
+                        out.push(Event::End(TagEnd::Link));
                     }
-                    None => out.push(Event::Text(format!("[[{inner}]]").into())),
+                    None => out.push(Event::Text(link.title.clone().into())),
                 }
-                rest = &rest[w + 2 + close + 2..];
+                if seen.insert(link.clone()) {
+                    links.push(link);
+                }
             }
-            _ => {
-                push_autolinked(rest, out);
-                return;
-            }
+            Some(link) => out.push(Event::Text(link.title.into())),
+            None => out.push(Event::Text(format!("[[{inner}]]").into())),
         }
+        rest = &rest[open + 2 + close + 2..];
     }
+    push_autolinked(rest, out);
 }
 
-/// Emits `text`, turning bare `http(s)://…` URLs into links (trailing punctuation excluded).
+/// The next `http://` or `https://` in `text`: (position, length of the scheme part).
+fn next_url(text: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("http") {
+        let at = from + i;
+        let tail = &text[at..];
+        if tail.starts_with("https://") {
+            return Some((at, "https://".len()));
+        }
+        if tail.starts_with("http://") {
+            return Some((at, "http://".len()));
+        }
+        from = at + "http".len();
+    }
+    None
+}
+
+/// Emits `text`, turning bare `http(s)://…` URLs into links (trailing punctuation excluded,
+/// a closing parenthesis kept when it balances an opening one in the URL).
 fn push_autolinked<'a>(text: &str, out: &mut Vec<Event<'a>>) {
     let mut rest = text;
-    while let Some(start) = ["https://", "http://"]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
-    {
+    while let Some((start, scheme)) = next_url(rest) {
         let tail = &rest[start..];
         let mut end = tail
             .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
             .unwrap_or(tail.len());
-        while end > 0 && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', '\'']) {
-            end -= 1;
+        while end > scheme {
+            let url = &tail[..end];
+            let unbalanced =
+                url.ends_with(')') && url.matches(')').count() > url.matches('(').count();
+            if url.ends_with(['.', ',', ';', ':', '!', '?', '\'']) || unbalanced {
+                end -= 1;
+            } else {
+                break;
+            }
         }
-        let url = &tail[..end];
-        if url.len() <= "https://".len() {
-            out.push(Event::Text(rest[..start + end.max(1)].to_owned().into()));
-            rest = &rest[start + end.max(1)..];
+        if end <= scheme {
+            // A bare "https://" with nothing after it is just text.
+            out.push(Event::Text(rest[..start + scheme].to_owned().into()));
+            rest = &rest[start + scheme..];
             continue;
         }
         if start > 0 {
             out.push(Event::Text(rest[..start].to_owned().into()));
         }
+        let url = &tail[..end];
         out.push(Event::Start(Tag::Link {
             link_type: LinkType::Autolink,
             dest_url: url.to_owned().into(),
@@ -298,15 +305,19 @@ fn slug(text: &str) -> String {
     }
 }
 
-fn unique_id(base: &str, used: &mut HashMap<String, usize>) -> String {
-    let n = used.entry(base.to_owned()).or_insert(0);
-    *n += 1;
-    if *n == 1 {
-        base.to_owned()
-    } else {
-        format!("{base}-{n}")
+fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
+    let mut id = base.to_owned();
+    let mut n = 1;
+    while used.contains(&id) {
+        n += 1;
+        id = format!("{base}-{n}");
     }
+    used.insert(id.clone());
+    id
 }
+
+const MAX_HIGHLIGHT_BYTES: usize = 64 * 1024;
+const MAX_HIGHLIGHT_LINE: usize = 2_000;
 
 /// Highlighted (or, for unknown languages, escaped) code in `<pre><code>`.
 fn highlight(code: &str, lang: Option<&str>) -> String {
@@ -315,7 +326,10 @@ fn highlight(code: &str, lang: Option<&str>) -> String {
             .find_syntax_by_token(l)
             .or_else(|| SYNTAXES.find_syntax_by_name(l))
     });
-    let highlighted = syntax.and_then(|syntax| {
+    // Very long code or lines are shown plain: highlighting cost grows with them.
+    let too_big =
+        code.len() > MAX_HIGHLIGHT_BYTES || code.lines().any(|l| l.len() > MAX_HIGHLIGHT_LINE);
+    let highlighted = syntax.filter(|_| !too_big).and_then(|syntax| {
         // Highlighting is best effort: a failure (or a panic inside the highlighter) falls
         // back to plain text rather than failing the page.
         std::panic::catch_unwind(|| {
@@ -368,7 +382,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["checked"])
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .add_tag_attributes("span", ["class"])
         .add_tag_attributes("code", ["class"])
         .add_tag_attributes("a", ["class", "aria-label"])
@@ -386,7 +402,6 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             (_, "id") => {
                 (value.starts_with("h-") || value.starts_with("fn-")).then(|| value.into())
             }
-            ("input", "type") => (value == "checkbox").then(|| value.into()),
             _ => Some(value.into()),
         });
     builder
@@ -454,23 +469,66 @@ mod tests {
             "<a href=\"javascript:alert(1)\">x</a>",
             "<iframe src=\"https://evil.example\"></iframe>",
             "<div style=\"position:fixed\" class=\"fixed inset-0\" id=\"app\">x</div>",
+            "<span class=\"hl-anchor\" id=\"h-intro\">hidden</span>",
             "<svg><script>alert(1)</script></svg>",
             "<input type=\"text\" name=\"password\">",
+            "<input>",
         ] {
             let out = html(evil);
-            for bad in [
-                "<script",
-                "onerror",
-                "javascript:",
-                "data:text",
-                "<iframe",
-                "style=",
-                "fixed inset",
-                "id=\"app\"",
-                "type=\"text\"",
-            ] {
-                assert!(!out.contains(bad), "{evil} gave {out}");
+            // Text is escaped, so every literal '<' in the output opens a real tag.
+            let tags: Vec<&str> = out
+                .split('<')
+                .skip(1)
+                .map(|t| t.split('>').next().unwrap_or(t))
+                .collect();
+            for tag in tags {
+                let name = tag
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                assert!(
+                    ["p", "a"].contains(&name),
+                    "{evil} gave a <{tag}> tag: {out}"
+                );
+                for bad in ["javascript:", "data:", "style=", "class=", "id=", "on"] {
+                    assert!(
+                        !tag.contains(&format!(" {bad}")) && !tag.contains(&format!("\"{bad}")),
+                        "{evil} gave <{tag}>: {out}"
+                    );
+                }
             }
+        }
+        // Raw HTML is shown as text, not dropped.
+        assert!(html("a <b>bold</b> claim").contains("a &lt;b&gt;bold&lt;/b&gt; claim"));
+    }
+
+    #[test]
+    fn urls_and_topic_links_share_a_line() {
+        let rendered = render(
+            "See https://en.wikipedia.org/wiki/Rust_(language), then [[Caching]] (or http://a.b).",
+            |_| Some("/t/caching".to_owned()),
+        );
+        let out = &rendered.html;
+        assert!(
+            out.contains(r#"href="https://en.wikipedia.org/wiki/Rust_(language)""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="/t/caching""#), "{out}");
+        assert!(out.contains(r#"href="http://a.b""#), "{out}");
+        assert_eq!(rendered.links.len(), 1);
+        assert!(html("only https:// here").contains("only https:// here"));
+    }
+
+    #[test]
+    fn heading_ids_never_repeat() {
+        let out = html("# A\n\n# A\n\n# A 2\n\n# A");
+        for id in ["h-a", "h-a-2", "h-a-2-2", "h-a-3"] {
+            assert_eq!(
+                out.matches(&format!("id=\"{id}\"")).count(),
+                1,
+                "{id} in {out}"
+            );
         }
     }
 
@@ -536,8 +594,11 @@ mod tests {
             "[^x]",
             "\u{0}",
             "| a |\n|-",
-            &"[".repeat(10_000),
+            &"[".repeat(200_000),
+            &"http://a ".repeat(20_000),
+            &"[[a]] ".repeat(20_000),
             &"> ".repeat(5_000),
+            &format!("```rust\n{}\n```", "x".repeat(100_000)),
         ] {
             let _ = render(weird, |_| Some("/x".into()));
         }

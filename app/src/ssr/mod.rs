@@ -195,17 +195,36 @@ impl RedisHandle {
     {
         use std::sync::atomic::Ordering;
         let now = now_ms();
-        if self.open_until.load(Ordering::Relaxed) > now {
+        let open_until = self.open_until.load(Ordering::Relaxed);
+        if open_until > now {
+            return None;
+        }
+        // Half-open: after an outage only one caller probes Redis; the others keep falling
+        // back until it has answered.
+        if open_until != 0
+            && self
+                .open_until
+                .compare_exchange(
+                    open_until,
+                    now.saturating_add(millis(Self::CALL_TIMEOUT)),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
             return None;
         }
         let connection = self.manager()?;
         let failure = match tokio::time::timeout(Self::CALL_TIMEOUT, op(connection)).await {
-            Ok(Ok(value)) => return Some(value),
+            Ok(Ok(value)) => {
+                self.open_until.store(0, Ordering::Relaxed);
+                return Some(value);
+            }
             Ok(Err(e)) => e.to_string(),
             Err(_) => format!("no answer within {:?}", Self::CALL_TIMEOUT),
         };
         let until = now.saturating_add(millis(Self::OPEN_FOR));
-        if self.open_until.swap(until, Ordering::Relaxed) <= now {
+        if self.open_until.swap(until, Ordering::Relaxed) == 0 {
             tracing::warn!(error = %failure, operation = what, "redis unavailable; falling back for {:?}", Self::OPEN_FOR);
         }
         None

@@ -4,7 +4,9 @@
 //! legitimate is taken back. A key over its limit is refused with 429 until its window closes.
 //!
 //! The counts live in the database, or in Redis when it is configured, so every replica sees
-//! the same limit. If Redis stops answering, the database carries on the counting rather than
+//! the same limit. A legitimate attempt is forgiven where it is found; if Redis came or went
+//! between the attempt and its forgiveness, the other store may be decremented instead: that
+//! can cost at most one counted failure per successful sign-in. If Redis stops answering, the database carries on the counting rather than
 //! letting guesses through unthrottled (attempts counted there during an outage are not carried
 //! back into Redis; a window is short, so this costs an attacker at most one extra window).
 
@@ -181,20 +183,16 @@ impl Throttle {
         .map(|(count, ttl)| (count.unwrap_or(0), now_ms() + ttl.max(0) - window_ms))
     }
 
-    /// Counts an attempt in Redis: INCR, and an expiry only on a key that has none (a new
-    /// window). Returns `(count, window start)`.
+    /// Counts an attempt in Redis: INCR, and an expiry on a key that has none (a new window).
+    /// Returns `(count, window start)`.
     async fn redis_hit(&self, key: &Key) -> Option<(i64, i64)> {
         let window_ms = self.window_ms();
         self.redis_op(key, "throttle count", |mut con, rkey| async move {
-            redis::pipe()
-                .atomic()
-                .incr(&rkey, 1)
-                .cmd("PEXPIRE")
-                .arg(&rkey)
+            redis::cmd("EVAL")
+                .arg(HIT_SCRIPT)
+                .arg(1)
+                .arg(rkey)
                 .arg(window_ms)
-                .arg("NX")
-                .ignore()
-                .pttl(&rkey)
                 .query_async::<(i64, i64)>(&mut con)
                 .await
         })
@@ -202,6 +200,12 @@ impl Throttle {
         .map(|(count, ttl)| (count, now_ms() + ttl.max(0) - window_ms))
     }
 }
+
+/// Counts one attempt and gives a new counter its window (works on Redis 6 too, which lacks
+/// `PEXPIRE … NX`); returns the count and the milliseconds left in the window.
+const HIT_SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
+     if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+     return {n, redis.call('PTTL', KEYS[1])}";
 
 /// Decrements a counter that exists and is above zero (never creates one, never goes negative).
 const FORGIVE_SCRIPT: &str = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -49,15 +49,19 @@ impl FormErrorKey {
 
 const PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
 
-/// The decoded `__path`, `__err` and `__sig` of a query string.
-fn error_params(query: &str) -> [Option<String>; 3] {
+/// The decoded `__path`, `__err` and `__sig` of a query string (decoded names too, as Leptos
+/// and browsers decode them), or `Err(())` when one of them is given twice.
+fn error_params(query: &str) -> Result<[Option<String>; 3], ()> {
     let mut found = [None, None, None];
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if let Some(i) = PARAMS.iter().position(|p| *p == name) {
+            if found[i].is_some() {
+                return Err(());
+            }
             found[i] = Some(value.into_owned());
         }
     }
-    found
+    Ok(found)
 }
 
 /// `query` without the form-error parameters.
@@ -70,27 +74,39 @@ fn strip_error_params(query: &str) -> String {
         .finish()
 }
 
+/// Whether `query` carries form-error parameters without a valid signature.
+fn is_forged(key: &FormErrorKey, query: &str) -> bool {
+    match error_params(query) {
+        Err(()) => true,
+        Ok([None, None, None]) => false,
+        Ok([Some(path), Some(err), Some(sig)]) => !key.verify(&path, &err, &sig),
+        Ok(_) => true,
+    }
+}
+
 pub async fn sign_and_verify(
     State(key): State<FormErrorKey>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    // Incoming: drop an error whose signature is missing or wrong.
-    if let Some(query) = req.uri().query().filter(|q| q.contains("__err=")) {
-        let [path, err, sig] = error_params(query);
-        let genuine =
-            matches!((&path, &err, &sig), (Some(p), Some(e), Some(s)) if key.verify(p, e, s));
-        if !genuine {
-            let kept = strip_error_params(query);
-            let path_and_query = if kept.is_empty() {
-                req.uri().path().to_owned()
-            } else {
-                format!("{}?{kept}", req.uri().path())
-            };
-            if let Ok(uri) = path_and_query.parse::<Uri>() {
-                tracing::info!(path = %req.uri().path(), "unsigned form error removed from the URL");
-                *req.uri_mut() = uri;
-            }
+    // Incoming: an error without a valid signature never reaches the page. A browser is sent
+    // to the clean address (so the hydrated page, which reads the address bar, does not show
+    // it either); other requests just lose the parameters.
+    if let Some(query) = req.uri().query()
+        && is_forged(&key, query)
+    {
+        let kept = strip_error_params(query);
+        let clean = if kept.is_empty() {
+            req.uri().path().to_owned()
+        } else {
+            format!("{}?{kept}", req.uri().path())
+        };
+        tracing::info!(path = %req.uri().path(), "unsigned form error removed from the URL");
+        if matches!(*req.method(), Method::GET | Method::HEAD) {
+            return Redirect::to(&clean).into_response();
+        }
+        if let Ok(uri) = clean.parse::<Uri>() {
+            *req.uri_mut() = uri;
         }
     }
 
@@ -100,16 +116,21 @@ pub async fn sign_and_verify(
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .filter(|l| l.contains("__err="))
         .map(str::to_owned);
-    if let Some(location) = location
-        && let Some((_, query)) = location.split_once('?')
-        && let [Some(path), Some(err), _] =
-            error_params(query.split('#').next().unwrap_or_default())
-    {
-        let signed = format!("{location}&__sig={}", key.sign(&path, &err));
-        if let Ok(value) = HeaderValue::from_str(&signed) {
-            response.headers_mut().insert(header::LOCATION, value);
+    if let Some(location) = location {
+        let (url, fragment) = location
+            .split_once('#')
+            .map_or((location.as_str(), None), |(u, f)| (u, Some(f)));
+        if let Some((_, query)) = url.split_once('?')
+            && let Ok([Some(path), Some(err), None]) = error_params(query)
+        {
+            let mut signed = format!("{url}&__sig={}", key.sign(&path, &err));
+            if let Some(fragment) = fragment {
+                signed = format!("{signed}#{fragment}");
+            }
+            if let Ok(value) = HeaderValue::from_str(&signed) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
         }
     }
     response
@@ -134,6 +155,24 @@ mod tests {
         );
         assert!(!FormErrorKey::new(vec![8; 32]).verify("/fn/login", "eyJjb2RlIjoi", &sig));
         assert!(!key.verify("/fn/login", "eyJjb2RlIjoi", "not base64!"));
+    }
+
+    #[test]
+    fn encoded_or_repeated_names_count_as_forged() {
+        let key = FormErrorKey::new(vec![7; 32]);
+        let sig = key.sign("/fn/login", "e30");
+        assert!(!is_forged(
+            &key,
+            &format!("__path=%2Ffn%2Flogin&__err=e30&__sig={sig}")
+        ));
+        assert!(!is_forged(&key, "next=%2Fsettings"));
+        assert!(is_forged(&key, "__path=%2Ffn%2Flogin&__%65rr=e30"));
+        assert!(is_forged(&key, "__path=%2Ffn%2Flogin&%5F_err=e30"));
+        assert!(is_forged(
+            &key,
+            &format!("__path=%2Ffn%2Flogin&__err=e30&__sig={sig}&__err=e31")
+        ));
+        assert!(is_forged(&key, "__sig=abc"));
     }
 
     #[test]
