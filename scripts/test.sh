@@ -54,4 +54,4 @@ export DATABASE_URL="sqlite://$e2e_dir/arbor.db"
 export ARBOR_ADDR=127.0.0.1:3100
 export ARBOR_E2E_BASE_URL="http://$ARBOR_ADDR"
 export ARBOR_SIGNUP_MAX_PER_CLIENT=1000
-cargo leptos end-to-end --release
+cargo leptos end-to-end --release --precompress
