@@ -6,7 +6,7 @@
 use leptos::server;
 
 use crate::error::AppError;
-use crate::model::{Me, NewToken, Profile, TokenInfo};
+use crate::model::{Me, NewToken, Profile, SessionInfo, TokenInfo};
 
 #[cfg(feature = "ssr")]
 mod edge {
@@ -207,4 +207,20 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     use crate::ssr::{accounts, auth, state};
     let caller = auth::require_caller().await?;
     accounts::revoke_token(&state()?, &caller, id).await
+}
+
+/// Where the caller is signed in.
+#[server(prefix = "/fn", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::list_sessions(&state()?, &caller).await
+}
+
+/// Signs the caller out everywhere but here.
+#[server(prefix = "/fn", endpoint = "sessions/end-others")]
+pub async fn end_other_sessions() -> Result<u64, AppError> {
+    use crate::ssr::{accounts, auth, state};
+    let caller = auth::require_caller().await?;
+    accounts::end_other_sessions(&state()?, &caller).await
 }

@@ -13,7 +13,51 @@ pub struct SessionUser {
     pub session_expires_at: i64,
 }
 
+/// A session as listed to its owner (the token hash identifies it, never leaves the server).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub token_hash: Vec<u8>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
 impl Db {
+    /// The account's live sessions, most recently used first.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_sessions(
+        &self,
+        user_id: i64,
+        now: i64,
+        idle_cutoff: i64,
+    ) -> DbResult<Vec<SessionRow>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, SessionRow>(
+                "SELECT token_hash, created_at, last_seen_at FROM sessions
+                 WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+                 ORDER BY last_seen_at DESC, created_at DESC",
+            )
+            .bind(user_id)
+            .bind(now)
+            .bind(idle_cutoff)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Ends every session of the account except `keep`; returns how many ended.
+    #[tracing::instrument(skip(self, keep))]
+    pub async fn delete_other_sessions(&self, user_id: i64, keep: Option<&[u8]>) -> DbResult<u64> {
+        let keep = keep.unwrap_or_default().to_vec();
+        Ok(dispatch!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(&keep)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?)
+    }
+
     /// Stores a new session for `user_id` that lapses at `expires_at` at the latest.
     #[tracing::instrument(skip(self, token_hash))]
     pub async fn create_session(

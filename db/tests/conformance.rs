@@ -187,6 +187,16 @@ async fn sessions_story(db: &Db) {
         Err(DbError::NotFound)
     ));
 
+    let listed = db.list_sessions(u.id, 3_000, 0).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].token_hash, a);
+    db.create_session(&b, u.id, 3_000, 100_000).await.unwrap();
+    let listed = db.list_sessions(u.id, 3_000, 0).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].token_hash, b, "most recently used first");
+    assert_eq!(db.delete_other_sessions(u.id, Some(&a)).await.unwrap(), 1);
+    assert_eq!(db.list_sessions(u.id, 3_000, 0).await.unwrap().len(), 1);
+
     db.delete_session(&a).await.unwrap();
     db.delete_session(&a).await.unwrap(); // idempotent
     assert!(matches!(

@@ -63,6 +63,7 @@ test.describe("accounts with JavaScript", () => {
     await signUp(page, name);
     await expect(page.getByTestId("header-username")).toHaveText(name);
     await openHydrated(page, "/settings");
+    await expect(page.getByTestId("sessions")).toContainText("this browser");
     await page.getByLabel("Display name").fill("Grace Hopper");
     await page.getByLabel("Bio").fill("Compilers and maps.");
     await page.getByRole("button", { name: "Save profile" }).click();

@@ -739,3 +739,48 @@ async fn personal_responses_are_never_cached() {
     assert!(anonymous.headers().get("cache-control").is_none());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn signing_out_everywhere_else() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let laptop = app.new_client();
+        let phone = app.new_client();
+        app.signup(&laptop, "traveller", GOOD_PASSWORD).await;
+        let login = json!({"username": "traveller", "password": GOOD_PASSWORD});
+        assert_eq!(
+            app.post_json(&phone, "/api/v1/auth/login", login)
+                .await
+                .status(),
+            200
+        );
+
+        let listed: Value = laptop
+            .get(app.url("/api/v1/me/sessions"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+        assert!(listed.iter().all(|s| s.get("token_hash").is_none()));
+
+        let r = laptop
+            .delete(app.url("/api/v1/me/sessions"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["ended"], 1);
+        assert_eq!(
+            me(&app, &phone).await.status(),
+            401,
+            "the other session ended"
+        );
+        assert_eq!(me(&app, &laptop).await.status(), 200, "this one stays");
+        app.stop().await;
+    }
+}

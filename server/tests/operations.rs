@@ -79,6 +79,8 @@ async fn openapi_document_covers_every_route() {
         ("/me", "patch"),
         ("/me", "delete"),
         ("/me/password", "put"),
+        ("/me/sessions", "get"),
+        ("/me/sessions", "delete"),
         ("/me/tokens", "get"),
         ("/me/tokens", "post"),
         ("/me/tokens/{id}", "delete"),

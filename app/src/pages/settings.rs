@@ -5,12 +5,12 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::accounts::{
-    ChangePassword, CreateToken, DeleteAccount, RevokeToken, UpdateProfile, list_tokens,
-    take_new_token,
+    ChangePassword, CreateToken, DeleteAccount, EndOtherSessions, RevokeToken, UpdateProfile,
+    list_sessions, list_tokens, take_new_token,
 };
 use crate::components::form::{Field, FormError, action_error, field_error};
 use crate::components::layout::CurrentUser;
-use crate::model::{Bio, DisplayName, Me, Password, TokenName};
+use crate::model::{Bio, DisplayName, Me, Password, TokenName, format_utc};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -35,6 +35,7 @@ fn Sections(me: Me) -> impl IntoView {
             <h1 class="text-2xl font-bold">"Settings"</h1>
             <ProfileSection me=me.clone() />
             <PasswordSection />
+            <SessionsSection />
             <TokensSection />
             <DeleteSection />
         </div>
@@ -87,6 +88,46 @@ fn PasswordSection() -> impl IntoView {
                     <Show when=done><span class="text-sm text-emerald-700 dark:text-emerald-400" role="status">"Password changed."</span></Show>
                 </div>
             </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsSection() -> impl IntoView {
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions = Resource::new(move || end_others.version().get(), |_| list_sessions());
+    view! {
+        <section class="card space-y-4" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading" class="text-lg font-semibold">"Where you are signed in"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            let others = list.iter().filter(|s| !s.current).count();
+                            view! {
+                                <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-700" data-testid="sessions">
+                                    {list.into_iter().map(|s| view! {
+                                        <li class="flex justify-between py-2">
+                                            <span>"Signed in " {format_utc(s.created_at)}</span>
+                                            <span class="text-slate-500">
+                                                {if s.current { "this browser".to_owned() } else { format!("last seen {}", format_utc(s.last_seen_at)) }}
+                                            </span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <Show when=move || { others > 0 }>
+                                    <ActionForm action=end_others>
+                                        <button type="submit" class="btn-secondary" data-testid="end-other-sessions">
+                                            {format!("Sign out the other {others}")}
+                                        </button>
+                                    </ActionForm>
+                                </Show>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="text-sm text-red-600">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -11,7 +11,7 @@ use super::secrets::{self, Minted};
 use super::{AppState, now_ms, passwords};
 use crate::error::{AppError, ErrorCode};
 use crate::model::{
-    Bio, DisplayName, Me, NewToken, Password, Profile, TokenInfo, TokenName, Username,
+    Bio, DisplayName, Me, NewToken, Password, Profile, SessionInfo, TokenInfo, TokenName, Username,
 };
 
 /// Most personal access tokens one account may hold.
@@ -284,4 +284,34 @@ pub async fn revoke_token(
         Err(DbError::NotFound) => Err(AppError::not_found("You have no token with that id.")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Where the caller is signed in, most recently used first.
+pub async fn list_sessions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<SessionInfo>, AppError> {
+    let now = now_ms();
+    let rows = state
+        .db()
+        .list_sessions(caller.user.id, now, state.policy().idle_cutoff(now))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SessionInfo {
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            current: caller.session.as_deref() == Some(row.token_hash.as_slice()),
+        })
+        .collect())
+}
+
+/// Signs the caller out everywhere but here; returns how many sessions ended.
+pub async fn end_other_sessions(state: &AppState, caller: &Caller) -> Result<u64, AppError> {
+    let ended = state
+        .db()
+        .delete_other_sessions(caller.user.id, caller.session.as_deref())
+        .await?;
+    tracing::info!(user_id = caller.user.id, ended, "other sessions ended");
+    Ok(ended)
 }

@@ -1,7 +1,7 @@
 //! `/me`: the signed-in account.
 
 use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::model::Me;
+use arbor_app::model::{Me, SessionInfo};
 use arbor_app::ssr::auth::{Caller, ClientAddr, clear_session_cookie};
 use arbor_app::ssr::{AppState, accounts};
 use axum::extract::State;
@@ -119,4 +119,34 @@ pub async fn delete_me(
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, clear_session_cookie(state.policy()))],
     ))
+}
+
+/// Where the account is signed in, most recently used first (`current` marks this session).
+#[utoipa::path(get, path = "/me/sessions", tag = "me",
+    responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = ErrorResponse)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<SessionInfo>>, AppError> {
+    Ok(Json(accounts::list_sessions(&state, &caller).await?))
+}
+
+/// How many sessions were ended.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Ended {
+    pub ended: u64,
+}
+
+/// Sign out everywhere else: every session of the account but this one ends (with a bearer
+/// token, every session ends).
+#[utoipa::path(delete, path = "/me/sessions", tag = "me",
+    responses((status = 200, body = Ended), (status = 401, body = ErrorResponse)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Ended>, AppError> {
+    let ended = accounts::end_other_sessions(&state, &caller).await?;
+    Ok(Json(Ended { ended }))
 }

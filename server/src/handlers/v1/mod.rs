@@ -70,6 +70,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::logout))
         .routes(routes!(me::get_me, me::update_me, me::delete_me))
         .routes(routes!(me::change_password))
+        .routes(routes!(me::list_sessions, me::end_other_sessions))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::get_user))
