@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod components;
 pub mod error;
+pub mod html;
 pub mod map;
 pub mod model;
 pub mod pages;

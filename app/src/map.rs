@@ -9,6 +9,8 @@
 
 use std::fmt::Write as _;
 
+use crate::html::escape;
+
 /// A node to lay out: an id (a topic id), its label, and its children in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapNode {
@@ -158,25 +160,6 @@ pub fn count(node: &MapNode) -> usize {
         stack.extend(next.children.iter());
     }
     n
-}
-
-/// Text safe inside SVG markup: XML-escaped, without the control characters XML forbids.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n'))
-    {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The map as a standalone SVG document: curved edges, one rounded box per node, each box a

@@ -20,6 +20,8 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
+use crate::html::escape;
+
 /// A `[[…]]` topic link as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WikiLink {
@@ -359,21 +361,6 @@ fn highlight(code: &str, lang: Option<&str>) -> String {
         .unwrap_or_default();
     let body = highlighted.unwrap_or_else(|| escape(code));
     format!("<pre><code{lang_class}>{body}</code></pre>\n")
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The allow-list: ammonia's defaults, plus task-list checkboxes, our `hl-*` classes and our
