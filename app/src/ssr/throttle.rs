@@ -46,7 +46,8 @@ impl Throttle {
         }
     }
 
-    /// The keys a password check is counted against: the account, and the client.
+    /// The keys a password check is counted against: the account, and the client (an IPv6
+    /// client by its /64 network, since one host usually holds a whole /64).
     pub fn password_keys(&self, username_key: &str, client: Option<&str>) -> Vec<Key> {
         let mut keys = vec![Key {
             name: format!("user:{username_key}"),
@@ -54,7 +55,7 @@ impl Throttle {
         }];
         if let Some(client) = client {
             keys.push(Key {
-                name: format!("client:{client}"),
+                name: format!("client:{}", client_network(client)),
                 limit: self.per_client,
             });
         }
@@ -65,7 +66,7 @@ impl Throttle {
     pub fn signup_keys(&self, client: Option<&str>) -> Vec<Key> {
         client
             .map(|client| Key {
-                name: format!("signup:{client}"),
+                name: format!("signup:{}", client_network(client)),
                 limit: self.signups_per_client,
             })
             .into_iter()
@@ -207,6 +208,33 @@ const HIT_SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
      if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
      return {n, redis.call('PTTL', KEYS[1])}";
 
+/// The address throttles count against: IPv4 as it is, IPv6 by its /64 network.
+fn client_network(client: &str) -> String {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => client.to_owned(),
+    }
+}
+
 /// Decrements a counter that exists and is above zero (never creates one, never goes negative).
 const FORGIVE_SCRIPT: &str = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
      if n > 0 then return redis.call('DECR', KEYS[1]) end return 0";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipv6_clients_are_counted_by_network() {
+        use super::client_network;
+        assert_eq!(client_network("203.0.113.9"), "203.0.113.9");
+        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_network("2001:db8:1:2:bbbb::7"), "2001:db8:1:2::/64");
+        assert_eq!(client_network("::ffff:198.51.100.4"), "198.51.100.4");
+        assert_eq!(client_network("not an address"), "not an address");
+    }
+}
