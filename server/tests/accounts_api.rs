@@ -275,13 +275,7 @@ async fn changing_the_password_ends_every_other_session() {
         let laptop = app.new_client();
         let phone = app.new_client();
         app.signup(&laptop, "multi", GOOD_PASSWORD).await;
-        let login = json!({"username": "multi", "password": GOOD_PASSWORD});
-        assert_eq!(
-            app.post_json(&phone, "/api/v1/auth/login", login)
-                .await
-                .status(),
-            200
-        );
+        app.login(&phone, "multi", GOOD_PASSWORD).await;
 
         let wrong = laptop
             .put(app.url("/api/v1/me/password"))
@@ -341,8 +335,7 @@ async fn tokens_authenticate_until_revoked_and_deleting_the_account_ends_everyth
         let browser = app.new_client();
         let other = app.new_client();
         app.signup(&browser, "tokenuser", GOOD_PASSWORD).await;
-        let login = json!({"username": "tokenuser", "password": GOOD_PASSWORD});
-        app.post_json(&other, "/api/v1/auth/login", login).await;
+        app.login(&other, "tokenuser", GOOD_PASSWORD).await;
 
         let r = app
             .post_json(&browser, "/api/v1/me/tokens", json!({"name": "ci"}))
@@ -747,13 +740,7 @@ async fn signing_out_everywhere_else() {
         let laptop = app.new_client();
         let phone = app.new_client();
         app.signup(&laptop, "traveller", GOOD_PASSWORD).await;
-        let login = json!({"username": "traveller", "password": GOOD_PASSWORD});
-        assert_eq!(
-            app.post_json(&phone, "/api/v1/auth/login", login)
-                .await
-                .status(),
-            200
-        );
+        app.login(&phone, "traveller", GOOD_PASSWORD).await;
 
         let listed: Value = laptop
             .get(app.url("/api/v1/me/sessions"))

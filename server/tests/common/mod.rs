@@ -176,6 +176,18 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Signs `username` in through the API with `client` (which then holds a second session).
+    pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) {
+        let r = self
+            .post_json(
+                client,
+                "/api/v1/auth/login",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "login of {username}");
+    }
+
     /// Stops the server gracefully and removes its database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
