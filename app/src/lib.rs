@@ -31,10 +31,9 @@ use crate::pages::{
     settings::SettingsPage,
 };
 
-/// The HTML document around the app, rendered on the server only.
+/// The HTML document around the app, rendered on the server only. Its scripts carry the
+/// request's CSP nonce, which the server chooses and sends in the header (`server/`).
 pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    ssr_headers::set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,30 +50,6 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
-    }
-}
-
-#[cfg(feature = "ssr")]
-mod ssr_headers {
-    use leptos::prelude::*;
-
-    /// Sends a Content-Security-Policy that allows only our own scripts: the hydration script
-    /// carries this response's nonce, and WebAssembly compilation needs `wasm-unsafe-eval`.
-    pub fn set_content_security_policy() {
-        let (Some(nonce), Some(response)) = (
-            leptos::nonce::use_nonce(),
-            use_context::<leptos_axum::ResponseOptions>(),
-        ) else {
-            return;
-        };
-        let policy = format!(
-            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-        );
-        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
     }
 }
 

@@ -33,6 +33,7 @@ use crate::config::Settings;
 use crate::http::client_addr::TrustProxy;
 use crate::http::csrf::PublicOrigin;
 use crate::http::form_errors::FormErrorKey;
+use crate::http::security::CspNonce;
 
 /// Largest request body accepted (413 above it).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -137,7 +138,15 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
     let routes = route_list();
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            // Leptos stamps its scripts with the nonce the CSP header names.
+            let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+            if let Some(CspNonce(nonce)) = nonce {
+                provide_context(leptos::nonce::Nonce::from_value(nonce));
+            }
+        }
     };
     let public_origin = PublicOrigin(
         settings
@@ -166,6 +175,9 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
         ))
         .layer(axum::middleware::from_fn(
             http::security::no_store_when_credentialed,
+        ))
+        .layer(axum::middleware::from_fn(
+            http::security::content_security_policy,
         ))
         .layer(axum::middleware::from_fn(http::metrics::record))
         .layer(axum::middleware::from_fn_with_state(

@@ -466,3 +466,30 @@ async fn forged_form_errors_in_links_are_not_shown() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_page_carries_the_nonce_its_scripts_use() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let requests = (0..40).map(|i| {
+        let path = ["/", "/login", "/signup", "/u/nobody", "/no/such/page"][i % 5];
+        let (client, url) = (app.new_client(), app.url(path));
+        tokio::spawn(async move {
+            let r = client.get(url).send().await.unwrap();
+            let csp = r.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (path, csp, r.text().await.unwrap())
+        })
+    });
+    for request in requests.collect::<Vec<_>>() {
+        let (path, csp, html) = request.await.unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {csp}"));
+        assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "{path}");
+    }
+    app.stop().await;
+}

@@ -1,9 +1,12 @@
-//! Security headers on every response. Pages set their own Content-Security-Policy (with the
-//! per-response script nonce, in `arbor_app::shell`); everything else gets a policy that
-//! allows nothing, which is right for JSON, metrics and static files.
+//! Security headers on every response. HTML pages get a Content-Security-Policy with a fresh
+//! script nonce per response (the same nonce Leptos puts on its hydration scripts, see
+//! [`CspNonce`]); everything else gets a policy that allows nothing, which is right for JSON,
+//! metrics and static files.
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
@@ -50,6 +53,40 @@ pub async fn no_store_when_credentialed(
             .headers_mut()
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("private, no-store"));
+    }
+    response
+}
+
+/// This request's script nonce, in the request extensions for the page renderer.
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
+
+/// Chooses a nonce for the request, and sends the page policy with it on HTML responses.
+/// (Setting the header here, not from inside the render, makes it hold for every page,
+/// however it was rendered or streamed.)
+pub async fn content_security_policy(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(req).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
     }
     response
 }
