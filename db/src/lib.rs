@@ -3,7 +3,7 @@
 //!
 //! Owns: connection set-up, migrations (`migrations/sqlite`, `migrations/postgres`), and the
 //! repository functions grouped by domain noun ([`users`], [`sessions`], [`tokens`],
-//! [`throttle`], [`secrets`]). Must not own business rules (validation, hashing, who may do
+//! [`throttle`], [`secrets`], [`subjects`], [`topics`], [`social`], [`catalogue`]). Must not own business rules (validation, hashing, who may do
 //! what): callers pass already-checked values and decide what a [`DbError`] means for the user.
 //!
 //! # One behaviour on two databases
@@ -25,10 +25,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod catalogue;
 pub mod secrets;
 pub mod sessions;
+pub mod social;
+pub mod subjects;
 pub mod throttle;
 pub mod tokens;
+pub mod topics;
 pub mod users;
 
 /// The errors a repository function can return.

@@ -388,3 +388,607 @@ async fn secrets_story(db: &Db) {
 async fn secrets() {
     on_every_backend!(secrets_story);
 }
+
+use arbor_db::catalogue::{Column, SearchCursor, SearchSort, SubjectSearch};
+use arbor_db::social::{Mark, TimeCursor};
+use arbor_db::subjects::{NewSubject, SubjectUpdate};
+use arbor_db::topics::{LinkRef, MoveOutcome, TopicContent};
+
+fn new_subject<'a>(slug: &'a str, owner_id: i64, tags: &'a [String], now: i64) -> NewSubject<'a> {
+    NewSubject {
+        slug,
+        owner_id,
+        title: slug,
+        summary: "",
+        tags,
+        visibility: "public",
+        root_order_key: "a0",
+        now,
+    }
+}
+
+fn content<'a>(title: &'a str, body: &'a str, links: &'a [LinkRef]) -> TopicContent<'a> {
+    TopicContent {
+        title,
+        body,
+        body_text: body,
+        links,
+    }
+}
+
+async fn subjects_story(db: &Db) {
+    let owner = db.create_user(new_user("olga", "olga", 0)).await.unwrap();
+    let eve = db.create_user(new_user("eve", "eve", 0)).await.unwrap();
+    let tags = vec!["rust".to_owned(), "async".to_owned()];
+    let s = db
+        .create_subject(new_subject("tokio", owner.id, &tags, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.slug.as_str(), s.tags.as_str(), s.owner_username.as_str()),
+        ("tokio", "rust async", "olga")
+    );
+    assert_eq!((s.like_count, s.published_at), (0, Some(10)));
+    let clash = db
+        .create_subject(new_subject("tokio", eve.id, &[], 11))
+        .await;
+    assert!(
+        matches!(clash, Err(DbError::Conflict(ref c)) if c == "slug"),
+        "{clash:?}"
+    );
+    assert!(db.slug_exists("tokio").await.unwrap());
+
+    // The root topic exists, titled like the subject.
+    let tree = db.topic_tree(s.id).await.unwrap();
+    assert_eq!(tree.len(), 1);
+    assert_eq!((tree[0].parent_id, tree[0].title.as_str()), (None, "tokio"));
+
+    // A private subject has no publication time until it leaves private.
+    let draft = db
+        .create_subject(NewSubject {
+            visibility: "private",
+            ..new_subject("draft", owner.id, &[], 20)
+        })
+        .await
+        .unwrap();
+    assert_eq!(draft.published_at, None);
+    let new_tags = vec!["x".to_owned()];
+    db.update_subject(
+        draft.id,
+        SubjectUpdate {
+            title: "Draft!",
+            summary: "now out",
+            tags: &new_tags,
+            visibility: "unlisted",
+            now: 30,
+        },
+    )
+    .await
+    .unwrap();
+    let draft = db.subject_by_slug("draft").await.unwrap();
+    assert_eq!(
+        (
+            draft.title.as_str(),
+            draft.tags.as_str(),
+            draft.published_at
+        ),
+        ("Draft!", "x", Some(30))
+    );
+
+    // Collaborators: add, change role, remove.
+    assert_eq!(db.member_role(s.id, eve.id).await.unwrap(), None);
+    db.set_member(s.id, eve.id, "viewer", 40).await.unwrap();
+    db.set_member(s.id, eve.id, "editor", 41).await.unwrap();
+    assert_eq!(
+        db.member_role(s.id, eve.id).await.unwrap().as_deref(),
+        Some("editor")
+    );
+    let members = db.members(s.id).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].username.as_str(), members[0].role.as_str()),
+        ("eve", "editor")
+    );
+    db.remove_member(s.id, eve.id).await.unwrap();
+    assert!(matches!(
+        db.remove_member(s.id, eve.id).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Deleting takes everything under it.
+    let root = tree[0].id;
+    let child = db
+        .insert_topic(s.id, root, "b0", content("Child", "text", &[]), 50)
+        .await
+        .unwrap();
+    db.set_mark(Mark::Like, eve.id, s.id, true, 60)
+        .await
+        .unwrap();
+    db.delete_subject(s.id).await.unwrap();
+    assert!(matches!(
+        db.subject_by_id(s.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.topic(s.id, child).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.delete_subject(s.id).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+async fn topics_story(db: &Db) {
+    let owner = db.create_user(new_user("tom", "tom", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("trees", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let a = db
+        .insert_topic(s.id, root, "a", content("A", "alpha", &[]), 1)
+        .await
+        .unwrap();
+    let b = db
+        .insert_topic(s.id, a, "a", content("B", "beta", &[]), 2)
+        .await
+        .unwrap();
+    let c = db
+        .insert_topic(s.id, b, "a", content("C", "gamma", &[]), 3)
+        .await
+        .unwrap();
+    assert_eq!(db.subject_by_id(s.id).await.unwrap().updated_at, 3);
+
+    // A parent from another subject is refused.
+    let other = db
+        .create_subject(new_subject("other", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let other_root = db.topic_tree(other.id).await.unwrap()[0].id;
+    assert!(matches!(
+        db.insert_topic(s.id, other_root, "a", content("X", "", &[]), 4)
+            .await,
+        Err(DbError::NotFound)
+    ));
+
+    // Moves: under itself or a descendant is a cycle; the root does not move.
+    assert_eq!(
+        db.move_topic(s.id, a, c, "z", 5).await.unwrap(),
+        MoveOutcome::Cycle
+    );
+    assert_eq!(
+        db.move_topic(s.id, a, a, "z", 5).await.unwrap(),
+        MoveOutcome::Cycle
+    );
+    assert_eq!(
+        db.move_topic(s.id, root, c, "z", 5).await.unwrap(),
+        MoveOutcome::Cycle
+    );
+    assert_eq!(
+        db.move_topic(s.id, c, other_root, "z", 5).await.unwrap(),
+        MoveOutcome::NotFound
+    );
+    assert_eq!(
+        db.move_topic(s.id, c, root, "b", 6).await.unwrap(),
+        MoveOutcome::Moved
+    );
+    let tree = db.topic_tree(s.id).await.unwrap();
+    let parent_of = |id: i64| tree.iter().find(|t| t.id == id).unwrap().parent_id;
+    assert_eq!((parent_of(c), parent_of(b)), (Some(root), Some(a)));
+
+    // Search text follows the topics.
+    let found = db
+        .search_subjects(&SubjectSearch {
+            text: vec!["gamma".into()],
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|s| s.id).collect::<Vec<_>>(), vec![s.id]);
+
+    // Links and backlinks, by slug and case-folded title; invisible subjects are hidden.
+    let secret = db
+        .create_subject(NewSubject {
+            visibility: "private",
+            ..new_subject("secret", owner.id, &[], 0)
+        })
+        .await
+        .unwrap();
+    let secret_root = db.topic_tree(secret.id).await.unwrap()[0].id;
+    let links = [
+        LinkRef {
+            slug: "trees".into(),
+            title_key: "b".into(),
+        },
+        LinkRef {
+            slug: "trees".into(),
+            title_key: "nowhere".into(),
+        },
+    ];
+    db.update_topic(
+        secret.id,
+        secret_root,
+        content("Secret", "see [[trees/B]]", &links),
+        7,
+    )
+    .await
+    .unwrap();
+    let same = [LinkRef {
+        slug: "trees".into(),
+        title_key: "b".into(),
+    }];
+    db.update_topic(s.id, c, content("C", "see [[B]]", &same), 8)
+        .await
+        .unwrap();
+    let anyone = db.backlinks(s.id, b, 0).await.unwrap();
+    assert_eq!(
+        anyone.iter().map(|l| l.topic_id).collect::<Vec<_>>(),
+        vec![c]
+    );
+    let owner_sees = db.backlinks(s.id, b, owner.id).await.unwrap();
+    assert_eq!(owner_sees.len(), 2);
+    let out = db.outgoing_links(secret_root, owner.id).await.unwrap();
+    assert_eq!(out.iter().map(|l| l.topic_id).collect::<Vec<_>>(), vec![b]);
+    // A topic created later with a linked title starts resolving.
+    let nowhere = db
+        .insert_topic(s.id, root, "c", content("Nowhere", "", &[]), 9)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.outgoing_links(secret_root, owner.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        db.backlinks(s.id, nowhere, owner.id).await.unwrap().len(),
+        1
+    );
+    assert_eq!(db.backlinks(s.id, nowhere, 0).await.unwrap().len(), 0);
+
+    // Deleting a subtree takes its descendants; the root cannot be deleted.
+    assert_eq!(db.delete_topic(s.id, a, 10).await.unwrap(), 2);
+    assert!(matches!(db.topic(s.id, b).await, Err(DbError::NotFound)));
+    assert!(matches!(
+        db.delete_topic(s.id, root, 10).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(db.topic_tree(s.id).await.unwrap().len(), 3);
+}
+
+async fn social_story(db: &Db) {
+    let author = db.create_user(new_user("ann", "ann", 0)).await.unwrap();
+    let reader = db.create_user(new_user("rob", "rob", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("liked", author.id, &[], 0))
+        .await
+        .unwrap();
+
+    // Idempotent marks; counts exact and never negative.
+    assert!(
+        db.set_mark(Mark::Like, reader.id, s.id, true, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.set_mark(Mark::Like, reader.id, s.id, true, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.set_mark(Mark::Save, reader.id, s.id, true, 2)
+            .await
+            .unwrap()
+    );
+    let row = db.subject_by_id(s.id).await.unwrap();
+    assert_eq!((row.like_count, row.save_count), (1, 1));
+    let marks = db.marks(reader.id, s.id).await.unwrap();
+    assert!(marks.liked && marks.saved);
+    assert!(
+        db.set_mark(Mark::Like, reader.id, s.id, false, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.set_mark(Mark::Like, reader.id, s.id, false, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.set_mark(Mark::Save, author.id, s.id, false, 3)
+            .await
+            .unwrap()
+    );
+    let row = db.subject_by_id(s.id).await.unwrap();
+    assert_eq!((row.like_count, row.save_count), (0, 1));
+
+    // Views: once per reader per window.
+    assert!(db.record_view(s.id, "u:1", 1_000, 500).await.unwrap());
+    assert!(!db.record_view(s.id, "u:1", 1_400, 500).await.unwrap());
+    assert!(db.record_view(s.id, "a:x", 1_400, 500).await.unwrap());
+    assert!(db.record_view(s.id, "u:1", 1_500, 500).await.unwrap());
+    assert_eq!(db.subject_by_id(s.id).await.unwrap().view_count, 3);
+
+    // Saved list.
+    let saved = db.saved_subjects(reader.id, None, 10).await.unwrap();
+    assert_eq!(
+        saved.iter().map(|(s, at)| (s.id, *at)).collect::<Vec<_>>(),
+        vec![(s.id, 2)]
+    );
+
+    // Follows and the feed, newest update first, paged by cursor.
+    assert!(matches!(
+        db.set_follow(author.id, author.id, true, 1).await,
+        Err(_)
+    ));
+    assert!(db.set_follow(reader.id, author.id, true, 1).await.unwrap());
+    assert!(!db.set_follow(reader.id, author.id, true, 1).await.unwrap());
+    assert!(db.follows(reader.id, author.id).await.unwrap());
+    let counts = db.follow_counts(author.id).await.unwrap();
+    assert_eq!((counts.followers, counts.following), (1, 0));
+    for i in 0..4 {
+        let slug = format!("feed-{i}");
+        db.create_subject(new_subject(&slug, author.id, &[], 100 + i))
+            .await
+            .unwrap();
+    }
+    db.create_subject(NewSubject {
+        visibility: "private",
+        ..new_subject("hidden", author.id, &[], 200)
+    })
+    .await
+    .unwrap();
+    let page1 = db.feed(reader.id, None, 2).await.unwrap();
+    assert_eq!(
+        page1.iter().map(|s| s.slug.as_str()).collect::<Vec<_>>(),
+        ["feed-3", "feed-2"]
+    );
+    // A subject published between pages does not shift the next page.
+    db.create_subject(new_subject("feed-new", author.id, &[], 300))
+        .await
+        .unwrap();
+    let last = page1.last().unwrap();
+    let cursor = TimeCursor {
+        at: last.updated_at,
+        id: last.id,
+    };
+    let page2 = db.feed(reader.id, Some(cursor), 10).await.unwrap();
+    assert_eq!(
+        page2.iter().map(|s| s.slug.as_str()).collect::<Vec<_>>(),
+        ["feed-1", "feed-0", "liked"]
+    );
+    assert!(db.set_follow(reader.id, author.id, false, 1).await.unwrap());
+    assert!(db.feed(reader.id, None, 10).await.unwrap().is_empty());
+}
+
+async fn catalogue_story(db: &Db) {
+    let alice = db.create_user(new_user("alice", "alice", 0)).await.unwrap();
+    let bob = db.create_user(new_user("bob", "bob", 0)).await.unwrap();
+    let rust_async = vec!["rust".to_owned(), "async".to_owned()];
+    let rust = vec!["rust".to_owned()];
+    let a = db
+        .create_subject(new_subject("async-rust", alice.id, &rust_async, 1))
+        .await
+        .unwrap();
+    let b = db
+        .create_subject(new_subject("rust-basics", bob.id, &rust, 2))
+        .await
+        .unwrap();
+    let c = db
+        .create_subject(new_subject("kafka-streams", bob.id, &[], 3))
+        .await
+        .unwrap();
+    let root = db.topic_tree(c.id).await.unwrap()[0].id;
+    db.insert_topic(
+        c.id,
+        root,
+        "b",
+        content("Consumers", "Rust clients for Kafka", &[]),
+        4,
+    )
+    .await
+    .unwrap();
+    db.set_mark(Mark::Like, bob.id, a.id, true, 5)
+        .await
+        .unwrap();
+    db.set_mark(Mark::Like, alice.id, a.id, true, 5)
+        .await
+        .unwrap();
+    db.set_mark(Mark::Like, alice.id, b.id, true, 5)
+        .await
+        .unwrap();
+
+    let ids =
+        |rows: Vec<arbor_db::subjects::SubjectRow>| rows.iter().map(|s| s.id).collect::<Vec<_>>();
+    let search = |s: SubjectSearch| async move {
+        ids(db
+            .search_subjects(&SubjectSearch { limit: 10, ..s })
+            .await
+            .unwrap())
+    };
+
+    // Topic bodies are searched; newest update first without a sort.
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            sort: Some(SearchSort::New),
+            ..Default::default()
+        })
+        .await,
+        vec![c.id, b.id, a.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["kafka".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![c.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            excluded_text: vec!["kafka".into()],
+            sort: Some(SearchSort::New),
+            ..Default::default()
+        })
+        .await,
+        vec![b.id, a.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            tags: vec!["async".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            tags: vec!["rust".into()],
+            excluded_tags: vec!["async".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            authors: vec!["bob".into()],
+            sort: Some(SearchSort::New),
+            ..Default::default()
+        })
+        .await,
+        vec![c.id, b.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            ranges: vec![(Column::Likes, Some(2), None)],
+            ..Default::default()
+        })
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            ranges: vec![(Column::Created, Some(2), Some(3))],
+            ..Default::default()
+        })
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            sort: Some(SearchSort::Likes),
+            ..Default::default()
+        })
+        .await,
+        vec![a.id, b.id, c.id]
+    );
+    // Punctuation-only words are ignored rather than failing the query.
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["++".into(), "kafka".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![c.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["\"quoted\" AND".into()],
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    // Relevance order puts the best match first and pages by offset.
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            ..Default::default()
+        })
+        .await
+        .len(),
+        3
+    );
+    let first = db
+        .search_subjects(&SubjectSearch {
+            text: vec!["rust".into()],
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let rest = db
+        .search_subjects(&SubjectSearch {
+            text: vec!["rust".into()],
+            limit: 2,
+            cursor: Some(SearchCursor::Offset(2)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len() + rest.len(), 3);
+    // Keyset pages under the likes order.
+    let page = search(SubjectSearch {
+        sort: Some(SearchSort::Likes),
+        cursor: Some(SearchCursor::After { value: 1, id: b.id }),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(page, vec![c.id]);
+    // Private subjects never show.
+    db.create_subject(NewSubject {
+        visibility: "private",
+        ..new_subject("rust-secret", alice.id, &rust, 9)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        search(SubjectSearch {
+            tags: vec!["rust".into()],
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    // Owner listings: others see public only, the owner everything.
+    assert_eq!(
+        db.subjects_by_owner(alice.id, 0, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        db.subjects_by_owner(alice.id, alice.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let trending = db.trending_subjects(0, 2).await.unwrap();
+    assert_eq!(trending[0].id, a.id);
+}
+
+#[tokio::test]
+async fn subjects() {
+    on_every_backend!(subjects_story);
+}
+
+#[tokio::test]
+async fn topics() {
+    on_every_backend!(topics_story);
+}
+
+#[tokio::test]
+async fn social() {
+    on_every_backend!(social_story);
+}
+
+#[tokio::test]
+async fn catalogue() {
+    on_every_backend!(catalogue_story);
+}

@@ -1,0 +1,432 @@
+//! Topics: the `topics` tree and the `topic_links` between topics.
+//!
+//! Every change to the tree runs in one transaction that first writes the subject row (bumping
+//! its `updated_at`). That write takes the subject's lock on both backends, so changes to one
+//! tree are serialised and the checks made inside the transaction (the parent belongs to the
+//! subject, a move makes no cycle) cannot be raced. The subject's search text is recomputed in
+//! the same transaction.
+
+use crate::{Backend, Db, DbError, DbResult, dispatch};
+
+/// A topic without its body: what drawing the tree needs.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TopicNodeRow {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub order_key: String,
+    pub title: String,
+}
+
+/// A whole topic.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TopicRow {
+    pub id: i64,
+    pub subject_id: i64,
+    pub parent_id: Option<i64>,
+    pub order_key: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A `[[slug/Title]]` reference as stored: the target subject's slug and case-folded title.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LinkRef {
+    pub slug: String,
+    pub title_key: String,
+}
+
+/// A topic's text as written: title, markdown body, its plain text and its links.
+#[derive(Debug, Clone, Copy)]
+pub struct TopicContent<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    pub body_text: &'a str,
+    pub links: &'a [LinkRef],
+}
+
+/// One end of a link between topics, as a reader may see it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkedTopicRow {
+    pub topic_id: i64,
+    pub title: String,
+    pub subject_slug: String,
+    pub subject_title: String,
+    /// For outgoing links: the case-folded title written in the link.
+    pub title_key: String,
+}
+
+/// What became of a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Moved,
+    /// The new parent is the topic itself or one of its descendants.
+    Cycle,
+    /// The topic or the new parent is not in this subject.
+    NotFound,
+}
+
+/// SQL for "subject `s` is visible to the user whose id is the given placeholder" (0 for
+/// nobody signed in; ids start at 1).
+macro_rules! visible_to {
+    ($viewer:literal) => {
+        concat!(
+            "(s.visibility <> 'private' OR s.owner_id = ",
+            $viewer,
+            " OR EXISTS (SELECT 1 FROM subject_members m WHERE m.subject_id = s.id AND m.user_id = ",
+            $viewer,
+            "))"
+        )
+    };
+}
+pub(crate) use visible_to;
+
+/// The statement that recomputes subject `$1`'s search text (at most 400,000 characters).
+pub(crate) fn reindex_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "UPDATE subjects SET search_text = substr(
+                title || ' ' || summary || ' ' || tags || ' ' || COALESCE(
+                    (SELECT group_concat(title || ' ' || body_text, ' ')
+                     FROM topics WHERE subject_id = $1), ''),
+                1, 400000)
+             WHERE id = $1"
+        }
+        Backend::Postgres => {
+            "UPDATE subjects SET search_text = left(
+                title || ' ' || summary || ' ' || tags || ' ' || COALESCE(
+                    (SELECT string_agg(title || ' ' || body_text, ' ' ORDER BY id)
+                     FROM topics WHERE subject_id = $1), ''),
+                400000)
+             WHERE id = $1"
+        }
+    }
+}
+
+/// Runs `$body` inside a transaction `$tx` that has locked subject `$subject` (bumping its
+/// `updated_at` to `$now`) and recomputes its search text before committing. `$body` returns
+/// `Result<T, DbError>`; an `Err` rolls everything back.
+macro_rules! tree_change {
+    ($db:expr, $subject:expr, $now:expr, |$tx:ident| $body:expr) => {{
+        let backend = $db.backend();
+        dispatch!($db, |pool| {
+            let mut $tx = pool.begin().await?;
+            let locked = sqlx::query("UPDATE subjects SET updated_at = $2 WHERE id = $1")
+                .bind($subject)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            if locked.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            let result = $body;
+            match result {
+                Ok(value) => {
+                    sqlx::query(reindex_statement(backend))
+                        .bind($subject)
+                        .execute(&mut *$tx)
+                        .await?;
+                    $tx.commit().await?;
+                    Ok::<_, DbError>(value)
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }};
+}
+
+impl Db {
+    /// Every topic of a subject, without bodies, in sibling order.
+    #[tracing::instrument(skip(self))]
+    pub async fn topic_tree(&self, subject_id: i64) -> DbResult<Vec<TopicNodeRow>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, TopicNodeRow>(
+                "SELECT id, parent_id, order_key, title FROM topics
+                 WHERE subject_id = $1 ORDER BY order_key, id",
+            )
+            .bind(subject_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// One topic of a subject; `NotFound` if it is not in that subject.
+    #[tracing::instrument(skip(self))]
+    pub async fn topic(&self, subject_id: i64, id: i64) -> DbResult<TopicRow> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, TopicRow>(
+                "SELECT id, subject_id, parent_id, order_key, title, body, created_at, updated_at
+                 FROM topics WHERE id = $1 AND subject_id = $2",
+            )
+            .bind(id)
+            .bind(subject_id)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
+    /// Adds a topic under `parent_id` (which must be in the subject) and returns its id.
+    #[tracing::instrument(skip(self, content))]
+    pub async fn insert_topic(
+        &self,
+        subject_id: i64,
+        parent_id: i64,
+        order_key: &str,
+        content: TopicContent<'_>,
+        now: i64,
+    ) -> DbResult<i64> {
+        tree_change!(self, subject_id, now, |tx| {
+            async {
+                let parent: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM topics WHERE id = $1 AND subject_id = $2")
+                        .bind(parent_id)
+                        .bind(subject_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if parent.is_none() {
+                    return Err(DbError::NotFound);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO topics (subject_id, parent_id, order_key, title, title_key, body,
+                                         body_text, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                )
+                .bind(subject_id)
+                .bind(parent_id)
+                .bind(order_key)
+                .bind(content.title)
+                .bind(content.title.to_lowercase())
+                .bind(content.body)
+                .bind(content.body_text)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                for link in content.links {
+                    sqlx::query(
+                        "INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(&link.slug)
+                    .bind(&link.title_key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(id)
+            }
+            .await
+        })
+    }
+
+    /// Replaces a topic's title, body and links.
+    #[tracing::instrument(skip(self, content))]
+    pub async fn update_topic(
+        &self,
+        subject_id: i64,
+        id: i64,
+        content: TopicContent<'_>,
+        now: i64,
+    ) -> DbResult<()> {
+        tree_change!(self, subject_id, now, |tx| {
+            async {
+                let done = sqlx::query(
+                    "UPDATE topics SET title = $3, title_key = $4, body = $5, body_text = $6,
+                                       updated_at = $7
+                     WHERE id = $1 AND subject_id = $2",
+                )
+                .bind(id)
+                .bind(subject_id)
+                .bind(content.title)
+                .bind(content.title.to_lowercase())
+                .bind(content.body)
+                .bind(content.body_text)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(DbError::NotFound);
+                }
+                sqlx::query("DELETE FROM topic_links WHERE from_topic_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for link in content.links {
+                    sqlx::query(
+                        "INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(&link.slug)
+                    .bind(&link.title_key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(())
+            }
+            .await
+        })
+    }
+
+    /// Moves a topic under `new_parent` with `order_key` among its new siblings, unless that
+    /// would put it under itself.
+    #[tracing::instrument(skip(self))]
+    pub async fn move_topic(
+        &self,
+        subject_id: i64,
+        id: i64,
+        new_parent: i64,
+        order_key: &str,
+        now: i64,
+    ) -> DbResult<MoveOutcome> {
+        tree_change!(self, subject_id, now, |tx| {
+            async {
+                // The new parent and all its ancestors, inside this subject.
+                let ancestors: Vec<i64> = sqlx::query_scalar(
+                    "WITH RECURSIVE up (id, parent_id) AS (
+                         SELECT id, parent_id FROM topics WHERE id = $1 AND subject_id = $2
+                         UNION ALL
+                         SELECT t.id, t.parent_id FROM topics t JOIN up ON t.id = up.parent_id
+                     )
+                     SELECT id FROM up",
+                )
+                .bind(new_parent)
+                .bind(subject_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                if ancestors.is_empty() {
+                    return Ok(MoveOutcome::NotFound);
+                }
+                if ancestors.contains(&id) {
+                    return Ok(MoveOutcome::Cycle);
+                }
+                let done = sqlx::query(
+                    "UPDATE topics SET parent_id = $3, order_key = $4, updated_at = $5
+                     WHERE id = $1 AND subject_id = $2 AND parent_id IS NOT NULL",
+                )
+                .bind(id)
+                .bind(subject_id)
+                .bind(new_parent)
+                .bind(order_key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Ok(if done.rows_affected() == 0 {
+                    MoveOutcome::NotFound
+                } else {
+                    MoveOutcome::Moved
+                })
+            }
+            .await
+        })
+    }
+
+    /// Deletes a topic and its whole subtree; returns how many topics went. The root cannot be
+    /// deleted this way (`NotFound`): delete the subject instead.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_topic(&self, subject_id: i64, id: i64, now: i64) -> DbResult<u64> {
+        tree_change!(self, subject_id, now, |tx| {
+            async {
+                let subtree: Vec<i64> = sqlx::query_scalar(
+                    "WITH RECURSIVE down (id) AS (
+                         SELECT id FROM topics
+                         WHERE id = $1 AND subject_id = $2 AND parent_id IS NOT NULL
+                         UNION ALL
+                         SELECT t.id FROM topics t JOIN down ON t.parent_id = down.id
+                     )
+                     SELECT id FROM down",
+                )
+                .bind(id)
+                .bind(subject_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                if subtree.is_empty() {
+                    return Err(DbError::NotFound);
+                }
+                // Detach first, so the delete needs no deep cascade.
+                for chunk in subtree.chunks(500) {
+                    let list = chunk
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    // The ids are integers read back from the database, not user input.
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE topics SET parent_id = NULL WHERE id IN ({list})"
+                    )))
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM topics WHERE id IN ({list})"
+                    )))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(subtree.len() as u64)
+            }
+            .await
+        })
+    }
+
+    /// The targets of a topic's links that exist and that `viewer` (0: nobody signed in) may
+    /// see. A title resolves to the oldest topic with that title in the target subject.
+    #[tracing::instrument(skip(self))]
+    pub async fn outgoing_links(
+        &self,
+        topic_id: i64,
+        viewer: i64,
+    ) -> DbResult<Vec<LinkedTopicRow>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, LinkedTopicRow>(concat!(
+                "SELECT t.id AS topic_id, t.title, s.slug AS subject_slug,
+                        s.title AS subject_title, l.to_title_key AS title_key
+                 FROM topic_links l
+                 JOIN subjects s ON s.slug = l.to_slug
+                 JOIN topics t ON t.id = (SELECT min(t2.id) FROM topics t2
+                                          WHERE t2.subject_id = s.id
+                                            AND t2.title_key = l.to_title_key)
+                 WHERE l.from_topic_id = $1 AND ",
+                visible_to!("$2"),
+                " ORDER BY s.slug, t.title"
+            ))
+            .bind(topic_id)
+            .bind(viewer)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Topics that link to `topic_id` (in any subject `viewer` may see), if it is the topic
+    /// its title resolves to.
+    #[tracing::instrument(skip(self))]
+    pub async fn backlinks(
+        &self,
+        subject_id: i64,
+        topic_id: i64,
+        viewer: i64,
+    ) -> DbResult<Vec<LinkedTopicRow>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, LinkedTopicRow>(concat!(
+                "SELECT f.id AS topic_id, f.title, s.slug AS subject_slug,
+                        s.title AS subject_title, l.to_title_key AS title_key
+                 FROM topics target
+                 JOIN subjects ts ON ts.id = target.subject_id
+                 JOIN topic_links l ON l.to_slug = ts.slug AND l.to_title_key = target.title_key
+                 JOIN topics f ON f.id = l.from_topic_id
+                 JOIN subjects s ON s.id = f.subject_id
+                 WHERE target.id = $1 AND target.subject_id = $3 AND f.id <> target.id
+                   AND target.id = (SELECT min(t2.id) FROM topics t2
+                                    WHERE t2.subject_id = target.subject_id
+                                      AND t2.title_key = target.title_key)
+                   AND ",
+                visible_to!("$2"),
+                " ORDER BY s.id <> target.subject_id, s.title, f.title"
+            ))
+            .bind(topic_id)
+            .bind(viewer)
+            .bind(subject_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+}
