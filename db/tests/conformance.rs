@@ -720,10 +720,7 @@ async fn social_story(db: &Db) {
     );
 
     // Follows and the feed, newest update first, paged by cursor.
-    assert!(matches!(
-        db.set_follow(author.id, author.id, true, 1).await,
-        Err(_)
-    ));
+    assert!(db.set_follow(author.id, author.id, true, 1).await.is_err());
     assert!(db.set_follow(reader.id, author.id, true, 1).await.unwrap());
     assert!(!db.set_follow(reader.id, author.id, true, 1).await.unwrap());
     assert!(db.follows(reader.id, author.id).await.unwrap());
