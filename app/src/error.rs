@@ -65,6 +65,9 @@ pub struct AppError {
     /// Seconds to wait, with [`ErrorCode::Throttled`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Where in the input the problem is (0-based characters), for a malformed query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
 }
 
 impl AppError {
@@ -74,6 +77,7 @@ impl AppError {
             message: message.into(),
             field: None,
             retry_after: None,
+            position: None,
         }
     }
 
@@ -190,12 +194,15 @@ pub struct ErrorDetail {
     /// The input field the error is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a malformed search query: the 0-based character position of the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
 }
 
 #[cfg(feature = "ssr")]
 mod http_edge {
     use axum::Json;
-    use axum::extract::rejection::{JsonRejection, PathRejection};
+    use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
     use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::{IntoResponse, Response};
 
@@ -219,6 +226,13 @@ mod http_edge {
         }
     }
 
+    impl From<QueryRejection> for AppError {
+        /// A query string that does not parse (an unknown parameter, a non-number limit).
+        fn from(rejection: QueryRejection) -> Self {
+            AppError::bad_request(rejection.body_text())
+        }
+    }
+
     impl From<PathRejection> for AppError {
         /// A path segment that is not what the route takes (bad UTF-8, not a number…).
         fn from(rejection: PathRejection) -> Self {
@@ -236,6 +250,7 @@ mod http_edge {
                     code: self.code,
                     message: self.message,
                     field: self.field,
+                    position: self.position,
                 },
             };
             let mut response = (status, Json(body)).into_response();

@@ -8,14 +8,17 @@
 
 pub mod accounts;
 pub mod components;
+pub mod content;
 pub mod error;
 pub mod html;
 pub mod map;
 pub mod model;
+pub mod order_key;
 pub mod pages;
 pub mod query;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod subjects;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -25,10 +28,14 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use crate::components::layout::Header;
 use crate::pages::{
     auth::{LoginPage, SignupPage},
+    explore::ExplorePage,
     home::HomePage,
     not_found::NotFound,
     profile::ProfilePage,
+    saved::SavedPage,
     settings::SettingsPage,
+    subject::{NewSubjectPage, SubjectPage, SubjectSettingsPage},
+    topic::{TopicEditPage, TopicPage},
 };
 
 /// The HTML document around the app, rendered on the server only. Its scripts carry the
@@ -83,6 +90,13 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("u"), ParamSegment("username")) view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("explore") view=ExplorePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("saved") view=SavedPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("new") view=NewSubjectPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug")) view=SubjectPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("settings")) view=SubjectSettingsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id")) view=TopicPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id"), StaticSegment("edit")) view=TopicEditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

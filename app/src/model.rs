@@ -90,7 +90,12 @@ impl Password {
 }
 
 /// A one-line label: trimmed, not empty, at most `max` characters, no control characters.
-fn parse_label(raw: &str, field: &str, max: usize, when_empty: &str) -> Result<String, AppError> {
+pub(crate) fn parse_label(
+    raw: &str,
+    field: &str,
+    max: usize,
+    when_empty: &str,
+) -> Result<String, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(AppError::invalid(field, when_empty));

@@ -429,4 +429,26 @@ impl Db {
             .await
         })?)
     }
+
+    /// Subjects whose pages show something of subject `subject_id`: those with topics linking
+    /// to it, and those its topics link to (their backlinks).
+    #[tracing::instrument(skip(self))]
+    pub async fn related_subjects(&self, subject_id: i64) -> DbResult<Vec<i64>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT f.subject_id FROM subjects me
+                 JOIN topic_links l ON l.to_slug = me.slug
+                 JOIN topics f ON f.id = l.from_topic_id
+                 WHERE me.id = $1
+                 UNION
+                 SELECT s.id FROM topics f
+                 JOIN topic_links l ON l.from_topic_id = f.id
+                 JOIN subjects s ON s.slug = l.to_slug
+                 WHERE f.subject_id = $1",
+            )
+            .bind(subject_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
 }

@@ -176,6 +176,10 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
         .layer(axum::middleware::from_fn(
             http::security::no_store_when_credentialed,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn(
             http::security::content_security_policy,
         ))

@@ -35,6 +35,10 @@ pub fn Header() -> impl IntoView {
                     </svg>
                     "Arbor"
                 </A>
+                <div class="flex flex-1 items-center gap-4 text-sm font-medium">
+                    <A href="/explore" attr:class="hover:underline">"Explore"</A>
+                    <A href="/saved" attr:class="hover:underline">"Saved"</A>
+                </div>
                 <Transition fallback=|| view! { <span class="text-sm text-slate-500">"…"</span> }>
                     {move || Suspend::new(async move {
                         match user.await {
@@ -73,6 +77,7 @@ fn UserMenu(me: Me, sign_out: ServerAction<SignOut>) -> impl IntoView {
             </summary>
             <div class="absolute right-0 z-10 mt-2 w-48 rounded-md border border-slate-200 bg-white py-1 shadow-lg dark:border-slate-700 dark:bg-slate-900">
                 <p class="truncate px-4 py-2 text-xs text-slate-500 dark:text-slate-400">{me.display_name.clone()}</p>
+                <a href="/new" class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"New subject"</a>
                 <a href=profile class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Your profile"</a>
                 <a href="/settings" class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Settings"</a>
                 <ActionForm action=sign_out>

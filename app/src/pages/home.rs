@@ -1,41 +1,71 @@
-//! `/`: the landing page.
+//! `/`: for a visitor, trending and newest subjects; signed in, your feed and your subjects
+//! first.
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
-use crate::components::layout::CurrentUser;
+use crate::components::subject::SubjectList;
+use crate::subjects::home_page;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = expect_context::<CurrentUser>().0;
+    let lists = Resource::new(|| (), |_| home_page());
     view! {
         <Title text="" />
         <Meta name="description" content="Learn and teach through mind maps: subjects drawn as maps of topics, each topic a page you can read, link and edit together." />
-        <section class="py-10 text-center sm:py-16">
-            <h1 class="text-4xl font-extrabold tracking-tight sm:text-5xl">
-                "Learn and teach through "
-                <span class="text-emerald-600 dark:text-emerald-400">"mind maps"</span>
-            </h1>
-            <p class="mx-auto mt-4 max-w-2xl text-lg text-slate-600 dark:text-slate-300">
-                "Arbor subjects are maps of topics. Every topic is a page you can read, link and write together, live."
-            </p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(me)) => view! {
-                            <p class="mt-8 text-base" data-testid="welcome">
-                                "Welcome back, " <strong>{me.display_name}</strong> "."
-                            </p>
-                        }.into_any(),
-                        _ => view! {
-                            <div class="mt-8 flex justify-center gap-3">
-                                <a href="/signup" class="btn-primary">"Create an account"</a>
-                                <a href="/login" class="btn-secondary">"Sign in"</a>
+        <Meta property="og:title" content="Arbor" />
+        <Meta property="og:description" content="Learn and teach through mind maps." />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match lists.await {
+                    Ok(home) => {
+                        let signed_in = home.feed.is_some();
+                        view! {
+                            {(!signed_in).then(|| view! {
+                                <section class="py-10 text-center sm:py-14">
+                                    <h1 class="text-4xl font-extrabold tracking-tight sm:text-5xl">
+                                        "Learn and teach through "
+                                        <span class="text-emerald-600 dark:text-emerald-400">"mind maps"</span>
+                                    </h1>
+                                    <p class="mx-auto mt-4 max-w-2xl text-lg text-slate-600 dark:text-slate-300">
+                                        "Arbor subjects are maps of topics. Every topic is a page you can read, link and write together, live."
+                                    </p>
+                                    <div class="mt-8 flex justify-center gap-3">
+                                        <a href="/signup" class="btn-primary">"Create an account"</a>
+                                        <a href="/explore" class="btn-secondary">"Explore subjects"</a>
+                                    </div>
+                                </section>
+                            })}
+                            <div class="space-y-10">
+                                {home.feed.map(|feed| view! {
+                                    <section aria-labelledby="feed-heading" data-testid="feed">
+                                        <div class="mb-3 flex items-center justify-between">
+                                            <h2 id="feed-heading" class="text-xl font-bold">"Your feed"</h2>
+                                            <a href="/new" class="btn-primary" data-testid="new-subject">"New subject"</a>
+                                        </div>
+                                        <SubjectList items=feed.items empty="Follow authors to see their new and updated subjects here." />
+                                    </section>
+                                })}
+                                {signed_in.then(|| view! {
+                                    <section aria-labelledby="mine-heading" data-testid="mine">
+                                        <h2 id="mine-heading" class="mb-3 text-xl font-bold">"Your subjects"</h2>
+                                        <SubjectList items=home.mine.clone() empty="Nothing yet: start a subject." />
+                                    </section>
+                                })}
+                                <section aria-labelledby="trending-heading" data-testid="trending">
+                                    <h2 id="trending-heading" class="mb-3 text-xl font-bold">"Trending"</h2>
+                                    <SubjectList items=home.trending empty="No subjects yet." />
+                                </section>
+                                <section aria-labelledby="newest-heading" data-testid="newest">
+                                    <h2 id="newest-heading" class="mb-3 text-xl font-bold">"Newest"</h2>
+                                    <SubjectList items=home.newest empty="No subjects yet." />
+                                </section>
                             </div>
-                        }.into_any(),
+                        }.into_any()
                     }
-                })}
-            </Transition>
-        </section>
+                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

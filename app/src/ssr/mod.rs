@@ -1,12 +1,20 @@
-//! The server side of the app: state shared by every request, and the account services that
-//! both the server functions (pages) and the JSON API (`server/`) call, so each rule lives once.
+//! The server side of the app: state shared by every request, and the services (accounts,
+//! subjects, the tree, the catalogue) that both the server functions (pages) and the JSON API
+//! (`server/`) call, so each rule lives once; plus the bus between replicas and the page cache.
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bus;
+pub mod catalogue;
 pub mod markdown;
+pub mod page;
+pub mod page_cache;
 pub mod passwords;
 pub mod secrets;
+pub mod subjects;
 pub mod throttle;
+pub mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +68,15 @@ struct Inner {
     redis: Option<RedisHandle>,
     policy: AuthPolicy,
     throttle: throttle::Throttle,
+    bus: bus::Bus,
+    pages: Arc<page_cache::PageCache>,
+    views: subjects::RecentViews,
 }
+
+/// How long a cached page may be served without a change event (see [`page_cache`]).
+pub const PAGE_CACHE_TTL: Duration = Duration::from_secs(600);
+/// Most pages cached per replica.
+pub const PAGE_CACHE_ENTRIES: usize = 5_000;
 
 impl AppState {
     pub fn new(
@@ -70,15 +86,42 @@ impl AppState {
         leptos_options: LeptosOptions,
     ) -> Self {
         let throttle = throttle::Throttle::new(db.clone(), redis.clone(), &policy);
+        let bus = bus::Bus::new(redis.clone().map(|r| {
+            let client = r.client.clone();
+            (r, client)
+        }));
+        let pages = Arc::new(page_cache::PageCache::new(
+            PAGE_CACHE_TTL,
+            PAGE_CACHE_ENTRIES,
+        ));
+        pages.follow(&bus);
         Self {
             inner: Arc::new(Inner {
                 db,
                 redis,
                 policy,
                 throttle,
+                bus,
+                pages,
+                views: subjects::RecentViews::default(),
             }),
             leptos_options,
         }
+    }
+
+    /// The bus between replicas.
+    pub fn bus(&self) -> &bus::Bus {
+        &self.inner.bus
+    }
+
+    /// The cache of public pages.
+    pub fn pages(&self) -> &page_cache::PageCache {
+        &self.inner.pages
+    }
+
+    /// Views this replica counted recently.
+    pub fn views(&self) -> &subjects::RecentViews {
+        &self.inner.views
     }
 
     pub fn db(&self) -> &Db {
@@ -116,6 +159,8 @@ impl FromRef<AppState> for LeptosOptions {
 /// Redis is down: it keeps trying to connect in the background and works without it meanwhile.
 #[derive(Clone)]
 pub struct RedisHandle {
+    /// For connections of their own (pub/sub subscriptions).
+    pub client: redis::Client,
     connection: Arc<std::sync::RwLock<Option<redis::aio::ConnectionManager>>>,
     prefix: String,
     /// Unix milliseconds until which Redis is not tried.
@@ -144,6 +189,7 @@ impl RedisHandle {
     /// Connects to `client`; if that fails, returns at once and keeps trying in the background.
     pub async fn connect(client: redis::Client, prefix: String) -> Self {
         let handle = Self {
+            client: client.clone(),
             connection: Arc::default(),
             prefix,
             open_until: Arc::default(),

@@ -1,9 +1,11 @@
 //! The HTTP middleware stack: client address, cross-site request refusal, security headers and
-//! request metrics, the status of server function errors, and signed form errors.
+//! request metrics, the status of server function errors, signed form errors, and the public
+//! page cache.
 
 pub mod client_addr;
 pub mod csrf;
 pub mod form_errors;
 pub mod metrics;
+pub mod page_cache;
 pub mod security;
 pub mod server_fns;

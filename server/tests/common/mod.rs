@@ -234,3 +234,48 @@ pub fn browser_like_client(base: &str) -> reqwest::Client {
 
 /// A password that passes every rule.
 pub const GOOD_PASSWORD: &str = "mossy granite lantern 42";
+
+/// Creates `n` accounts straight in the database (no password hashing, no sign-up throttle)
+/// with a signed-in session each, and returns a client per account carrying its cookie.
+pub async fn quick_users(app: &TestApp, prefix: &str, n: usize) -> Vec<(i64, reqwest::Client)> {
+    let db = Db::connect(&app.database_url, &DbOptions::default())
+        .await
+        .unwrap();
+    let now = arbor_app::ssr::now_ms();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("{prefix}{i}");
+        let user = db
+            .create_user(arbor_db::users::NewUser {
+                username: &name,
+                username_key: &name.to_lowercase(),
+                display_name: &name,
+                password_hash: "$argon2id$unused",
+                now,
+            })
+            .await
+            .unwrap();
+        let secret = format!("quick-session-{name}-{}", rand::random::<u64>());
+        db.create_session(
+            &arbor_app::ssr::secrets::hash(&secret),
+            user.id,
+            now,
+            now + 3_600_000,
+        )
+        .await
+        .unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("arbor_session={secret}").parse().unwrap(),
+        );
+        headers.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        out.push((user.id, client));
+    }
+    db.close().await;
+    out
+}

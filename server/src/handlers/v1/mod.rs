@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod me;
+pub mod subjects;
 pub mod tokens;
+pub mod topics;
 pub mod users;
 
 use arbor_app::error::AppError;
@@ -34,7 +36,9 @@ pub struct ApiJson<T>(pub T);
         (name = "auth", description = "Sign up, sign in and out"),
         (name = "me", description = "The signed-in account"),
         (name = "tokens", description = "Personal access tokens"),
-        (name = "users", description = "Public profiles"),
+        (name = "users", description = "Public profiles, authors and follows"),
+        (name = "subjects", description = "Subjects, the catalogue, collaborators, likes and saves"),
+        (name = "topics", description = "The topic tree of a subject"),
     )
 )]
 struct ApiDoc;
@@ -57,6 +61,11 @@ impl Modify for Security {
     }
 }
 
+/// A query string whose rejections answer in our error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
 /// A path parameter whose rejections answer in our error shape.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
@@ -74,5 +83,18 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::get_user))
+        .routes(routes!(users::get_author))
+        .routes(routes!(users::follow, users::unfollow))
+        .routes(routes!(subjects::search, subjects::create))
+        .routes(routes!(subjects::get, subjects::update, subjects::delete))
+        .routes(routes!(subjects::members))
+        .routes(routes!(subjects::set_member, subjects::remove_member))
+        .routes(routes!(subjects::like, subjects::unlike))
+        .routes(routes!(subjects::save, subjects::unsave))
+        .routes(routes!(subjects::feed))
+        .routes(routes!(subjects::saved))
+        .routes(routes!(topics::create))
+        .routes(routes!(topics::get, topics::update, topics::delete))
+        .routes(routes!(topics::move_topic))
         .split_for_parts()
 }

@@ -1,0 +1,128 @@
+//! Pieces shared by the subject pages: a subject's card in lists, its tags and counts, and the
+//! like/save buttons.
+
+use leptos::prelude::*;
+
+use crate::content::{SubjectCard, SubjectPage, Visibility};
+use crate::subjects::MarkSubject;
+
+/// Tags as links to the catalogue filtered by each.
+#[component]
+pub fn TagList(tags: Vec<String>) -> impl IntoView {
+    view! {
+        <ul class="flex flex-wrap gap-1.5" aria-label="Tags">
+            {tags.into_iter().map(|tag| {
+                let href = format!("/explore?q=tag:{tag}");
+                view! {
+                    <li><a href=href class="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 hover:bg-emerald-100 dark:bg-emerald-950 dark:text-emerald-200">"#"{tag}</a></li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// Likes, saves and views.
+#[component]
+pub fn Counts(likes: i64, saves: i64, views: i64) -> impl IntoView {
+    view! {
+        <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="counts">
+            <span data-testid="likes">{likes}</span>" likes · "
+            <span data-testid="saves">{saves}</span>" saves · "
+            <span data-testid="views">{views}</span>" views"
+        </p>
+    }
+}
+
+/// A badge for subjects that are not public.
+#[component]
+pub fn VisibilityBadge(visibility: Visibility) -> impl IntoView {
+    (visibility != Visibility::Public).then(|| {
+        view! {
+            <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-semibold text-amber-900 dark:bg-amber-900 dark:text-amber-100" data-testid="visibility">
+                {visibility.as_str()}
+            </span>
+        }
+    })
+}
+
+/// A subject in a list.
+#[component]
+pub fn SubjectItem(card: SubjectCard) -> impl IntoView {
+    let href = format!("/s/{}", card.slug);
+    let author = format!("/u/{}", card.author.username);
+    view! {
+        <li class="card space-y-2 p-4" data-testid="subject-card">
+            <div class="flex items-baseline justify-between gap-2">
+                <a href=href class="text-lg font-semibold text-emerald-700 hover:underline dark:text-emerald-400">{card.title}</a>
+                <VisibilityBadge visibility=card.visibility />
+            </div>
+            <p class="text-sm text-slate-600 dark:text-slate-300">
+                "by "<a href=author class="hover:underline">{card.author.display_name}</a>
+            </p>
+            {(!card.summary.is_empty()).then(|| view! { <p class="text-sm">{card.summary}</p> })}
+            <TagList tags=card.tags />
+            <Counts likes=card.likes saves=card.saves views=card.views />
+        </li>
+    }
+}
+
+/// A list of subjects, with a message when empty.
+#[component]
+pub fn SubjectList(items: Vec<SubjectCard>, #[prop(into)] empty: String) -> impl IntoView {
+    if items.is_empty() {
+        view! { <p class="text-sm text-slate-500 dark:text-slate-400">{empty}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="grid gap-3 sm:grid-cols-2">
+                {items.into_iter().map(|card| view! { <SubjectItem card /> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    }
+}
+
+/// A page of subjects with a link to the next page (`next_href` builds it from a cursor).
+#[component]
+pub fn SubjectPageList(
+    page: SubjectPage,
+    #[prop(into)] empty: String,
+    next_href: impl Fn(&str) -> String + 'static,
+) -> impl IntoView {
+    let next = page.next_cursor.as_deref().map(next_href);
+    view! {
+        <SubjectList items=page.items empty />
+        {next.map(|href| view! { <a href=href class="btn-secondary mt-4" data-testid="next-page">"More"</a> })}
+    }
+}
+
+/// A like or save toggle: a form, so it works without JavaScript.
+#[component]
+pub fn MarkButton(
+    action: ServerAction<MarkSubject>,
+    slug: String,
+    mark: &'static str,
+    on: bool,
+    count: i64,
+) -> impl IntoView {
+    let (label, active) = match (mark, on) {
+        ("like", false) => ("♡ Like", false),
+        ("like", true) => ("♥ Liked", true),
+        (_, false) => ("☆ Save", false),
+        (_, true) => ("★ Saved", true),
+    };
+    let class = if active {
+        "btn-primary"
+    } else {
+        "btn-secondary"
+    };
+    view! {
+        <ActionForm action>
+            <input type="hidden" name="slug" value=slug />
+            <input type="hidden" name="mark" value=mark />
+            <input type="hidden" name="on" value=(!on).to_string() />
+            <button type="submit" class=class data-testid=format!("{mark}-button") aria-pressed=on.to_string()>
+                {label}" "<span class="ml-1 opacity-75">{count}</span>
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,106 @@
+//! Who may do what with a subject — the one place authorization is decided. Every service that
+//! reads or changes a subject (pages, server functions, the JSON API) loads it through
+//! [`subject_for`], naming the [`Need`]; nothing checks roles anywhere else.
+//!
+//! | level  | who                                            | may                                  |
+//! | ------ | ---------------------------------------------- | ------------------------------------ |
+//! | read   | anyone (public/unlisted), viewers (private)    | read, like, save (signed in)         |
+//! | edit   | editors                                        | + topics, tree, title/summary/tags   |
+//! | owner  | the owner                                      | + visibility, collaborators, delete  |
+//!
+//! Someone who may not read a subject gets 404, exactly as for a subject that does not exist,
+//! so private subjects do not leak. Someone who may read but not do what they asked gets 403
+//! (401 when not signed in).
+
+use arbor_db::DbError;
+use arbor_db::subjects::SubjectRow;
+
+use super::AppState;
+use super::auth::Caller;
+use crate::content::{Role, Visibility};
+use crate::error::AppError;
+
+/// What a caller may do with a subject, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    Read,
+    Edit,
+    Own,
+}
+
+/// A subject loaded for a caller, with the level they hold.
+#[derive(Debug, Clone)]
+pub struct Granted {
+    pub subject: SubjectRow,
+    pub level: Need,
+    /// The caller's user id (0 when signed out).
+    pub viewer: i64,
+}
+
+impl Granted {
+    pub fn can_edit(&self) -> bool {
+        self.level >= Need::Edit
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.level == Need::Own
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("No such subject.")
+}
+
+/// The level `caller` holds on `subject`, or `None` when they may not even read it.
+pub async fn level(
+    state: &AppState,
+    caller: Option<&Caller>,
+    subject: &SubjectRow,
+) -> Result<Option<Need>, AppError> {
+    let role = match caller {
+        Some(c) if c.user.id == subject.owner_id => return Ok(Some(Need::Own)),
+        Some(c) => state
+            .db()
+            .member_role(subject.id, c.user.id)
+            .await?
+            .and_then(|r| Role::parse(&r).ok()),
+        None => None,
+    };
+    Ok(match role {
+        Some(Role::Editor) => Some(Need::Edit),
+        Some(Role::Viewer) => Some(Need::Read),
+        None if subject.visibility != Visibility::Private.as_str() => Some(Need::Read),
+        None => None,
+    })
+}
+
+/// Loads the subject `slug` for `caller`, if they hold at least `need` on it.
+pub async fn subject_for(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    need: Need,
+) -> Result<Granted, AppError> {
+    let subject = match state.db().subject_by_slug(slug).await {
+        Ok(s) => s,
+        Err(DbError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(level) = level(state, caller, &subject).await? else {
+        return Err(not_found());
+    };
+    if level < need {
+        return Err(match caller {
+            None => AppError::unauthenticated(),
+            Some(_) if need == Need::Own => {
+                AppError::forbidden("Only the subject's owner may do that.")
+            }
+            Some(_) => AppError::forbidden("You may read this subject but not change it."),
+        });
+    }
+    Ok(Granted {
+        subject,
+        level,
+        viewer: caller.map_or(0, |c| c.user.id),
+    })
+}

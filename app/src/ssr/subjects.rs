@@ -1,0 +1,662 @@
+//! Subject services shared by the pages' server functions and the JSON API: creating and
+//! editing subjects, collaborators, reading a subject or a topic (with its map, links and
+//! backlinks), likes, saves, views, authors and follows. Access is decided by
+//! [`super::access`]; changes to the tree go through [`super::tree`].
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use arbor_db::DbError;
+use arbor_db::social::Mark;
+use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
+use arbor_db::topics::TopicNodeRow;
+
+use super::access::{self, Granted, Need};
+use super::auth::Caller;
+use super::bus::Event;
+use super::{AppState, markdown, now_ms};
+use crate::content::{
+    Author, AuthorDetail, Member, ReaderState, Role, SubjectCard, SubjectDetail, Summary, Tags,
+    Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
+};
+use crate::error::AppError;
+use crate::map::{MapNode, layout, to_svg};
+use crate::model::Username;
+use crate::order_key;
+
+/// A reader's view counts at most once per subject in this window.
+pub const VIEW_WINDOW_MS: i64 = 3_600_000;
+
+/// A subject as listed.
+pub fn card(row: &SubjectRow) -> SubjectCard {
+    SubjectCard {
+        slug: row.slug.clone(),
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        tags: row.tags.split_whitespace().map(str::to_owned).collect(),
+        visibility: Visibility::parse(&row.visibility).unwrap_or_default(),
+        author: Author {
+            username: row.owner_username.clone(),
+            display_name: row.owner_display_name.clone(),
+        },
+        likes: row.like_count,
+        saves: row.save_count,
+        views: row.view_count,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// What a new subject is made of, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectInput {
+    pub title: String,
+    pub summary: String,
+    pub tags: Vec<String>,
+    /// `None`: private (a draft until published).
+    pub visibility: Option<String>,
+}
+
+/// Creates a subject owned by the caller, with a slug made from its title (made unique).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: &SubjectInput,
+) -> Result<SubjectCard, AppError> {
+    let title = Title::parse(&input.title)?;
+    let summary = Summary::parse(&input.summary)?;
+    let tags = Tags::from_list(input.tags.iter().cloned())?;
+    let visibility = match &input.visibility {
+        Some(v) => Visibility::parse(v)?,
+        None => Visibility::Private,
+    };
+    let base = slugify(title.as_str());
+    for attempt in 0..8u32 {
+        let slug = match attempt {
+            0 => base.clone(),
+            1..4 => format!("{base}-{}", attempt + 1),
+            _ => format!("{base}-{:06x}", rand::random::<u32>() & 0xff_ffff),
+        };
+        let new = NewSubject {
+            slug: &slug,
+            owner_id: caller.user.id,
+            title: title.as_str(),
+            summary: summary.as_str(),
+            tags: tags.as_slice(),
+            visibility: visibility.as_str(),
+            root_order_key: &order_key::between(None, None),
+            now: now_ms(),
+        };
+        match state.db().create_subject(new).await {
+            Ok(row) => return Ok(card(&row)),
+            Err(DbError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::new(
+        crate::error::ErrorCode::Conflict,
+        "Could not find a free address for this title; try another title.",
+    ))
+}
+
+/// Changes to a subject; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectChanges {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub visibility: Option<String>,
+}
+
+/// Edits a subject: title, summary and tags need edit rights, visibility ownership.
+pub async fn update(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    changes: &SubjectChanges,
+) -> Result<SubjectCard, AppError> {
+    let need = if changes.visibility.is_some() {
+        Need::Own
+    } else {
+        Need::Edit
+    };
+    let granted = access::subject_for(state, caller, slug, need).await?;
+    let row = &granted.subject;
+    let title = Title::parse(changes.title.as_deref().unwrap_or(&row.title))?;
+    let summary = Summary::parse(changes.summary.as_deref().unwrap_or(&row.summary))?;
+    let tags = match &changes.tags {
+        Some(list) => Tags::from_list(list.iter().cloned())?,
+        None => Tags::from_list(row.tags.split_whitespace().map(str::to_owned))?,
+    };
+    let visibility = Visibility::parse(changes.visibility.as_deref().unwrap_or(&row.visibility))?;
+    let affected = affected(state, row).await?;
+    state
+        .db()
+        .update_subject(
+            row.id,
+            SubjectUpdate {
+                title: title.as_str(),
+                summary: summary.as_str(),
+                tags: tags.as_slice(),
+                visibility: visibility.as_str(),
+                now: now_ms(),
+            },
+        )
+        .await?;
+    changed(state, row, affected).await;
+    Ok(card(&state.db().subject_by_id(row.id).await?))
+}
+
+/// Deletes a subject and everything in it; `confirm` must repeat its slug.
+pub async fn delete(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Own).await?;
+    if confirm.trim() != granted.subject.slug {
+        return Err(AppError::invalid(
+            "confirm",
+            format!(
+                "To delete, type the subject's address ({}) to confirm.",
+                granted.subject.slug
+            ),
+        ));
+    }
+    let affected = affected(state, &granted.subject).await?;
+    state.db().delete_subject(granted.subject.id).await?;
+    publish(state, affected.into_iter().chain([granted.subject.id])).await;
+    Ok(())
+}
+
+/// The subject's collaborators (owner and editors may list them).
+pub async fn members(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+) -> Result<Vec<Member>, AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Edit).await?;
+    Ok(state
+        .db()
+        .members(granted.subject.id)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            Some(Member {
+                role: Role::parse(&m.role).ok()?,
+                username: m.username,
+                display_name: m.display_name,
+            })
+        })
+        .collect())
+}
+
+async fn member_user(state: &AppState, username: &str) -> Result<i64, AppError> {
+    let unknown =
+        || AppError::invalid("username", format!("There is no user called {username:?}."));
+    let name = Username::parse(username).map_err(|_| unknown())?;
+    match state.db().user_by_key(&name.key()).await {
+        Ok(user) => Ok(user.id),
+        Err(DbError::NotFound) => Err(unknown()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Invites `username` as a collaborator with `role`, or changes their role (owner only).
+pub async fn set_member(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    username: &str,
+    role: &str,
+) -> Result<Vec<Member>, AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Own).await?;
+    let role = Role::parse(role)?;
+    let user_id = member_user(state, username).await?;
+    if user_id == granted.subject.owner_id {
+        return Err(AppError::invalid(
+            "username",
+            "The owner already has every right.",
+        ));
+    }
+    state
+        .db()
+        .set_member(granted.subject.id, user_id, role.as_str(), now_ms())
+        .await?;
+    publish(state, [granted.subject.id]).await;
+    members(state, caller, slug).await
+}
+
+/// Removes a collaborator (owner only).
+pub async fn remove_member(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    username: &str,
+) -> Result<(), AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Own).await?;
+    let user_id = member_user(state, username).await?;
+    match state.db().remove_member(granted.subject.id, user_id).await {
+        Ok(()) => {
+            publish(state, [granted.subject.id]).await;
+            Ok(())
+        }
+        Err(DbError::NotFound) => Err(AppError::not_found(format!(
+            "{username} is not a collaborator."
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Subjects whose pages show something of `subject` (they link to it or it links to them).
+pub async fn affected(state: &AppState, subject: &SubjectRow) -> Result<Vec<i64>, AppError> {
+    Ok(state.db().related_subjects(subject.id).await?)
+}
+
+/// Announces that `subject` changed, with the subjects related to it before and after.
+pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>) {
+    let after = match state.db().related_subjects(subject.id).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list related subjects; resyncing caches");
+            state.bus().publish(Event::Resync).await;
+            Vec::new()
+        }
+    };
+    publish(state, before.into_iter().chain(after).chain([subject.id])).await;
+}
+
+async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>) {
+    let ids: BTreeSet<i64> = ids.into_iter().collect();
+    for subject_id in ids {
+        state
+            .bus()
+            .publish(Event::SubjectChanged { subject_id })
+            .await;
+    }
+}
+
+/// Who is reading, for view counting: the account, or a hash of the client address.
+pub fn viewer_key(caller: Option<&Caller>, client: Option<&str>) -> Option<String> {
+    if let Some(c) = caller {
+        return Some(format!("u:{}", c.user.id));
+    }
+    let client = client?;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(client.as_bytes());
+    Some(format!(
+        "a:{}",
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ))
+}
+
+/// Counts a view of `subject_id` by `viewer`, at most once per [`VIEW_WINDOW_MS`]. Best
+/// effort: a failure is logged, never shown to the reader.
+pub async fn record_view(state: &AppState, subject_id: i64, viewer: Option<String>) {
+    let Some(viewer) = viewer else { return };
+    let now = now_ms();
+    if !state
+        .views()
+        .first_in_window(subject_id, &viewer, now, VIEW_WINDOW_MS)
+    {
+        return;
+    }
+    if let Err(e) = state
+        .db()
+        .record_view(subject_id, &viewer, now, VIEW_WINDOW_MS)
+        .await
+    {
+        tracing::warn!(error = %e, "could not count a view");
+    }
+}
+
+async fn reader_state(
+    state: &AppState,
+    caller: Option<&Caller>,
+    granted: &Granted,
+) -> Result<ReaderState, AppError> {
+    let marks = match caller {
+        Some(c) => state.db().marks(c.user.id, granted.subject.id).await?,
+        None => Default::default(),
+    };
+    Ok(ReaderState {
+        signed_in: caller.is_some(),
+        liked: marks.liked,
+        saved: marks.saved,
+        can_edit: granted.can_edit(),
+        is_owner: granted.is_owner(),
+    })
+}
+
+/// The tree as rows grouped by parent, in sibling order.
+struct Outline<'a> {
+    root: &'a TopicNodeRow,
+    children: HashMap<i64, Vec<&'a TopicNodeRow>>,
+}
+
+impl<'a> Outline<'a> {
+    fn new(rows: &'a [TopicNodeRow]) -> Result<Self, AppError> {
+        let root = rows
+            .iter()
+            .find(|r| r.parent_id.is_none())
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("subject without a root topic")))?;
+        let mut children: HashMap<i64, Vec<&TopicNodeRow>> = HashMap::new();
+        for row in rows {
+            if let Some(parent) = row.parent_id {
+                children.entry(parent).or_default().push(row);
+            }
+        }
+        Ok(Self { root, children })
+    }
+
+    fn kids(&self, id: i64) -> &[&'a TopicNodeRow] {
+        self.children.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    fn node(&self, row: &TopicNodeRow, depth: usize) -> TopicNode {
+        TopicNode {
+            id: row.id,
+            title: row.title.clone(),
+            children: if depth > super::tree::MAX_DEPTH {
+                Vec::new()
+            } else {
+                self.kids(row.id)
+                    .iter()
+                    .map(|c| self.node(c, depth + 1))
+                    .collect()
+            },
+        }
+    }
+
+    fn map_node(
+        &self,
+        row: &TopicNodeRow,
+        slug: &str,
+        folded: &HashSet<i64>,
+        depth: usize,
+    ) -> MapNode {
+        MapNode {
+            id: row.id,
+            label: row.title.clone(),
+            href: Some(format!("/s/{slug}/t/{}", row.id)),
+            collapsed: folded.contains(&row.id),
+            children: if depth > super::tree::MAX_DEPTH {
+                Vec::new()
+            } else {
+                self.kids(row.id)
+                    .iter()
+                    .map(|c| self.map_node(c, slug, folded, depth + 1))
+                    .collect()
+            },
+        }
+    }
+
+    /// Topic ids in reading order (depth first, children in order).
+    fn reading_order(&self) -> Vec<i64> {
+        let mut order = Vec::new();
+        let mut stack = vec![self.root];
+        while let Some(row) = stack.pop() {
+            order.push(row.id);
+            stack.extend(self.kids(row.id).iter().rev());
+        }
+        order
+    }
+}
+
+/// A subject with its tree, its map (folded at `folded`), and what the reader may do.
+pub async fn detail(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    folded: &[i64],
+    with_map: bool,
+) -> Result<(SubjectDetail, Granted), AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Read).await?;
+    let rows = state.db().topic_tree(granted.subject.id).await?;
+    let outline = Outline::new(&rows)?;
+    let root = outline.node(outline.root, 0);
+    let map_svg = if with_map {
+        let folded: HashSet<i64> = folded.iter().copied().collect();
+        let map = outline.map_node(outline.root, &granted.subject.slug, &folded, 0);
+        to_svg(&layout(&map), &granted.subject.title)
+    } else {
+        String::new()
+    };
+    let reader = reader_state(state, caller, &granted).await?;
+    Ok((
+        SubjectDetail {
+            subject: card(&granted.subject),
+            root,
+            reader,
+            map_svg,
+        },
+        granted,
+    ))
+}
+
+fn topic_ref(row: &TopicNodeRow, slug: &str) -> TopicRef {
+    TopicRef {
+        id: row.id,
+        title: row.title.clone(),
+        subject_slug: slug.to_owned(),
+        subject_title: None,
+    }
+}
+
+/// A topic with its rendered body, place in the tree, links and backlinks.
+pub async fn topic_detail(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    topic_id: i64,
+) -> Result<(TopicDetail, Granted), AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Read).await?;
+    let subject = &granted.subject;
+    let topic = match state.db().topic(subject.id, topic_id).await {
+        Ok(t) => t,
+        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(e) => return Err(e.into()),
+    };
+    let rows = state.db().topic_tree(subject.id).await?;
+    let outline = Outline::new(&rows)?;
+    let by_id: HashMap<i64, &TopicNodeRow> = rows.iter().map(|r| (r.id, r)).collect();
+
+    let mut breadcrumbs = Vec::new();
+    let mut at = topic.parent_id;
+    while let Some(id) = at {
+        let Some(row) = by_id.get(&id) else { break };
+        breadcrumbs.push(topic_ref(row, &subject.slug));
+        at = row.parent_id;
+        if breadcrumbs.len() > rows.len() {
+            break;
+        }
+    }
+    breadcrumbs.reverse();
+    let children = outline
+        .kids(topic.id)
+        .iter()
+        .map(|r| topic_ref(r, &subject.slug))
+        .collect();
+    let order = outline.reading_order();
+    let position = order.iter().position(|id| *id == topic.id);
+    let neighbour = |offset: isize| {
+        position
+            .and_then(|p| p.checked_add_signed(offset))
+            .and_then(|p| order.get(p))
+            .and_then(|id| by_id.get(id))
+            .map(|r| topic_ref(r, &subject.slug))
+    };
+
+    let to_ref = |l: arbor_db::topics::LinkedTopicRow| TopicRef {
+        id: l.topic_id,
+        title: l.title,
+        subject_title: (l.subject_slug != subject.slug).then_some(l.subject_title),
+        subject_slug: l.subject_slug,
+    };
+    let outgoing = state.db().outgoing_links(topic.id, granted.viewer).await?;
+    let targets: HashMap<(String, String), String> = outgoing
+        .iter()
+        .map(|l| {
+            (
+                (l.subject_slug.clone(), l.title_key.clone()),
+                format!("/s/{}/t/{}", l.subject_slug, l.topic_id),
+            )
+        })
+        .collect();
+    let rendered = markdown::render(&topic.body, |link| {
+        let slug = link
+            .subject
+            .as_deref()
+            .unwrap_or(&subject.slug)
+            .to_lowercase();
+        targets.get(&(slug, link.title.to_lowercase())).cloned()
+    });
+    let mut seen = HashSet::new();
+    let links = outgoing
+        .into_iter()
+        .filter(|l| seen.insert(l.topic_id))
+        .map(to_ref)
+        .collect();
+    let backlinks = state
+        .db()
+        .backlinks(subject.id, topic.id, granted.viewer)
+        .await?
+        .into_iter()
+        .map(to_ref)
+        .collect();
+    let reader = reader_state(state, caller, &granted).await?;
+    Ok((
+        TopicDetail {
+            subject: card(subject),
+            id: topic.id,
+            title: topic.title,
+            body: topic.body,
+            html: rendered.html,
+            parent_id: topic.parent_id,
+            breadcrumbs,
+            children,
+            previous: neighbour(-1),
+            next: neighbour(1),
+            links,
+            backlinks,
+            reader,
+            updated_at: topic.updated_at,
+        },
+        granted,
+    ))
+}
+
+/// Likes or saves (`on`) a subject, or takes that back; idempotent. Returns the new counts.
+pub async fn set_mark(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    mark: Mark,
+    on: bool,
+) -> Result<SubjectCard, AppError> {
+    let caller = caller.ok_or_else(AppError::unauthenticated)?;
+    let granted = access::subject_for(state, Some(caller), slug, Need::Read).await?;
+    let changed = state
+        .db()
+        .set_mark(mark, caller.user.id, granted.subject.id, on, now_ms())
+        .await?;
+    if changed {
+        publish(state, [granted.subject.id]).await;
+    }
+    Ok(card(&state.db().subject_by_id(granted.subject.id).await?))
+}
+
+async fn user_named(
+    state: &AppState,
+    username: &str,
+) -> Result<arbor_db::users::UserRow, AppError> {
+    let not_found = || AppError::not_found(format!("There is no user called {username:?}."));
+    let name = Username::parse(username).map_err(|_| not_found())?;
+    match state.db().user_by_key(&name.key()).await {
+        Ok(user) => Ok(user),
+        Err(DbError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An author's page as `caller` sees it.
+pub async fn author(
+    state: &AppState,
+    caller: Option<&Caller>,
+    username: &str,
+) -> Result<AuthorDetail, AppError> {
+    let user = user_named(state, username).await?;
+    let viewer = caller.map_or(0, |c| c.user.id);
+    let counts = state.db().follow_counts(user.id).await?;
+    let followed = match caller {
+        Some(c) if c.user.id != user.id => state.db().follows(c.user.id, user.id).await?,
+        _ => false,
+    };
+    let subjects = state
+        .db()
+        .subjects_by_owner(user.id, viewer, 100)
+        .await?
+        .iter()
+        .map(card)
+        .collect();
+    Ok(AuthorDetail {
+        is_me: viewer == user.id,
+        profile: user.into(),
+        followers: counts.followers,
+        following: counts.following,
+        followed,
+        subjects,
+    })
+}
+
+/// Follows (`on`) or unfollows an author; idempotent. Following yourself is refused.
+pub async fn follow(
+    state: &AppState,
+    caller: Option<&Caller>,
+    username: &str,
+    on: bool,
+) -> Result<AuthorDetail, AppError> {
+    let caller = caller.ok_or_else(AppError::unauthenticated)?;
+    let user = user_named(state, username).await?;
+    if user.id == caller.user.id {
+        return Err(AppError::invalid("username", "You cannot follow yourself."));
+    }
+    state
+        .db()
+        .set_follow(caller.user.id, user.id, on, now_ms())
+        .await?;
+    author(state, Some(caller), username).await
+}
+
+/// Views this replica counted recently, so a reader re-reading a page does not cost a database
+/// write each time. The database stays the judge across replicas.
+#[derive(Default)]
+pub struct RecentViews {
+    seen: std::sync::Mutex<HashMap<(i64, String), i64>>,
+}
+
+impl RecentViews {
+    const MAX: usize = 100_000;
+
+    /// Whether this is the first view of `subject_id` by `viewer` within `window` here.
+    pub fn first_in_window(&self, subject_id: i64, viewer: &str, now: i64, window: i64) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        let key = (subject_id, viewer.to_owned());
+        if seen.get(&key).is_some_and(|at| now - at < window) {
+            return false;
+        }
+        if seen.len() >= Self::MAX {
+            seen.retain(|_, at| now - *at < window);
+            if seen.len() >= Self::MAX {
+                seen.clear();
+            }
+        }
+        seen.insert(key, now);
+        true
+    }
+}

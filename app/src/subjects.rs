@@ -1,0 +1,280 @@
+//! Server functions for subjects and topics: what the reading and authoring pages call. Each
+//! adapts a form or a page load to a service in `ssr` (shared with the JSON API), which decides
+//! access. Without JavaScript the actions are plain form posts followed by a redirect.
+
+use leptos::server;
+
+use crate::content::{
+    AuthorDetail, HomeFeed, Member, SubjectCard, SubjectDetail, SubjectPage, TopicDetail,
+};
+use crate::error::AppError;
+
+/// The fold list of a map (`1,2,3`) as ids; anything unreadable is ignored.
+pub fn parse_fold(fold: &str) -> Vec<i64> {
+    fold.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .take(1000)
+        .collect()
+}
+
+/// A subject page: the subject, its tree and map, and what the reader may do.
+#[server(prefix = "/fn", endpoint = "subject")]
+pub async fn get_subject(slug: String, fold: Option<String>) -> Result<SubjectDetail, AppError> {
+    use crate::ssr::{auth, page, state, subjects};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let folded = parse_fold(fold.as_deref().unwrap_or_default());
+    let (detail, granted) =
+        page::with_status(subjects::detail(&state, caller.as_ref(), &slug, &folded, true).await)?;
+    if caller.is_none() {
+        page::mark_cacheable(granted.subject.id);
+    }
+    let viewer = subjects::viewer_key(caller.as_ref(), auth::current_client_addr().as_deref());
+    subjects::record_view(&state, granted.subject.id, viewer).await;
+    Ok(detail)
+}
+
+/// A topic page.
+#[server(prefix = "/fn", endpoint = "topic")]
+pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
+    use crate::ssr::{auth, page, state, subjects};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let (detail, granted) =
+        page::with_status(subjects::topic_detail(&state, caller.as_ref(), &slug, id).await)?;
+    if caller.is_none() {
+        page::mark_cacheable(granted.subject.id);
+    }
+    let viewer = subjects::viewer_key(caller.as_ref(), auth::current_client_addr().as_deref());
+    subjects::record_view(&state, granted.subject.id, viewer).await;
+    Ok(detail)
+}
+
+/// The home page's lists.
+#[server(prefix = "/fn", endpoint = "home")]
+pub async fn home_page() -> Result<HomeFeed, AppError> {
+    use crate::ssr::{auth, catalogue, state};
+    let caller = auth::current_caller().await?;
+    catalogue::home(&state()?, caller.as_ref()).await
+}
+
+/// One page of the catalogue.
+#[server(prefix = "/fn", endpoint = "explore")]
+pub async fn explore_page(q: String, cursor: Option<String>) -> Result<SubjectPage, AppError> {
+    use crate::ssr::{catalogue, page, state};
+    page::with_status(catalogue::search(&state()?, &q, cursor.as_deref(), None).await)
+}
+
+/// One page of the caller's saved subjects.
+#[server(prefix = "/fn", endpoint = "saved")]
+pub async fn saved_page(cursor: Option<String>) -> Result<SubjectPage, AppError> {
+    use crate::ssr::{auth, catalogue, page, state};
+    let caller = page::with_status(auth::require_caller().await)?;
+    page::with_status(catalogue::saved(&state()?, &caller, cursor.as_deref(), None).await)
+}
+
+/// An author's page.
+#[server(prefix = "/fn", endpoint = "author")]
+pub async fn author_page(username: String) -> Result<AuthorDetail, AppError> {
+    use crate::ssr::{auth, page, state, subjects};
+    let caller = auth::current_caller().await?;
+    page::with_status(subjects::author(&state()?, caller.as_ref(), &username).await)
+}
+
+/// The collaborators of a subject (settings page).
+#[server(prefix = "/fn", endpoint = "subject/members")]
+pub async fn subject_members(slug: String) -> Result<Vec<Member>, AppError> {
+    use crate::ssr::{auth, page, state, subjects};
+    let caller = auth::current_caller().await?;
+    page::with_status(subjects::members(&state()?, caller.as_ref(), &slug).await)
+}
+
+/// Creates a subject and opens it.
+#[server(prefix = "/fn", endpoint = "subject/create")]
+pub async fn create_subject(
+    title: String,
+    summary: String,
+    tags: String,
+    visibility: String,
+) -> Result<SubjectCard, AppError> {
+    use crate::content::Tags;
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::require_caller().await?;
+    let input = subjects::SubjectInput {
+        title,
+        summary,
+        tags: Tags::parse(&tags)?.as_slice().to_vec(),
+        visibility: Some(visibility),
+    };
+    let card = subjects::create(&state()?, &caller, &input).await?;
+    leptos_axum::redirect(&format!("/s/{}", card.slug));
+    Ok(card)
+}
+
+/// Saves a subject's settings and goes back to it.
+#[server(prefix = "/fn", endpoint = "subject/update")]
+pub async fn update_subject(
+    slug: String,
+    title: String,
+    summary: String,
+    tags: String,
+    visibility: Option<String>,
+) -> Result<SubjectCard, AppError> {
+    use crate::content::Tags;
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::current_caller().await?;
+    let changes = subjects::SubjectChanges {
+        title: Some(title),
+        summary: Some(summary),
+        tags: Some(Tags::parse(&tags)?.as_slice().to_vec()),
+        visibility,
+    };
+    let card = subjects::update(&state()?, caller.as_ref(), &slug, &changes).await?;
+    leptos_axum::redirect(&format!("/s/{}", card.slug));
+    Ok(card)
+}
+
+/// Deletes a subject (the form repeats its slug) and goes home.
+#[server(prefix = "/fn", endpoint = "subject/delete")]
+pub async fn delete_subject(slug: String, confirm: String) -> Result<(), AppError> {
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::current_caller().await?;
+    subjects::delete(&state()?, caller.as_ref(), &slug, &confirm).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Invites a collaborator or changes their role.
+#[server(prefix = "/fn", endpoint = "subject/member")]
+pub async fn set_member(
+    slug: String,
+    username: String,
+    role: String,
+) -> Result<Vec<Member>, AppError> {
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::current_caller().await?;
+    subjects::set_member(&state()?, caller.as_ref(), &slug, &username, &role).await
+}
+
+/// Removes a collaborator.
+#[server(prefix = "/fn", endpoint = "subject/member/remove")]
+pub async fn remove_member(slug: String, username: String) -> Result<(), AppError> {
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::current_caller().await?;
+    subjects::remove_member(&state()?, caller.as_ref(), &slug, &username).await
+}
+
+/// Likes or saves a subject (`mark`: `like` or `save`), or takes it back (`on` false).
+#[server(prefix = "/fn", endpoint = "subject/mark")]
+pub async fn mark_subject(slug: String, mark: String, on: bool) -> Result<SubjectCard, AppError> {
+    use crate::ssr::{auth, state, subjects};
+    use arbor_db::social::Mark;
+    let caller = auth::current_caller().await?;
+    let mark = match mark.as_str() {
+        "like" => Mark::Like,
+        "save" => Mark::Save,
+        _ => return Err(AppError::invalid("mark", "Mark is like or save.")),
+    };
+    subjects::set_mark(&state()?, caller.as_ref(), &slug, mark, on).await
+}
+
+/// Follows or unfollows an author.
+#[server(prefix = "/fn", endpoint = "follow")]
+pub async fn follow_author(username: String, on: bool) -> Result<AuthorDetail, AppError> {
+    use crate::ssr::{auth, state, subjects};
+    let caller = auth::current_caller().await?;
+    subjects::follow(&state()?, caller.as_ref(), &username, on).await
+}
+
+/// Adds a topic (`parent_id`: as its last child; `after_id`: as the next sibling) and opens
+/// its editor.
+#[server(prefix = "/fn", endpoint = "topic/create")]
+pub async fn create_topic(
+    slug: String,
+    title: String,
+    parent_id: Option<i64>,
+    after_id: Option<i64>,
+) -> Result<i64, AppError> {
+    use crate::content::{Body, Title};
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::tree::{self, Placement};
+    use crate::ssr::{auth, state};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let placement = match (parent_id, after_id) {
+        (Some(parent), _) => Placement::ChildOf(parent),
+        (None, Some(sibling)) => Placement::After(sibling),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "parent_id",
+                "Choose where the topic goes.",
+            ));
+        }
+    };
+    let title = Title::parse(&title)?;
+    let id = tree::create_topic(&state, &granted, placement, &title, &Body::default()).await?;
+    leptos_axum::redirect(&format!("/s/{slug}/t/{id}/edit"));
+    Ok(id)
+}
+
+/// Saves a topic's title and body and shows it.
+#[server(prefix = "/fn", endpoint = "topic/update")]
+pub async fn update_topic(
+    slug: String,
+    id: i64,
+    title: String,
+    body: String,
+) -> Result<(), AppError> {
+    use crate::content::{Body, Title};
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, tree};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let title = Title::parse(&title)?;
+    let body = Body::parse(&body)?;
+    tree::edit_topic(&state, &granted, id, Some(&title), Some(&body)).await?;
+    leptos_axum::redirect(&format!("/s/{slug}/t/{id}"));
+    Ok(())
+}
+
+/// Moves a topic under `parent_id` at `position` (1-based; empty: last).
+#[server(prefix = "/fn", endpoint = "topic/move")]
+pub async fn move_topic(
+    slug: String,
+    id: i64,
+    parent_id: i64,
+    position: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, tree};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let index =
+        match position.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) => Some(
+                p.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    AppError::invalid("position", "The position is a number from 1.")
+                })? - 1,
+            ),
+        };
+    tree::move_topic(&state, &granted, id, parent_id, index).await?;
+    leptos_axum::redirect(&format!("/s/{slug}/t/{id}"));
+    Ok(())
+}
+
+/// Deletes a topic and its subtree, then shows the subject.
+#[server(prefix = "/fn", endpoint = "topic/delete")]
+pub async fn delete_topic(slug: String, id: i64) -> Result<(), AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, tree};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    tree::delete_topic(&state, &granted, id).await?;
+    leptos_axum::redirect(&format!("/s/{slug}"));
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! `/subjects/{slug}/topics`: the topic tree. Every change goes through `ssr::tree`.
+
+use arbor_app::content::{Body, Title, TopicDetail};
+use arbor_app::error::{AppError, ErrorResponse};
+use arbor_app::ssr::access::{self, Need};
+use arbor_app::ssr::auth::{Caller, ClientAddr};
+use arbor_app::ssr::tree::{self, Placement};
+use arbor_app::ssr::{AppState, subjects};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath};
+
+/// A new topic: give `parent_id` (it becomes the last child) or `after_id` (the next sibling).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTopicRequest {
+    /// 1–120 characters.
+    pub title: String,
+    /// Markdown, at most 100 KB.
+    #[serde(default)]
+    pub body: String,
+    pub parent_id: Option<i64>,
+    pub after_id: Option<i64>,
+}
+
+async fn read_topic(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    id: i64,
+) -> Result<TopicDetail, AppError> {
+    Ok(subjects::topic_detail(state, caller, slug, id).await?.0)
+}
+
+/// Create a topic as a child or a sibling.
+#[utoipa::path(post, path = "/subjects/{slug}/topics", tag = "topics", request_body = NewTopicRequest,
+    params(("slug" = String, Path)),
+    responses(
+        (status = 201, body = TopicDetail),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<NewTopicRequest>,
+) -> Result<(StatusCode, Json<TopicDetail>), AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let placement = match (body.parent_id, body.after_id) {
+        (Some(parent), None) => Placement::ChildOf(parent),
+        (None, Some(sibling)) => Placement::After(sibling),
+        _ => {
+            return Err(AppError::invalid(
+                "parent_id",
+                "Give exactly one of parent_id (new child) and after_id (new sibling).",
+            ));
+        }
+    };
+    let title = Title::parse(&body.title)?;
+    let text = Body::parse(&body.body)?;
+    let id = tree::create_topic(&state, &granted, placement, &title, &text).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(read_topic(&state, caller.as_ref(), &slug, id).await?),
+    ))
+}
+
+/// A topic: rendered body, breadcrumbs, children, previous/next, links and backlinks.
+#[utoipa::path(get, path = "/subjects/{slug}/topics/{id}", tag = "topics",
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = TopicDetail), (status = 404, body = ErrorResponse)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    client: Option<Extension<ClientAddr>>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+) -> Result<Json<TopicDetail>, AppError> {
+    let (detail, granted) = subjects::topic_detail(&state, caller.as_ref(), &slug, id).await?;
+    let client = client.map(|Extension(ClientAddr(addr))| addr);
+    subjects::record_view(
+        &state,
+        granted.subject.id,
+        subjects::viewer_key(caller.as_ref(), client.as_deref()),
+    )
+    .await;
+    Ok(Json(detail))
+}
+
+/// Changes to a topic; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicPatch {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// Rename a topic and/or replace its body.
+#[utoipa::path(patch, path = "/subjects/{slug}/topics/{id}", tag = "topics", request_body = TopicPatch,
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = TopicDetail),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<TopicPatch>,
+) -> Result<Json<TopicDetail>, AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let title = body.title.as_deref().map(Title::parse).transpose()?;
+    let text = body.body.as_deref().map(Body::parse).transpose()?;
+    tree::edit_topic(&state, &granted, id, title.as_ref(), text.as_ref()).await?;
+    Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))
+}
+
+/// Where to move a topic.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// The new parent (in the same subject; not the topic or one of its descendants).
+    pub parent_id: i64,
+    /// Position among the new parent's children, 0-based; absent: last.
+    pub index: Option<usize>,
+}
+
+/// Move a topic: reparent and/or reorder. A move under itself is refused (422).
+#[utoipa::path(post, path = "/subjects/{slug}/topics/{id}/move", tag = "topics", request_body = MoveRequest,
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = TopicDetail),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, description = "Would make a cycle", body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn move_topic(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<MoveRequest>,
+) -> Result<Json<TopicDetail>, AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    tree::move_topic(&state, &granted, id, body.parent_id, body.index).await?;
+    Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))
+}
+
+/// How many topics a delete removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// Delete a topic and its whole subtree (not the root).
+#[utoipa::path(delete, path = "/subjects/{slug}/topics/{id}", tag = "topics",
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = Deleted),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, description = "The root", body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+) -> Result<Json<Deleted>, AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let deleted = tree::delete_topic(&state, &granted, id).await?;
+    Ok(Json(Deleted { deleted }))
+}

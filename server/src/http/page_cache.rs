@@ -1,0 +1,136 @@
+//! Serving public subject and topic pages from the in-process cache
+//! (`arbor_app::ssr::page_cache`), with `ETag` validators and `304 Not Modified`.
+//!
+//! Only signed-out `GET`s of `/s/…` without a query string are served from or stored in the
+//! cache, and only pages whose render marked them cacheable ([`CACHE_MARK`]: the subject is
+//! readable by anyone). The mark never leaves the server. A hit still counts the reader's view.
+
+use arbor_app::ssr::auth::{ClientAddr, session_secret};
+use arbor_app::ssr::{AppState, subjects};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::security::CspNonce;
+
+/// Set by a page render on a response that may be cached, naming the subject it shows.
+pub const CACHE_MARK: &str = "x-arbor-cache-subject";
+
+/// Public pages may be stored anywhere but must be revalidated (cheap, thanks to the ETag).
+const PUBLIC_CACHE_CONTROL: &str = "public, no-cache";
+
+/// Largest page the cache stores.
+const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+fn cacheable_request(req: &Request) -> bool {
+    (req.method() == Method::GET || req.method() == Method::HEAD)
+        && req.uri().path().starts_with("/s/")
+        && req.uri().query().is_none()
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && session_secret(req.headers()).is_none()
+}
+
+fn matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .any(|v| v == etag || v == "*")
+}
+
+fn validators(headers: &mut HeaderMap, etag: &str, outcome: &'static str) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Authorization"),
+    );
+    headers.insert("x-arbor-cache", HeaderValue::from_static(outcome));
+}
+
+fn not_modified(etag: &str, outcome: &'static str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    validators(response.headers_mut(), etag, outcome);
+    response
+}
+
+pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !cacheable_request(&req) {
+        let mut response = next.run(req).await;
+        response.headers_mut().remove(CACHE_MARK);
+        return response;
+    }
+    let key = req.uri().path().to_owned();
+    let nonce = req
+        .extensions()
+        .get::<CspNonce>()
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let conditional = req.headers().clone();
+
+    if let Some(page) = state.pages().get(&key) {
+        metrics::counter!("arbor_page_cache_total", "result" => "hit").increment(1);
+        let client = req.extensions().get::<ClientAddr>().map(|c| c.0.clone());
+        let viewer = subjects::viewer_key(None, client.as_deref());
+        let counting = state.clone();
+        tokio::spawn(
+            async move { subjects::record_view(&counting, page.subject_id, viewer).await },
+        );
+        if matches(&conditional, &page.etag) {
+            return not_modified(&page.etag, "hit");
+        }
+        let mut response = Response::new(Body::from(page.body(&nonce)));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        validators(response.headers_mut(), &page.etag, "hit");
+        return response;
+    }
+
+    let generation = state.pages().generation();
+    let response = next.run(req).await;
+    let subject_id = response
+        .headers()
+        .get(CACHE_MARK)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(CACHE_MARK);
+    let Some(subject_id) = subject_id.filter(|_| parts.status == StatusCode::OK) else {
+        return Response::from_parts(parts, body);
+    };
+    metrics::counter!("arbor_page_cache_total", "result" => "miss").increment(1);
+    let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a rendered page");
+            return arbor_app::error::AppError::internal(anyhow::anyhow!("page body: {e}"))
+                .into_response();
+        }
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let Some(page) = state
+        .pages()
+        .store(key, subject_id, text, &nonce, generation)
+    else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    validators(&mut parts.headers, &page.etag, "miss");
+    if matches(&conditional, &page.etag) {
+        return not_modified(&page.etag, "miss");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
