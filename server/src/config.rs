@@ -29,6 +29,8 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document of the JSON API and exit.
     Openapi,
+    /// Load the demo subject ("Distributed systems") unless it is there, and exit.
+    SeedDemo,
 }
 
 /// Where the log goes and how it looks.
@@ -140,6 +142,10 @@ pub struct Settings {
     /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
     #[arg(long, env = "ARBOR_TRUST_PROXY", global = true)]
     pub trust_proxy: bool,
+
+    /// Load the demo subject at start-up unless it is there (as `arbor seed-demo` does).
+    #[arg(long, env = "ARBOR_SEED_DEMO", global = true)]
+    pub seed_demo: bool,
 
     /// Sign-in throttle window in seconds.
     #[arg(long, env = "ARBOR_LOGIN_WINDOW_SECS", default_value = "900", value_parser = parse_positive_secs, global = true)]

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod demo;
 pub mod handlers;
 pub mod http;
 
@@ -269,6 +270,28 @@ fn spawn_upkeep(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Logs what seeding the demo subject did.
+pub fn report_seed(seeded: demo::Seeded) {
+    match seeded {
+        demo::Seeded::Created { slug, topics } => {
+            tracing::info!(%slug, topics, "demo subject loaded")
+        }
+        demo::Seeded::AlreadyThere { slug } => {
+            tracing::info!(%slug, "demo subject already there")
+        }
+    }
+}
+
+/// `arbor seed-demo`: connects, migrates and loads the demo subject.
+pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
+    let (db, redis) = connect(settings).await?;
+    let state = state(settings, db.clone(), redis)?;
+    let result = demo::seed(&state).await;
+    db.close().await;
+    report_seed(result?);
+    Ok(())
+}
+
 /// Serves `settings` on `listener` until `shutdown` resolves, then finishes in-flight requests
 /// and closes the database.
 pub async fn serve(
@@ -283,6 +306,9 @@ pub async fn serve(
             .context("loading the shared form-error key")?,
     );
     let state = state(&settings, db.clone(), redis)?;
+    if settings.seed_demo {
+        report_seed(demo::seed(&state).await?);
+    }
     let upkeep = spawn_upkeep(state.clone());
     let app = router(&settings, state, form_errors);
     tracing::info!(

@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
             tracing::info!("migrations applied");
         }),
         Command::Openapi => arbor::openapi_json().map(|doc| println!("{doc}")),
+        Command::SeedDemo => arbor::seed_demo(&cli.settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

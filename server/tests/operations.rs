@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Backend, GOOD_PASSWORD, TestApp};
+use common::{Backend, GOOD_PASSWORD, TestApp, backends};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -538,4 +538,79 @@ async fn a_replica_starts_while_redis_is_down_and_connects_when_it_comes_up() {
     }
     assert_eq!(status, 200, "ready once Redis is up");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn seed_demo_loads_a_real_map_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &["--seed-demo"]).await;
+        let anon = app.new_client();
+        let subject: Value = anon
+            .get(app.url("/api/v1/subjects/distributed-systems"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(subject["subject"]["author"]["username"], "arbor-demo");
+        assert_eq!(subject["subject"]["visibility"], "public");
+        let main: Vec<&str> = subject["root"]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            main,
+            [
+                "Caching",
+                "Load balancing",
+                "Message queues",
+                "CRDTs",
+                "Consensus"
+            ]
+        );
+        // Cross links resolve: Raft links to Quorums, so Quorums has a backlink from Raft.
+        let consensus = &subject["root"]["children"][4];
+        let quorums = consensus["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["title"] == "Quorums")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let topic: Value = anon
+            .get(app.url(&format!(
+                "/api/v1/subjects/distributed-systems/topics/{quorums}"
+            )))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            topic["backlinks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["title"] == "Raft"),
+            "{topic}"
+        );
+        // Seeding again (another start, or the command) changes nothing.
+        let again = app.spawn_replica(&["--seed-demo"]).await;
+        let found: Value = anon
+            .get(again.url("/api/v1/subjects?q=author:arbor-demo"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["items"].as_array().unwrap().len(), 1);
+        again.stop().await;
+        app.stop().await;
+    }
 }
