@@ -23,6 +23,9 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 pub fn Field(
     label: &'static str,
     name: &'static str,
+    /// The element id, when several forms on a page have a field of the same name.
+    #[prop(optional)]
+    id: Option<&'static str>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional, into)] value: String,
@@ -32,14 +35,15 @@ pub fn Field(
     #[prop(optional)] maxlength: Option<usize>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let error_id = format!("{name}-error");
-    let hint_id = format!("{name}-hint");
+    let id = id.unwrap_or(name);
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
     let described = format!("{hint_id} {error_id}");
     view! {
         <div class="space-y-1">
-            <label for=name class="block text-sm font-medium">{label}</label>
+            <label for=id class="block text-sm font-medium">{label}</label>
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
                 value=value
@@ -52,7 +56,7 @@ pub fn Field(
                 class="field-input"
             />
             {hint.map(|h| view! { <p id=hint_id class="text-xs text-slate-500 dark:text-slate-400">{h}</p> })}
-            <p id=error_id class="text-sm text-red-600 dark:text-red-400" role="alert" data-testid=format!("error-{name}")>
+            <p id=error_id class="text-sm text-red-600 dark:text-red-400" role="alert" data-testid=format!("error-{id}")>
                 {move || error.get()}
             </p>
         </div>

@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
+use crate::components::layout::CurrentUser;
 use crate::components::subject::SubjectList;
 use crate::subjects::home_page;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let lists = Resource::new(|| (), |_| home_page());
+    let me = expect_context::<CurrentUser>().0;
     view! {
         <Title text="" />
         <Meta name="description" content="Learn and teach through mind maps: subjects drawn as maps of topics, each topic a page you can read, link and edit together." />
@@ -20,7 +22,14 @@ pub fn HomePage() -> impl IntoView {
                 match lists.await {
                     Ok(home) => {
                         let signed_in = home.feed.is_some();
+                        let welcome = match me.await {
+                            Ok(Some(me)) => Some(view! {
+                                <p class="mb-6 text-lg" data-testid="welcome">"Welcome back, "<strong>{me.display_name}</strong>"."</p>
+                            }),
+                            _ => None,
+                        };
                         view! {
+                            {welcome}
                             {(!signed_in).then(|| view! {
                                 <section class="py-10 text-center sm:py-14">
                                     <h1 class="text-4xl font-extrabold tracking-tight sm:text-5xl">

@@ -156,7 +156,7 @@ fn SubjectView(
                         <input type="hidden" name="slug" value=slug.clone() />
                         <input type="hidden" name="parent_id" value=root_id.to_string() />
                         <div class="min-w-64 flex-1">
-                            <Field label="Title of a new main topic" name="title" required=true maxlength=TitleRule::MAX error=field_error(add_error, "title") />
+                            <Field label="Title of a new main topic" name="title" id="main-title" required=true maxlength=TitleRule::MAX error=field_error(add_error, "title") />
                         </div>
                         <button type="submit" class="btn-primary" data-testid="add-main-topic">"Add"</button>
                     </ActionForm>

@@ -205,7 +205,7 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>) -> impl IntoView
                     <ActionForm action=add_child attr:class="space-y-3">
                         <input type="hidden" name="slug" value=slug_c />
                         <input type="hidden" name="parent_id" value=id_c />
-                        <Field label="New subtopic" name="title" required=true maxlength=TitleRule::MAX error=field_error(child_error, "title") />
+                        <Field label="New subtopic" name="title" id="child-title" required=true maxlength=TitleRule::MAX error=field_error(child_error, "title") />
                         <button type="submit" class="btn-secondary" data-testid="add-child">"Add subtopic"</button>
                     </ActionForm>
                     <FormError error=child_error fields=&["title"] />
@@ -215,7 +215,7 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>) -> impl IntoView
                         <ActionForm action=add_sibling attr:class="space-y-3">
                             <input type="hidden" name="slug" value=slug_s />
                             <input type="hidden" name="after_id" value=id_s />
-                            <Field label="New topic after this one" name="title" required=true maxlength=TitleRule::MAX error=field_error(sibling_error, "title") />
+                            <Field label="New topic after this one" name="title" id="sibling-title" required=true maxlength=TitleRule::MAX error=field_error(sibling_error, "title") />
                             <button type="submit" class="btn-secondary" data-testid="add-sibling">"Add after"</button>
                         </ActionForm>
                         <FormError error=sibling_error fields=&["title"] />
