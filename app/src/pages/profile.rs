@@ -20,7 +20,7 @@ pub fn ProfilePage() -> impl IntoView {
         |(username, _)| author_page(username),
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match author.await {
                     Ok(a) => {
@@ -72,6 +72,6 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -71,7 +71,7 @@ pub fn SubjectPage() -> impl IntoView {
         |(slug, fold, _)| get_subject(slug, fold),
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => view! { <SubjectView detail fold=parse_fold(&fold().unwrap_or_default()) mark /> }.into_any(),
@@ -79,7 +79,7 @@ pub fn SubjectPage() -> impl IntoView {
                     Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -174,7 +174,7 @@ pub fn NewSubjectPage() -> impl IntoView {
     let error = action_error(action);
     view! {
         <Title text="New subject" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(_)) => view! {
@@ -197,7 +197,7 @@ pub fn NewSubjectPage() -> impl IntoView {
                     _ => view! { <Redirect path="/login?next=/new" /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -253,7 +253,7 @@ pub fn SubjectSettingsPage() -> impl IntoView {
     );
     view! {
         <Title text="Subject settings" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) if detail.reader.can_edit => {
@@ -265,7 +265,7 @@ pub fn SubjectSettingsPage() -> impl IntoView {
                     Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
