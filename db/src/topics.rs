@@ -57,7 +57,8 @@ pub struct LinkedTopicRow {
     pub title_key: String,
 }
 
-/// What became of a move.
+/// What became of a move. (The recursive walks below stop at a depth of 10,000, so even a
+/// damaged tree cannot make them run forever.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MoveOutcome {
     Moved,
@@ -283,10 +284,11 @@ impl Db {
             async {
                 // The new parent and all its ancestors, inside this subject.
                 let ancestors: Vec<i64> = sqlx::query_scalar(
-                    "WITH RECURSIVE up (id, parent_id) AS (
-                         SELECT id, parent_id FROM topics WHERE id = $1 AND subject_id = $2
+                    "WITH RECURSIVE up (id, parent_id, depth) AS (
+                         SELECT id, parent_id, 0 FROM topics WHERE id = $1 AND subject_id = $2
                          UNION ALL
-                         SELECT t.id, t.parent_id FROM topics t JOIN up ON t.id = up.parent_id
+                         SELECT t.id, t.parent_id, up.depth + 1 FROM topics t
+                         JOIN up ON t.id = up.parent_id WHERE up.depth < 10000
                      )
                      SELECT id FROM up",
                 )
@@ -328,13 +330,14 @@ impl Db {
         tree_change!(self, subject_id, now, |tx| {
             async {
                 let subtree: Vec<i64> = sqlx::query_scalar(
-                    "WITH RECURSIVE down (id) AS (
-                         SELECT id FROM topics
+                    "WITH RECURSIVE down (id, depth) AS (
+                         SELECT id, 0 FROM topics
                          WHERE id = $1 AND subject_id = $2 AND parent_id IS NOT NULL
                          UNION ALL
-                         SELECT t.id FROM topics t JOIN down ON t.parent_id = down.id
+                         SELECT t.id, down.depth + 1 FROM topics t
+                         JOIN down ON t.parent_id = down.id WHERE down.depth < 10000
                      )
-                     SELECT id FROM down",
+                     SELECT DISTINCT id FROM down",
                 )
                 .bind(id)
                 .bind(subject_id)
