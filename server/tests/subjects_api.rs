@@ -760,6 +760,17 @@ async fn public_pages_are_cached_with_etags_and_invalidated() {
         assert_eq!(after.status(), StatusCode::OK);
         assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
         assert!(after.text().await.unwrap().contains("second"));
+        // Other public pages are not cached but still validate.
+        let explore = anon.get(app.url("/explore?q=cached")).send().await.unwrap();
+        assert_eq!(explore.headers()["x-arbor-cache"], "none");
+        let tag = explore.headers()["etag"].to_str().unwrap().to_owned();
+        let again = anon
+            .get(app.url("/explore?q=cached"))
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         // Signed-in readers are never served the shared copy.
         let mine = owner.get(app.url("/s/cached")).send().await.unwrap();
         assert!(mine.headers().get("x-arbor-cache").is_none());

@@ -35,6 +35,34 @@ impl CachedPage {
     }
 }
 
+/// Splits a page rendered with `nonce` at each occurrence of it.
+pub fn split_at_nonce(body: &str, nonce: &str) -> Vec<String> {
+    if nonce.is_empty() {
+        vec![body.to_owned()]
+    } else {
+        body.split(nonce).map(str::to_owned).collect()
+    }
+}
+
+/// A strong validator for a page split at its nonce: the same content gives the same tag
+/// whatever nonce each response carried.
+pub fn etag_of(parts: &[String]) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0u8]);
+    }
+    let digest = hash.finalize();
+    format!(
+        "\"{}\"",
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
 /// The cache; shared by every request of a replica.
 pub struct PageCache {
     entries: Mutex<HashMap<String, CachedPage>>,
@@ -99,27 +127,8 @@ impl PageCache {
         nonce: &str,
         since: Generation,
     ) -> Option<CachedPage> {
-        let parts: Vec<String> = if nonce.is_empty() {
-            vec![body.to_owned()]
-        } else {
-            body.split(nonce).map(str::to_owned).collect()
-        };
-        let etag = {
-            use sha2::Digest as _;
-            let mut hash = sha2::Sha256::new();
-            for part in &parts {
-                hash.update(part.as_bytes());
-                hash.update([0u8]);
-            }
-            let digest = hash.finalize();
-            format!(
-                "\"{}\"",
-                digest[..16]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            )
-        };
+        let parts = split_at_nonce(body, nonce);
+        let etag = etag_of(&parts);
         let page = CachedPage {
             subject_id,
             etag,

@@ -1,12 +1,14 @@
-//! Serving public subject and topic pages from the in-process cache
-//! (`arbor_app::ssr::page_cache`), with `ETag` validators and `304 Not Modified`.
+//! Public pages: `ETag` validators and `304 Not Modified` on every page a signed-out reader
+//! gets, and the in-process cache (`arbor_app::ssr::page_cache`) for subject and topic pages.
 //!
 //! Only signed-out `GET`s of `/s/…` without a query string are served from or stored in the
 //! cache, and only pages whose render marked them cacheable ([`CACHE_MARK`]: the subject is
 //! readable by anyone). The mark never leaves the server. A hit still counts the reader's view.
+//! Other signed-out pages (home, explore, profiles…) are rendered each time but still carry a
+//! validator, so an unchanged page costs the client a `304` and no body.
 
 use arbor_app::ssr::auth::{ClientAddr, session_secret};
-use arbor_app::ssr::{AppState, subjects};
+use arbor_app::ssr::{AppState, page_cache, subjects};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -21,15 +23,29 @@ pub const CACHE_MARK: &str = "x-arbor-cache-subject";
 /// Public pages may be stored anywhere but must be revalidated (cheap, thanks to the ETag).
 const PUBLIC_CACHE_CONTROL: &str = "public, no-cache";
 
-/// Largest page the cache stores.
+/// Largest page the cache stores (or validates).
 const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
-fn cacheable_request(req: &Request) -> bool {
+/// A signed-out reader asking for a page (not the API, assets or server functions).
+fn anonymous_page_request(req: &Request) -> bool {
+    let path = req.uri().path();
     (req.method() == Method::GET || req.method() == Method::HEAD)
-        && req.uri().path().starts_with("/s/")
-        && req.uri().query().is_none()
+        && !["/api/", "/pkg/", "/fn/", "/healthz", "/readyz", "/metrics"]
+            .iter()
+            .any(|p| path.starts_with(p))
         && !req.headers().contains_key(header::AUTHORIZATION)
         && session_secret(req.headers()).is_none()
+}
+
+fn cacheable_request(req: &Request) -> bool {
+    req.uri().path().starts_with("/s/") && req.uri().query().is_none()
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn matches(headers: &HeaderMap, etag: &str) -> bool {
@@ -64,11 +80,12 @@ fn not_modified(etag: &str, outcome: &'static str) -> Response {
 }
 
 pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !cacheable_request(&req) {
+    if !anonymous_page_request(&req) {
         let mut response = next.run(req).await;
         response.headers_mut().remove(CACHE_MARK);
         return response;
     }
+    let cacheable = cacheable_request(&req);
     let key = req.uri().path().to_owned();
     let nonce = req
         .extensions()
@@ -77,7 +94,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or_default();
     let conditional = req.headers().clone();
 
-    if let Some(page) = state.pages().get(&key) {
+    if let Some(page) = cacheable.then(|| state.pages().get(&key)).flatten() {
         metrics::counter!("arbor_page_cache_total", "result" => "hit").increment(1);
         let client = req.extensions().get::<ClientAddr>().map(|c| c.0.clone());
         let viewer = subjects::viewer_key(None, client.as_deref());
@@ -106,10 +123,10 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.parse::<i64>().ok());
     let (mut parts, body) = response.into_parts();
     parts.headers.remove(CACHE_MARK);
-    let Some(subject_id) = subject_id.filter(|_| parts.status == StatusCode::OK) else {
+    if parts.status != StatusCode::OK || !is_html(&parts.headers) {
         return Response::from_parts(parts, body);
-    };
-    metrics::counter!("arbor_page_cache_total", "result" => "miss").increment(1);
+    }
+    let subject_id = subject_id.filter(|_| cacheable);
     let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -121,16 +138,27 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let Some(page) = state
-        .pages()
-        .store(key, subject_id, text, &nonce, generation)
-    else {
-        return Response::from_parts(parts, Body::from(bytes));
+    let (etag, outcome) = match subject_id {
+        Some(subject_id) => {
+            metrics::counter!("arbor_page_cache_total", "result" => "miss").increment(1);
+            let etag = match state
+                .pages()
+                .store(key, subject_id, text, &nonce, generation)
+            {
+                Some(page) => page.etag,
+                None => page_cache::etag_of(&page_cache::split_at_nonce(text, &nonce)),
+            };
+            (etag, "miss")
+        }
+        None => (
+            page_cache::etag_of(&page_cache::split_at_nonce(text, &nonce)),
+            "none",
+        ),
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    validators(&mut parts.headers, &page.etag, "miss");
-    if matches(&conditional, &page.etag) {
-        return not_modified(&page.etag, "miss");
+    validators(&mut parts.headers, &etag, outcome);
+    if matches(&conditional, &etag) {
+        return not_modified(&etag, outcome);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
