@@ -8,7 +8,8 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 /// Technical words, roughly most common first: titles, summaries and topic text draw from this
-/// list with a Zipf law over its order.
+/// list with a flat Zipf law over its order (exponent 0.5), so the first word is in about half
+/// of all subjects, the 20th in about a sixth and the last in about one in twenty.
 pub const VOCABULARY: &[&str] = &[
     "rust",
     "data",
@@ -492,7 +493,7 @@ impl Pools {
         Self {
             tags,
             rare: rare.into_iter().collect(),
-            words: Zipf::new(VOCABULARY.len(), 1.0),
+            words: Zipf::new(VOCABULARY.len(), 0.5),
             tag_dist: Zipf::new(TAG_POOL, 1.1),
             author_dist: Zipf::new(users, 0.7),
             users,
@@ -517,13 +518,14 @@ impl Pools {
         &self.rare[rng.random_range(0..self.rare.len())]
     }
 
+    /// `words` words, half of them fillers.
     fn prose(&self, rng: &mut StdRng, words: usize) -> String {
         let mut out = String::new();
         for i in 0..words {
             if i > 0 {
                 out.push(' ');
             }
-            if rng.random_bool(0.3) {
+            if rng.random_bool(0.5) {
                 out.push_str(FILLERS[rng.random_range(0..FILLERS.len())]);
             } else {
                 out.push_str(self.word(rng));
@@ -558,7 +560,7 @@ impl Pools {
                 tags.push(tag.clone());
             }
         }
-        let body_len = rng.random_range(20..=60);
+        let body_len = rng.random_range(10..=40);
         let mut body_text = self.prose(rng, body_len);
         for _ in 0..[0, 0, 0, 0, 0, 1, 1, 1, 1, 2][rng.random_range(0..10)] {
             body_text.push(' ');
