@@ -122,9 +122,33 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await Promise.all([authorContext.close(), readerContext.close(), strangerContext.close()]);
 });
 
-test("without JavaScript the catalogue explains a malformed query and subjects read fully", async ({ browser }) => {
+test("without JavaScript the catalogue explains a malformed query and subjects read fully", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  // An author made through the API.
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { origin: baseURL ?? "" } });
+  const name = uniqueName("nojs");
+  expect((await api.post("/api/v1/auth/signup", { data: { username: name, password: "mossy granite lantern 42" } })).status()).toBe(201);
+  const created = await api.post("/api/v1/subjects", { data: { title: `Plain reading ${name}`, visibility: "public" } });
+  const slug = (await created.json()).slug as string;
+  const root = (await (await api.get(`/api/v1/subjects/${slug}`)).json()).root.id as number;
+  const topic = await api.post(`/api/v1/subjects/${slug}/topics`, {
+    data: { title: "Tables", body: "| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```", parent_id: root },
+  });
+  expect(topic.status()).toBe(201);
+  await api.dispose();
+
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  await page.goto(`/s/${slug}`);
+  await expect(page.getByTestId("map").locator("svg a")).toHaveCount(2);
+  await page.getByTestId("outline").getByRole("link", { name: "Tables" }).click();
+  await expect(page.getByTestId("topic-title")).toHaveText("Tables");
+  await expect(page.getByTestId("topic-body").locator("table td")).toHaveCount(2);
+  await expect(page.getByTestId("topic-body").locator("pre .hl-storage, pre .hl-keyword").first()).toBeVisible();
+
   const response = await page.goto("/explore?q=likes%3A%3Emany");
   expect(response?.status()).toBe(400);
   await expect(page.getByTestId("query-error")).toContainText("character 8");
