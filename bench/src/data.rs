@@ -469,7 +469,7 @@ impl Pools {
     /// The pools for `users` accounts; the rare words come from `seed`.
     pub fn new(users: usize, seed: u64) -> Self {
         use rand::SeedableRng;
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f_4a2e);
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_4a2e);
         let mut tags: Vec<String> = Vec::with_capacity(TAG_POOL);
         for word in VOCABULARY {
             if tags.len() + COMPOUND_TAGS.len() >= TAG_POOL {

@@ -85,16 +85,24 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::get_user))
         .routes(routes!(users::get_author))
         .routes(routes!(users::follow, users::unfollow))
-        .routes(routes!(subjects::search, subjects::create))
-        .routes(routes!(subjects::get, subjects::update, subjects::delete))
-        .routes(routes!(subjects::members))
+        .routes(routes!(subjects::search_subjects, subjects::create_subject))
+        .routes(routes!(
+            subjects::get_subject,
+            subjects::update_subject,
+            subjects::delete_subject
+        ))
+        .routes(routes!(subjects::list_members))
         .routes(routes!(subjects::set_member, subjects::remove_member))
-        .routes(routes!(subjects::like, subjects::unlike))
-        .routes(routes!(subjects::save, subjects::unsave))
-        .routes(routes!(subjects::feed))
-        .routes(routes!(subjects::saved))
-        .routes(routes!(topics::create))
-        .routes(routes!(topics::get, topics::update, topics::delete))
+        .routes(routes!(subjects::like_subject, subjects::unlike_subject))
+        .routes(routes!(subjects::save_subject, subjects::unsave_subject))
+        .routes(routes!(subjects::get_feed))
+        .routes(routes!(subjects::get_saved))
+        .routes(routes!(topics::create_topic))
+        .routes(routes!(
+            topics::get_topic,
+            topics::update_topic,
+            topics::delete_topic
+        ))
         .routes(routes!(topics::move_topic))
         .split_for_parts()
 }

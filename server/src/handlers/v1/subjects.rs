@@ -17,6 +17,7 @@ use super::{ApiJson, ApiPath, ApiQuery};
 
 /// Catalogue search parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// Free text plus filters, e.g. `rust tag:async author:alice likes:>10 sort:likes`
@@ -33,7 +34,7 @@ pub struct SearchParams {
 /// (`error.position`, 0-based) and what was expected.
 #[utoipa::path(get, path = "/subjects", tag = "subjects", params(SearchParams),
     responses((status = 200, body = SubjectPage), (status = 400, body = ErrorResponse)))]
-pub async fn search(
+pub async fn search_subjects(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SubjectPage>, AppError> {
@@ -66,7 +67,7 @@ pub struct NewSubjectRequest {
         (status = 422, body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn create(
+pub async fn create_subject(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewSubjectRequest>,
@@ -88,7 +89,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/subjects/{slug}", tag = "subjects",
     params(("slug" = String, Path)),
     responses((status = 200, body = SubjectDetail), (status = 404, body = ErrorResponse)))]
-pub async fn get(
+pub async fn get_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     client: Option<Extension<ClientAddr>>,
@@ -127,7 +128,7 @@ pub struct SubjectPatch {
         (status = 422, body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn update(
+pub async fn update_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -146,6 +147,7 @@ pub async fn update(
 
 /// Deletion must be confirmed by repeating the slug.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
     /// The subject's slug again.
     #[serde(default)]
@@ -163,7 +165,7 @@ pub struct DeleteParams {
         (status = 422, description = "Not confirmed", body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn delete(
+pub async fn delete_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -182,7 +184,7 @@ pub async fn delete(
         (status = 404, body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn members(
+pub async fn list_members(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -257,7 +259,7 @@ async fn mark(
     params(("slug" = String, Path)),
     responses((status = 200, body = SubjectCard), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn like(
+pub async fn like_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -270,7 +272,7 @@ pub async fn like(
     params(("slug" = String, Path)),
     responses((status = 200, body = SubjectCard), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn unlike(
+pub async fn unlike_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -283,7 +285,7 @@ pub async fn unlike(
     params(("slug" = String, Path)),
     responses((status = 200, body = SubjectCard), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn save(
+pub async fn save_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -296,7 +298,7 @@ pub async fn save(
     params(("slug" = String, Path)),
     responses((status = 200, body = SubjectCard), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn unsave(
+pub async fn unsave_subject(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -306,6 +308,7 @@ pub async fn unsave(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// From the previous page's `next_cursor`.
@@ -318,7 +321,7 @@ pub struct PageParams {
 #[utoipa::path(get, path = "/me/feed", tag = "me", params(PageParams),
     responses((status = 200, body = SubjectPage), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn feed(
+pub async fn get_feed(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<PageParams>,
@@ -332,7 +335,7 @@ pub async fn feed(
 #[utoipa::path(get, path = "/me/saved", tag = "me", params(PageParams),
     responses((status = 200, body = SubjectPage), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)),
     security(("session" = []), ("bearer" = [])))]
-pub async fn saved(
+pub async fn get_saved(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<PageParams>,

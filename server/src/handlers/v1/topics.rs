@@ -48,7 +48,7 @@ async fn read_topic(
         (status = 422, body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn create(
+pub async fn create_topic(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath(slug): ApiPath<String>,
@@ -78,7 +78,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/subjects/{slug}/topics/{id}", tag = "topics",
     params(("slug" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = TopicDetail), (status = 404, body = ErrorResponse)))]
-pub async fn get(
+pub async fn get_topic(
     State(state): State<AppState>,
     caller: Option<Caller>,
     client: Option<Extension<ClientAddr>>,
@@ -115,7 +115,7 @@ pub struct TopicPatch {
         (status = 422, body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn update(
+pub async fn update_topic(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
@@ -177,7 +177,7 @@ pub struct Deleted {
         (status = 422, description = "The root", body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn delete(
+pub async fn delete_topic(
     State(state): State<AppState>,
     caller: Option<Caller>,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
