@@ -6,8 +6,13 @@
 //! rows inserted meanwhile never shift a page; relevance, whose scores are not stable keys,
 //! pages by offset.
 
-use crate::subjects::{SubjectRow, subject_select};
+use crate::subjects::{SubjectRow, subject_columns, subject_select};
 use crate::{Backend, Db, DbResult, dispatch};
+
+/// Ordered by relevance with no filter but words, only this many of the newest matching
+/// subjects are scored: ranking every match of a common word (tens of thousands) would cost far
+/// more than a page is worth. With any other filter every match is ranked.
+pub const RELEVANCE_CANDIDATES: i64 = 2_000;
 
 /// What a list of subjects is ordered by (always newest/largest first, then by id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,20 +135,44 @@ impl SubjectSearch {
             args: Vec::new(),
         };
         let sort = self.effective_sort();
+        // Capping the candidates is only sound when nothing else filters them.
+        let capped = sort == SearchSort::Relevance
+            && self.tags.is_empty()
+            && self.excluded_tags.is_empty()
+            && self.authors.is_empty()
+            && self.ranges.is_empty();
         let text: Vec<&String> = self.text.iter().filter(|t| indexable(t)).collect();
         let excluded: Vec<&String> = self.excluded_text.iter().filter(|t| indexable(t)).collect();
+        let mut from = "subjects s JOIN users u ON u.id = s.owner_id".to_owned();
         let mut joins = String::new();
         let mut conditions = vec!["s.visibility = 'public'".to_owned()];
         let mut score = None;
         match backend {
             Backend::Sqlite => {
                 if !text.is_empty() {
+                    // The text match drives the join (CROSS JOIN fixes SQLite's join order):
+                    // otherwise the planner may probe the index once per public subject.
+                    // Ranked by relevance with no other filter, only the newest
+                    // RELEVANCE_CANDIDATES matches are scored (FTS5 walks matches newest first
+                    // and stops there).
                     let p = sql.arg(Arg::Text(fts5_query(&text, " AND ")));
-                    joins.push_str(&format!(
-                        " JOIN (SELECT rowid AS sid, bm25(subject_search) AS score
-                                FROM subject_search WHERE subject_search MATCH {p}) m
-                          ON m.sid = s.id"
-                    ));
+                    let matches = if capped {
+                        format!(
+                            "SELECT rowid AS sid, bm25(subject_search) AS score
+                             FROM subject_search WHERE subject_search MATCH {p}
+                             ORDER BY rowid DESC LIMIT {RELEVANCE_CANDIDATES}"
+                        )
+                    } else {
+                        format!(
+                            "SELECT rowid AS sid, bm25(subject_search) AS score
+                             FROM subject_search WHERE subject_search MATCH {p}"
+                        )
+                    };
+                    from = format!(
+                        "({matches}) m
+                         CROSS JOIN subjects s ON s.id = m.sid
+                         JOIN users u ON u.id = s.owner_id"
+                    );
                     score = Some("m.score ASC");
                 }
                 if !excluded.is_empty() {
@@ -165,6 +194,13 @@ impl SubjectSearch {
                         .collect();
                     let query = parts.join(" && ");
                     conditions.push(format!("s.search_doc @@ ({query})"));
+                    if capped {
+                        conditions.push(format!(
+                            "s.id IN (SELECT id FROM subjects
+                                      WHERE search_doc @@ ({query}) AND visibility = 'public'
+                                      ORDER BY id DESC LIMIT {RELEVANCE_CANDIDATES})"
+                        ));
+                    }
                     joins.push_str(&format!(
                         " CROSS JOIN LATERAL (SELECT ts_rank(s.search_doc, ({query})) AS score) m"
                     ));
@@ -220,7 +256,8 @@ impl SubjectSearch {
             Some(SearchCursor::After { value, id }) if sort != SearchSort::Relevance => {
                 let v = sql.arg(Arg::Int(value));
                 let i = sql.arg(Arg::Int(id));
-                conditions.push(format!("({key} < {v} OR ({key} = {v} AND s.id < {i}))"));
+                // A row comparison, so both databases use it as an index bound.
+                conditions.push(format!("({key}, s.id) < ({v}, {i})"));
             }
             Some(SearchCursor::Offset(n)) if sort == SearchSort::Relevance => {
                 offset = Some(n.max(0));
@@ -233,8 +270,8 @@ impl SubjectSearch {
         };
         let limit = sql.arg(Arg::Int(self.limit.clamp(1, 100)));
         sql.text = format!(
-            "{}{joins} WHERE {} ORDER BY {order} LIMIT {limit}",
-            subject_select!(),
+            "SELECT {} FROM {from}{joins} WHERE {} ORDER BY {order} LIMIT {limit}",
+            subject_columns!(),
             conditions.join(" AND ")
         );
         if let Some(n) = offset {

@@ -186,7 +186,15 @@ impl Db {
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> DbResult<()> {
         match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Pool::Sqlite(pool) => {
+                sqlx::migrate!("../migrations/sqlite").run(pool).await?;
+                // Without statistics SQLite's planner misjudges the catalogue's joins; gather
+                // them where they are missing or stale, bounded in cost (SQLite's advice for
+                // long-lived connections).
+                sqlx::raw_sql("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                    .execute(pool)
+                    .await?;
+            }
             Pool::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())

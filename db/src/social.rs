@@ -240,7 +240,7 @@ impl Db {
                 subject_select!(),
                 "JOIN follows f ON f.followee_id = s.owner_id AND f.follower_id = $1
                  WHERE s.visibility = 'public'
-                   AND (s.updated_at < $2 OR (s.updated_at = $2 AND s.id < $3))
+                   AND (s.updated_at, s.id) < ($2, $3)
                  ORDER BY s.updated_at DESC, s.id DESC LIMIT $4"
             ))
             .bind(user_id)
@@ -277,7 +277,7 @@ impl Db {
                  JOIN saves v ON v.subject_id = s.id AND v.user_id = $1
                  WHERE ",
                 crate::topics::visible_to!("$1"),
-                " AND (v.created_at < $2 OR (v.created_at = $2 AND s.id < $3))
+                " AND (v.created_at, s.id) < ($2, $3)
                  ORDER BY v.created_at DESC, s.id DESC LIMIT $4"
             ))
             .bind(user_id)

@@ -55,6 +55,11 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server with extra command-line flags.
     pub async fn spawn(backend: Backend, flags: &[&str]) -> TestApp {
+        // Server warnings and errors go to the test's output, shown when a test fails.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let (database_url, pg_cleanup) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/arbor.db", dir.path().display()), None),
