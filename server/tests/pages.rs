@@ -493,3 +493,18 @@ async fn every_page_carries_the_nonce_its_scripts_use() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn signed_out_readers_are_sent_to_sign_in_with_a_real_redirect() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await;
+    let client = app.new_client();
+    for path in ["/settings", "/new", "/saved"] {
+        let r = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/login?next={path}")
+        );
+    }
+    app.stop().await;
+}

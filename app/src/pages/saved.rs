@@ -1,8 +1,8 @@
 //! `/saved`: the subjects you saved, most recently saved first.
 
+use crate::components::redirect::SignInFirst;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::subject::SubjectPageList;
@@ -26,7 +26,7 @@ pub fn SavedPage() -> impl IntoView {
                                 next_href=|c| format!("/saved?cursor={c}") />
                         </div>
                     }.into_any(),
-                    Err(e) if e.code == ErrorCode::Unauthenticated => view! { <Redirect path="/login?next=/saved" /> }.into_any(),
+                    Err(e) if e.code == ErrorCode::Unauthenticated => view! { <SignInFirst next="/saved" /> }.into_any(),
                     Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
             })}

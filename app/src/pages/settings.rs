@@ -1,8 +1,8 @@
 //! `/settings`: profile, password, personal access tokens and account deletion.
 
+use crate::components::redirect::SignInFirst;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
 use crate::accounts::{
     ChangePassword, CreateToken, DeleteAccount, EndOtherSessions, RevokeToken, UpdateProfile,
@@ -21,7 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => view! { <Sections me /> }.into_any(),
-                    _ => view! { <Redirect path="/login?next=/settings" /> }.into_any(),
+                    _ => view! { <SignInFirst next="/settings" /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -2,9 +2,9 @@
 //! `?fold=`) beside an outline of the same tree; `/new` starts a subject; `/s/{slug}/settings`
 //! holds its title, tags, visibility, collaborators and deletion.
 
+use crate::components::redirect::SignInFirst;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
@@ -194,7 +194,7 @@ pub fn NewSubjectPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    _ => view! { <Redirect path="/login?next=/new" /> }.into_any(),
+                    _ => view! { <SignInFirst next="/new" /> }.into_any(),
                 }
             })}
         </Transition>
