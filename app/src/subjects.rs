@@ -29,8 +29,14 @@ pub async fn get_subject(slug: String, fold: Option<String>) -> Result<SubjectDe
     if caller.is_none() {
         page::mark_cacheable(granted.subject.id);
     }
-    let viewer = subjects::viewer_key(caller.as_ref(), auth::current_client_addr().as_deref());
-    subjects::record_view(&state, granted.subject.id, viewer).await;
+    let client = auth::current_client_addr();
+    subjects::count_view(
+        &state,
+        caller.as_ref(),
+        client.as_deref(),
+        granted.subject.id,
+    )
+    .await;
     Ok(detail)
 }
 
@@ -45,8 +51,14 @@ pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
     if caller.is_none() {
         page::mark_cacheable(granted.subject.id);
     }
-    let viewer = subjects::viewer_key(caller.as_ref(), auth::current_client_addr().as_deref());
-    subjects::record_view(&state, granted.subject.id, viewer).await;
+    let client = auth::current_client_addr();
+    subjects::count_view(
+        &state,
+        caller.as_ref(),
+        client.as_deref(),
+        granted.subject.id,
+    )
+    .await;
     Ok(detail)
 }
 

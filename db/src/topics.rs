@@ -137,6 +137,23 @@ macro_rules! tree_change {
     }};
 }
 
+/// Stores topic `$id`'s links inside transaction `$tx`.
+macro_rules! insert_links {
+    ($tx:ident, $id:expr, $links:expr) => {
+        for link in $links {
+            sqlx::query(
+                "INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
+                 VALUES ($1, $2, $3)",
+            )
+            .bind($id)
+            .bind(&link.slug)
+            .bind(&link.title_key)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 impl Db {
     /// Every topic of a subject, without bodies, in sibling order.
     #[tracing::instrument(skip(self))]
@@ -203,17 +220,7 @@ impl Db {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                for link in content.links {
-                    sqlx::query(
-                        "INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(id)
-                    .bind(&link.slug)
-                    .bind(&link.title_key)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_links!(tx, id, content.links);
                 Ok(id)
             }
             .await
@@ -252,17 +259,7 @@ impl Db {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                for link in content.links {
-                    sqlx::query(
-                        "INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(id)
-                    .bind(&link.slug)
-                    .bind(&link.title_key)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_links!(tx, id, content.links);
                 Ok(())
             }
             .await

@@ -153,10 +153,15 @@ pub async fn logout(state: &AppState, caller: Option<&Caller>) -> Result<(), App
 
 /// A public profile by username.
 pub async fn profile(state: &AppState, username: &str) -> Result<Profile, AppError> {
+    Ok(user_named(state, username).await?.into())
+}
+
+/// The account called `username` (in any letter case); 404 when there is none.
+pub async fn user_named(state: &AppState, username: &str) -> Result<UserRow, AppError> {
     let not_found = || AppError::not_found(format!("There is no user called {username:?}."));
     let name = Username::parse(username).map_err(|_| not_found())?;
     match state.db().user_by_key(&name.key()).await {
-        Ok(user) => Ok(user.into()),
+        Ok(user) => Ok(user),
         Err(DbError::NotFound) => Err(not_found()),
         Err(e) => Err(e.into()),
     }

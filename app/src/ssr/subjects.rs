@@ -11,6 +11,7 @@ use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
 use arbor_db::topics::TopicNodeRow;
 
 use super::access::{self, Granted, Need};
+use super::accounts::user_named;
 use super::auth::Caller;
 use super::bus::Event;
 use super::{AppState, markdown, now_ms};
@@ -18,9 +19,8 @@ use crate::content::{
     Author, AuthorDetail, Member, ReaderState, Role, SubjectCard, SubjectDetail, Summary, Tags,
     Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
 };
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
-use crate::model::Username;
 use crate::order_key;
 
 /// A reader's view counts at most once per subject in this window.
@@ -192,13 +192,11 @@ pub async fn members(
 }
 
 async fn member_user(state: &AppState, username: &str) -> Result<i64, AppError> {
-    let unknown =
-        || AppError::invalid("username", format!("There is no user called {username:?}."));
-    let name = Username::parse(username).map_err(|_| unknown())?;
-    match state.db().user_by_key(&name.key()).await {
+    match user_named(state, username).await {
         Ok(user) => Ok(user.id),
-        Err(DbError::NotFound) => Err(unknown()),
-        Err(e) => Err(e.into()),
+        // An unknown invitee is a mistake in the form, not a missing page.
+        Err(e) if e.code == ErrorCode::NotFound => Err(AppError::invalid("username", e.message)),
+        Err(e) => Err(e),
     }
 }
 
@@ -291,6 +289,16 @@ pub fn viewer_key(caller: Option<&Caller>, client: Option<&str>) -> Option<Strin
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     ))
+}
+
+/// Counts a view of `subject_id` by the caller (or, signed out, the client address).
+pub async fn count_view(
+    state: &AppState,
+    caller: Option<&Caller>,
+    client: Option<&str>,
+    subject_id: i64,
+) {
+    record_view(state, subject_id, viewer_key(caller, client)).await;
 }
 
 /// Counts a view of `subject_id` by `viewer`, at most once per [`VIEW_WINDOW_MS`]. Best
@@ -567,19 +575,6 @@ pub async fn set_mark(
         publish(state, [granted.subject.id]).await;
     }
     Ok(card(&state.db().subject_by_id(granted.subject.id).await?))
-}
-
-async fn user_named(
-    state: &AppState,
-    username: &str,
-) -> Result<arbor_db::users::UserRow, AppError> {
-    let not_found = || AppError::not_found(format!("There is no user called {username:?}."));
-    let name = Username::parse(username).map_err(|_| not_found())?;
-    match state.db().user_by_key(&name.key()).await {
-        Ok(user) => Ok(user),
-        Err(DbError::NotFound) => Err(not_found()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// An author's page as `caller` sees it.

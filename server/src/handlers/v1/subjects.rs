@@ -97,10 +97,11 @@ pub async fn get_subject(
 ) -> Result<Json<SubjectDetail>, AppError> {
     let (detail, granted) = subjects::detail(&state, caller.as_ref(), &slug, &[], false).await?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    subjects::record_view(
+    subjects::count_view(
         &state,
+        caller.as_ref(),
+        client.as_deref(),
         granted.subject.id,
-        subjects::viewer_key(caller.as_ref(), client.as_deref()),
     )
     .await;
     Ok(Json(detail))

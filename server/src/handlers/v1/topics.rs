@@ -86,10 +86,11 @@ pub async fn get_topic(
 ) -> Result<Json<TopicDetail>, AppError> {
     let (detail, granted) = subjects::topic_detail(&state, caller.as_ref(), &slug, id).await?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    subjects::record_view(
+    subjects::count_view(
         &state,
+        caller.as_ref(),
+        client.as_deref(),
         granted.subject.id,
-        subjects::viewer_key(caller.as_ref(), client.as_deref()),
     )
     .await;
     Ok(Json(detail))
