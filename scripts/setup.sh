@@ -80,6 +80,13 @@ if [[ ! -f $stamp ]] || ! cmp -s end2end/package-lock.json "$stamp"; then
   cp end2end/package-lock.json "$stamp"
 fi
 
+stamp=interop/node_modules/.arbor-lock
+if [[ ! -f $stamp ]] || ! cmp -s interop/package-lock.json "$stamp"; then
+  say "npm ci in interop/ (the stock yjs + y-websocket clients the collaboration tests drive)"
+  (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+  cp interop/package-lock.json "$stamp"
+fi
+
 # A Python venv for checking the OpenAPI document with a real validator.
 venv=${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}
 if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then

@@ -10,7 +10,6 @@
 #![forbid(unsafe_code)]
 
 mod data;
-mod explain;
 mod queries;
 mod raw;
 mod seed;
@@ -69,7 +68,8 @@ struct Args {
     /// Only these kinds of query, as letters (`a,c,e`).
     #[arg(long, value_delimiter = ',')]
     kinds: Vec<char>,
-    /// Print the plan of one sample statement per kind (and its time on SQLite), then stop.
+    /// Print the plan of one search per kind (as the database explains it) and its time, then
+    /// stop.
     #[arg(long)]
     explain: bool,
     /// Seed of the data and query generators.
@@ -146,10 +146,25 @@ async fn main() -> Result<()> {
         raw.scalar("SELECT COUNT(*) FROM subject_tags").await?,
         raw.scalar("SELECT COUNT(*) FROM users").await?,
     );
-    if args.explain {
-        explain::explain(&raw, now).await?;
-    }
     raw.close().await;
+    if args.explain {
+        let mut rng = StdRng::seed_from_u64(args.rng_seed);
+        for kind in Kind::ALL
+            .into_iter()
+            .filter(|k| args.kinds.is_empty() || args.kinds.contains(&k.letter()))
+        {
+            let search = kind.search(&db, &pools, &mut rng, now).await?;
+            println!("--- ({}) {}", kind.letter(), kind.label());
+            println!("  {search:?}");
+            for line in db.explain_search(&search).await? {
+                println!("  {line}");
+            }
+            let started = Instant::now();
+            let rows = db.search_subjects(&search).await?.len();
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            println!("  ran in {ms:.2} ms, {rows} rows");
+        }
+    }
     if args.seed_only || args.explain {
         db.close().await;
         return Ok(());

@@ -73,7 +73,7 @@ impl Kind {
     }
 
     /// Runs one query of this kind with random parameters; returns the time of the measured
-    /// statement and the rows it returned.
+    /// search and the rows it returned.
     pub async fn run(
         self,
         db: &Db,
@@ -81,6 +81,20 @@ impl Kind {
         rng: &mut StdRng,
         now: i64,
     ) -> Result<(Duration, usize)> {
+        let search = self.search(db, pools, rng, now).await?;
+        let started = Instant::now();
+        let rows = db.search_subjects(&search).await?;
+        Ok((started.elapsed(), rows.len()))
+    }
+
+    /// A search of this kind with random parameters (page 2 reads page 1 to find its cursor).
+    pub async fn search(
+        self,
+        db: &Db,
+        pools: &Pools,
+        rng: &mut StdRng,
+        now: i64,
+    ) -> Result<SubjectSearch> {
         let page = |search: SubjectSearch| SubjectSearch {
             limit: LIMIT,
             ..search
@@ -164,9 +178,7 @@ impl Kind {
                 ..Default::default()
             }),
         };
-        let started = Instant::now();
-        let rows = db.search_subjects(&search).await?;
-        Ok((started.elapsed(), rows.len()))
+        Ok(search)
     }
 }
 

@@ -5,14 +5,37 @@
 //! simple way. Lists page with keyset cursors (the sort value and the id of the last row), so
 //! rows inserted meanwhile never shift a page; relevance, whose scores are not stable keys,
 //! pages by offset.
+//!
+//! Neither database can tell how many subjects a tag or a word matches well enough to pick
+//! a plan (SQLite keeps no such statistics; Postgres guesses wrong for combinations), and the
+//! right plan differs by orders of magnitude: sort the 30 subjects of a rare tag, or walk the
+//! likes index until 20 subjects of a common tag turn up. So each search first counts, in one
+//! statement and capped at [`CatalogueLimits::drive`], what each of its filters matches, and
+//! writes the statement for the [`Plan`] those counts call for.
 
 use crate::subjects::{SubjectRow, subject_columns, subject_select};
 use crate::{Backend, Db, DbResult, dispatch};
 
-/// Ordered by relevance with no filter but words, only this many of the newest matching
-/// subjects are scored: ranking every match of a common word (tens of thousands) would cost far
-/// more than a page is worth. With any other filter every match is ranked.
-pub const RELEVANCE_CANDIDATES: i64 = 2_000;
+/// How much work one search may do; [`CatalogueLimits::DEFAULT`] is what the app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueLimits {
+    /// A filter matching fewer subjects than this drives the search: its matches are read
+    /// from its own index and the page is sorted from them. When every filter matches at least
+    /// this many, the search walks the index of the requested order instead and stops at the
+    /// end of the page.
+    pub drive: i64,
+    /// Ordered by relevance, only this many of the newest subjects that pass every filter are
+    /// scored: ranking every match of a common word (tens of thousands) would cost far more
+    /// than a page is worth.
+    pub relevance: i64,
+}
+
+impl CatalogueLimits {
+    pub const DEFAULT: CatalogueLimits = CatalogueLimits {
+        drive: 2_000,
+        relevance: 2_000,
+    };
+}
 
 /// What a list of subjects is ordered by (always newest/largest first, then by id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +47,30 @@ pub enum SearchSort {
     Likes,
     Saves,
     Views,
+}
+
+impl SearchSort {
+    /// The column the order is keyed on (relevance pages keep the `Updated` key for ties).
+    fn key(self) -> &'static str {
+        match self {
+            SearchSort::New => "s.created_at",
+            SearchSort::Updated | SearchSort::Relevance => "s.updated_at",
+            SearchSort::Likes => "s.like_count",
+            SearchSort::Saves => "s.save_count",
+            SearchSort::Views => "s.view_count",
+        }
+    }
+
+    /// The SQLite index that lists public subjects in this order.
+    fn sqlite_index(self) -> &'static str {
+        match self {
+            SearchSort::New => "subjects_by_new",
+            SearchSort::Updated | SearchSort::Relevance => "subjects_by_updated",
+            SearchSort::Likes => "subjects_by_likes",
+            SearchSort::Saves => "subjects_by_saves",
+            SearchSort::Views => "subjects_by_views",
+        }
+    }
 }
 
 /// A numeric column a filter can bound.
@@ -81,6 +128,8 @@ enum Arg {
     Text(String),
 }
 
+/// A statement being written: its text and the values its placeholders stand for.
+#[derive(Default)]
 struct Sql {
     text: String,
     args: Vec<Arg>,
@@ -119,6 +168,30 @@ pub fn sort_value(sort: SearchSort, row: &SubjectRow) -> i64 {
     }
 }
 
+/// A filter that can list its own matches from an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The search words (all of them).
+    Text,
+    /// One required tag, by position in `tags`.
+    Tag(usize),
+    Authors,
+    /// One bounded column, by position in `ranges`.
+    Range(usize),
+}
+
+/// How a search finds its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Read the matches of one selective filter, check the rest, sort them.
+    Driven(Source),
+    /// Walk the index of the requested order, checking every filter, until the page is full.
+    Walk,
+    /// Walk the text matches newest first until enough candidates pass every filter, then
+    /// rank those.
+    RankNewest,
+}
+
 impl SubjectSearch {
     /// The effective order: relevance without search words orders by last update.
     pub fn effective_sort(&self) -> SearchSort {
@@ -129,83 +202,127 @@ impl SubjectSearch {
         }
     }
 
-    fn to_sql(&self, backend: Backend) -> Sql {
-        let mut sql = Sql {
-            text: String::new(),
-            args: Vec::new(),
-        };
-        let sort = self.effective_sort();
-        // Capping the candidates is only sound when nothing else filters them.
-        let capped = sort == SearchSort::Relevance
-            && self.tags.is_empty()
-            && self.excluded_tags.is_empty()
-            && self.authors.is_empty()
-            && self.ranges.is_empty();
-        let text: Vec<&String> = self.text.iter().filter(|t| indexable(t)).collect();
-        let excluded: Vec<&String> = self.excluded_text.iter().filter(|t| indexable(t)).collect();
-        let mut from = "subjects s JOIN users u ON u.id = s.owner_id".to_owned();
-        let mut joins = String::new();
+    fn text(&self) -> Vec<&String> {
+        self.text.iter().filter(|t| indexable(t)).collect()
+    }
+
+    /// Filters that could drive the search.
+    fn sources(&self) -> Vec<Source> {
+        let mut sources = Vec::new();
+        if !self.text().is_empty() {
+            sources.push(Source::Text);
+        }
+        sources.extend((0..self.tags.len()).map(Source::Tag));
+        if !self.authors.is_empty() {
+            sources.push(Source::Authors);
+        }
+        sources.extend(
+            self.ranges
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, min, max))| min.is_some() || max.is_some())
+                .map(|(i, _)| Source::Range(i)),
+        );
+        sources
+    }
+
+    /// The Postgres `tsquery` of the search words.
+    fn pg_query(&self, sql: &mut Sql) -> String {
+        let parts: Vec<String> = self
+            .text()
+            .iter()
+            .map(|t| {
+                let p = sql.arg(Arg::Text((*t).clone()));
+                format!("phraseto_tsquery('simple', {p})")
+            })
+            .collect();
+        parts.join(" && ")
+    }
+
+    /// A statement listing the ids (as `id`) of every subject `source` matches, public or not.
+    fn source_ids(&self, source: Source, backend: Backend, sql: &mut Sql) -> String {
+        match source {
+            Source::Text => match backend {
+                Backend::Sqlite => {
+                    let p = sql.arg(Arg::Text(fts5_query(&self.text(), " AND ")));
+                    format!("SELECT rowid AS id FROM subject_search WHERE subject_search MATCH {p}")
+                }
+                Backend::Postgres => {
+                    let q = self.pg_query(sql);
+                    format!("SELECT id FROM subjects WHERE search_doc @@ ({q})")
+                }
+            },
+            Source::Tag(i) => {
+                let p = sql.arg(Arg::Text(self.tags[i].clone()));
+                format!("SELECT subject_id AS id FROM subject_tags WHERE tag = {p}")
+            }
+            Source::Authors => format!(
+                "SELECT s.id FROM subjects s WHERE {}",
+                self.authors_condition(sql)
+            ),
+            Source::Range(i) => format!(
+                "SELECT s.id FROM subjects s WHERE s.visibility = 'public' AND {}",
+                self.range_condition(i, sql)
+            ),
+        }
+    }
+
+    fn authors_condition(&self, sql: &mut Sql) -> String {
+        let list: Vec<String> = self
+            .authors
+            .iter()
+            .map(|a| sql.arg(Arg::Text(a.clone())))
+            .collect();
+        format!(
+            "s.owner_id IN (SELECT id FROM users WHERE username_key IN ({}))",
+            list.join(", ")
+        )
+    }
+
+    fn range_condition(&self, i: usize, sql: &mut Sql) -> String {
+        let (column, min, max) = self.ranges[i];
+        let mut parts = Vec::new();
+        if let Some(min) = min {
+            parts.push(format!("{} >= {}", column.sql(), sql.arg(Arg::Int(min))));
+        }
+        if let Some(max) = max {
+            parts.push(format!("{} < {}", column.sql(), sql.arg(Arg::Int(max))));
+        }
+        if parts.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            parts.join(" AND ")
+        }
+    }
+
+    /// One statement counting each source's matches, up to `cap`.
+    fn probe_sql(&self, sources: &[Source], backend: Backend, cap: i64) -> Sql {
+        let mut sql = Sql::default();
+        let counts: Vec<String> = sources
+            .iter()
+            .map(|source| {
+                let ids = self.source_ids(*source, backend, &mut sql);
+                format!("(SELECT COUNT(*) FROM ({ids} LIMIT {cap}) p)")
+            })
+            .collect();
+        sql.text = format!("SELECT {}", counts.join(", "));
+        sql
+    }
+
+    /// Conditions on `s` for every filter except the full-text match itself (which each plan
+    /// joins its own way) and `skip`.
+    fn conditions(&self, backend: Backend, skip: Option<Source>, sql: &mut Sql) -> Vec<String> {
         let mut conditions = vec!["s.visibility = 'public'".to_owned()];
-        let mut score = None;
+        let excluded: Vec<&String> = self.excluded_text.iter().filter(|t| indexable(t)).collect();
         match backend {
-            Backend::Sqlite => {
-                if !text.is_empty() {
-                    // The text match drives the join (CROSS JOIN fixes SQLite's join order):
-                    // otherwise the planner may probe the index once per public subject.
-                    // Ranked by relevance with no other filter, only the newest
-                    // RELEVANCE_CANDIDATES matches are scored (FTS5 walks matches newest first
-                    // and stops there).
-                    let p = sql.arg(Arg::Text(fts5_query(&text, " AND ")));
-                    let matches = if capped {
-                        format!(
-                            "SELECT rowid AS sid, bm25(subject_search) AS score
-                             FROM subject_search WHERE subject_search MATCH {p}
-                             ORDER BY rowid DESC LIMIT {RELEVANCE_CANDIDATES}"
-                        )
-                    } else {
-                        format!(
-                            "SELECT rowid AS sid, bm25(subject_search) AS score
-                             FROM subject_search WHERE subject_search MATCH {p}"
-                        )
-                    };
-                    from = format!(
-                        "({matches}) m
-                         CROSS JOIN subjects s ON s.id = m.sid
-                         JOIN users u ON u.id = s.owner_id"
-                    );
-                    score = Some("m.score ASC");
-                }
-                if !excluded.is_empty() {
-                    let p = sql.arg(Arg::Text(fts5_query(&excluded, " OR ")));
-                    conditions.push(format!(
-                        "s.id NOT IN (SELECT rowid FROM subject_search
-                                      WHERE subject_search MATCH {p})"
-                    ));
-                }
+            Backend::Sqlite if !excluded.is_empty() => {
+                let p = sql.arg(Arg::Text(fts5_query(&excluded, " OR ")));
+                conditions.push(format!(
+                    "s.id NOT IN (SELECT rowid FROM subject_search
+                                  WHERE subject_search MATCH {p})"
+                ));
             }
             Backend::Postgres => {
-                if !text.is_empty() {
-                    let parts: Vec<String> = text
-                        .iter()
-                        .map(|t| {
-                            let p = sql.arg(Arg::Text((*t).clone()));
-                            format!("phraseto_tsquery('simple', {p})")
-                        })
-                        .collect();
-                    let query = parts.join(" && ");
-                    conditions.push(format!("s.search_doc @@ ({query})"));
-                    if capped {
-                        conditions.push(format!(
-                            "s.id IN (SELECT id FROM subjects
-                                      WHERE search_doc @@ ({query}) AND visibility = 'public'
-                                      ORDER BY id DESC LIMIT {RELEVANCE_CANDIDATES})"
-                        ));
-                    }
-                    joins.push_str(&format!(
-                        " CROSS JOIN LATERAL (SELECT ts_rank(s.search_doc, ({query})) AS score) m"
-                    ));
-                    score = Some("m.score DESC");
-                }
                 for t in &excluded {
                     let p = sql.arg(Arg::Text((*t).clone()));
                     conditions.push(format!(
@@ -213,91 +330,246 @@ impl SubjectSearch {
                     ));
                 }
             }
+            Backend::Sqlite => {}
         }
-        for tag in &self.tags {
-            let p = sql.arg(Arg::Text(tag.clone()));
-            conditions.push(format!(
-                "s.id IN (SELECT subject_id FROM subject_tags WHERE tag = {p})"
-            ));
+        for (i, tag) in self.tags.iter().enumerate() {
+            if skip != Some(Source::Tag(i)) {
+                let p = sql.arg(Arg::Text(tag.clone()));
+                conditions.push(format!(
+                    "EXISTS (SELECT 1 FROM subject_tags t WHERE t.subject_id = s.id AND t.tag = {p})"
+                ));
+            }
         }
         for tag in &self.excluded_tags {
             let p = sql.arg(Arg::Text(tag.clone()));
             conditions.push(format!(
-                "s.id NOT IN (SELECT subject_id FROM subject_tags WHERE tag = {p})"
+                "NOT EXISTS (SELECT 1 FROM subject_tags t WHERE t.subject_id = s.id AND t.tag = {p})"
             ));
         }
-        if !self.authors.is_empty() {
-            let list: Vec<String> = self
-                .authors
-                .iter()
-                .map(|a| sql.arg(Arg::Text(a.clone())))
-                .collect();
-            conditions.push(format!("u.username_key IN ({})", list.join(", ")));
+        if !self.authors.is_empty() && skip != Some(Source::Authors) {
+            conditions.push(self.authors_condition(sql));
         }
-        for (column, min, max) in &self.ranges {
-            if let Some(min) = min {
-                let p = sql.arg(Arg::Int(*min));
-                conditions.push(format!("{} >= {p}", column.sql()));
-            }
-            if let Some(max) = max {
-                let p = sql.arg(Arg::Int(*max));
-                conditions.push(format!("{} < {p}", column.sql()));
+        for i in 0..self.ranges.len() {
+            if skip != Some(Source::Range(i)) {
+                conditions.push(self.range_condition(i, sql));
             }
         }
-        let key = match sort {
-            SearchSort::New => "s.created_at",
-            SearchSort::Updated | SearchSort::Relevance => "s.updated_at",
-            SearchSort::Likes => "s.like_count",
-            SearchSort::Saves => "s.save_count",
-            SearchSort::Views => "s.view_count",
+        conditions
+    }
+
+    /// How to find the page, given each source's match count (capped at `limits.drive`).
+    fn plan(&self, sources: &[Source], counts: &[i64], limits: CatalogueLimits) -> Plan {
+        let smallest = sources
+            .iter()
+            .zip(counts)
+            .min_by_key(|(_, count)| **count)
+            .filter(|(_, count)| **count < limits.drive);
+        match smallest {
+            Some((source, _)) => Plan::Driven(*source),
+            None if self.effective_sort() == SearchSort::Relevance => Plan::RankNewest,
+            None => Plan::Walk,
+        }
+    }
+
+    /// The statement that reads the page under `plan`.
+    fn page_sql(&self, backend: Backend, plan: Plan, limits: CatalogueLimits) -> Sql {
+        let mut sql = Sql::default();
+        let sort = self.effective_sort();
+        let key = sort.key();
+        let has_text = !self.text().is_empty();
+        let skip = match plan {
+            Plan::Driven(source) => Some(source),
+            _ => None,
         };
-        let mut offset = None;
-        match self.cursor {
-            Some(SearchCursor::After { value, id }) if sort != SearchSort::Relevance => {
-                let v = sql.arg(Arg::Int(value));
-                let i = sql.arg(Arg::Int(id));
-                // A row comparison, so both databases use it as an index bound.
-                conditions.push(format!("({key}, s.id) < ({v}, {i})"));
+        // The row source and, for SQLite, the full-text join with its `bm25` score.
+        let mut from = match (backend, plan) {
+            (Backend::Sqlite, Plan::Driven(Source::Text) | Plan::RankNewest) => {
+                "subject_search CROSS JOIN subjects s ON s.id = subject_search.rowid".to_owned()
             }
-            Some(SearchCursor::Offset(n)) if sort == SearchSort::Relevance => {
-                offset = Some(n.max(0));
+            (Backend::Sqlite, Plan::Driven(source)) => format!(
+                "({}) d CROSS JOIN subjects s ON s.id = d.id",
+                self.source_ids(source, backend, &mut sql)
+            ),
+            (Backend::Sqlite, Plan::Walk) => {
+                format!("subjects s INDEXED BY {}", sort.sqlite_index())
             }
-            _ => {}
-        }
-        let order = match (sort, score) {
-            (SearchSort::Relevance, Some(score)) => format!("{score}, s.id DESC"),
-            _ => format!("{key} DESC, s.id DESC"),
+            (Backend::Postgres, Plan::Driven(source)) => {
+                let ids = self.source_ids(source, backend, &mut sql);
+                sql.text = format!("WITH d AS MATERIALIZED ({ids}) ");
+                "d JOIN subjects s ON s.id = d.id".to_owned()
+            }
+            (Backend::Postgres, Plan::Walk | Plan::RankNewest) => "subjects s".to_owned(),
         };
+        let mut conditions = Vec::new();
+        let mut score = None;
+        if has_text {
+            match backend {
+                Backend::Sqlite => {
+                    if !matches!(plan, Plan::Driven(Source::Text) | Plan::RankNewest) {
+                        // Checked per row: FTS5 seeks the row id in the match lists.
+                        from.push_str(" CROSS JOIN subject_search ON subject_search.rowid = s.id");
+                    }
+                    let p = sql.arg(Arg::Text(fts5_query(&self.text(), " AND ")));
+                    conditions.push(format!("subject_search MATCH {p}"));
+                    score = Some("bm25(subject_search)".to_owned());
+                }
+                Backend::Postgres => {
+                    let q = self.pg_query(&mut sql);
+                    if plan != Plan::Driven(Source::Text) {
+                        conditions.push(format!("s.search_doc @@ ({q})"));
+                    }
+                    score = Some(format!("ts_rank(s.search_doc, ({q}))"));
+                }
+            }
+        }
+        conditions.extend(self.conditions(backend, skip, &mut sql));
         let limit = sql.arg(Arg::Int(self.limit.clamp(1, 100)));
-        sql.text = format!(
-            "SELECT {} FROM {from}{joins} WHERE {} ORDER BY {order} LIMIT {limit}",
-            subject_columns!(),
-            conditions.join(" AND ")
-        );
-        if let Some(n) = offset {
-            let p = sql.arg(Arg::Int(n));
-            sql.text.push_str(&format!(" OFFSET {p}"));
+        let offset = match self.cursor {
+            Some(SearchCursor::Offset(n)) if sort == SearchSort::Relevance => n.max(0),
+            _ => 0,
+        };
+        let columns = subject_columns!();
+        let users = "JOIN users u ON u.id = s.owner_id";
+        if let (Plan::RankNewest, Some(score)) = (plan, &score) {
+            // The newest candidates (with their scores on SQLite, where `bm25` needs the
+            // match cursor), then the page of the best ranked among them.
+            let (candidate_score, newest, rank) = match backend {
+                Backend::Sqlite => (
+                    format!(", {score} AS score"),
+                    "subject_search.rowid",
+                    "c.score ASC".to_owned(),
+                ),
+                Backend::Postgres => (String::new(), "s.id", format!("{score} DESC")),
+            };
+            let joined = match backend {
+                Backend::Sqlite => "c CROSS JOIN subjects s ON s.id = c.id",
+                Backend::Postgres => "c JOIN subjects s ON s.id = c.id",
+            };
+            sql.text.push_str(&format!(
+                "WITH c AS MATERIALIZED (SELECT s.id{candidate_score} FROM {from}
+                 WHERE {} ORDER BY {newest} DESC LIMIT {})
+                 SELECT {columns} FROM {joined} {users}
+                 ORDER BY {rank}, s.id DESC LIMIT {limit} OFFSET {offset}",
+                conditions.join(" AND "),
+                limits.relevance,
+            ));
+            return sql;
         }
+        if let Some(SearchCursor::After { value, id }) = self.cursor
+            && sort != SearchSort::Relevance
+        {
+            let v = sql.arg(Arg::Int(value));
+            let i = sql.arg(Arg::Int(id));
+            // A row comparison, so both databases use it as an index bound.
+            conditions.push(format!("({key}, s.id) < ({v}, {i})"));
+        }
+        let order = match (sort, &score, backend) {
+            (SearchSort::Relevance, Some(score), Backend::Sqlite) => format!("{score} ASC"),
+            (SearchSort::Relevance, Some(score), Backend::Postgres) => format!("{score} DESC"),
+            _ => format!("{key} DESC"),
+        };
+        sql.text.push_str(&format!(
+            "SELECT {columns} FROM {from} {users} WHERE {}
+             ORDER BY {order}, s.id DESC LIMIT {limit} OFFSET {offset}",
+            conditions.join(" AND ")
+        ));
         sql
     }
+}
+
+/// Binds `args` to a dynamic query, in order.
+macro_rules! bound {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+            };
+        }
+        query
+    }};
 }
 
 impl Db {
     /// Public subjects matching `search`, one page.
     #[tracing::instrument(skip(self))]
     pub async fn search_subjects(&self, search: &SubjectSearch) -> DbResult<Vec<SubjectRow>> {
-        let sql = search.to_sql(self.backend());
+        self.search_subjects_within(search, CatalogueLimits::DEFAULT)
+            .await
+    }
+
+    /// [`Db::search_subjects`] under other limits (tests run every plan on small data).
+    pub async fn search_subjects_within(
+        &self,
+        search: &SubjectSearch,
+        limits: CatalogueLimits,
+    ) -> DbResult<Vec<SubjectRow>> {
+        let plan = self.plan_search(search, limits).await?;
+        let sql = search.page_sql(self.backend(), plan, limits);
         Ok(dispatch!(self, |pool| {
             // Every value is bound; the text only holds placeholders and fixed fragments.
-            let mut query = sqlx::query_as::<_, SubjectRow>(sqlx::AssertSqlSafe(sql.text));
-            for arg in sql.args {
-                query = match arg {
-                    Arg::Int(v) => query.bind(v),
-                    Arg::Text(v) => query.bind(v),
-                };
-            }
-            query.fetch_all(pool).await
+            bound!(
+                sqlx::query_as::<_, SubjectRow>(sqlx::AssertSqlSafe(sql.text)),
+                sql.args
+            )
+            .fetch_all(pool)
+            .await
         })?)
+    }
+
+    /// Chooses the plan: one bounded count per filter that could drive the search, in one
+    /// statement, unless there is nothing to choose (no filter, or words alone ranked by
+    /// relevance, whose newest-first walk is right however common they are).
+    async fn plan_search(&self, search: &SubjectSearch, limits: CatalogueLimits) -> DbResult<Plan> {
+        let sources = search.sources();
+        let words_alone = sources == [Source::Text];
+        if sources.is_empty() || (words_alone && search.effective_sort() == SearchSort::Relevance) {
+            return Ok(search.plan(&[], &[], limits));
+        }
+        let probe = search.probe_sql(&sources, self.backend(), limits.drive);
+        let counts: Vec<i64> = dispatch!(self, |pool| {
+            let row = bound!(sqlx::query(sqlx::AssertSqlSafe(probe.text)), probe.args)
+                .fetch_one(pool)
+                .await?;
+            (0..sources.len())
+                .map(|i| sqlx::Row::try_get::<i64, _>(&row, i))
+                .collect::<Result<Vec<i64>, sqlx::Error>>()
+        })?;
+        Ok(search.plan(&sources, &counts, limits))
+    }
+
+    /// The plan `search` would run and the database's own account of its page statement
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN (ANALYZE, BUFFERS)` on Postgres), one line
+    /// per entry: what the catalogue benchmark prints to show where time goes.
+    pub async fn explain_search(&self, search: &SubjectSearch) -> DbResult<Vec<String>> {
+        let limits = CatalogueLimits::DEFAULT;
+        let plan = self.plan_search(search, limits).await?;
+        let sql = search.page_sql(self.backend(), plan, limits);
+        let mut lines = vec![format!("plan: {plan:?}")];
+        match &self.pool {
+            crate::Pool::Sqlite(pool) => {
+                let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
+                let rows = bound!(
+                    sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(text)),
+                    sql.args
+                )
+                .fetch_all(pool)
+                .await?;
+                lines.extend(rows.into_iter().map(|(_, _, _, detail)| detail));
+            }
+            crate::Pool::Postgres(pool) => {
+                let text = format!("EXPLAIN (ANALYZE, BUFFERS) {}", sql.text);
+                let rows = bound!(
+                    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(text)),
+                    sql.args
+                )
+                .fetch_all(pool)
+                .await?;
+                lines.extend(rows);
+            }
+        }
+        Ok(lines)
     }
 
     /// Public subjects with the most likes and saves in the window since `since`, then the

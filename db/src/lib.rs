@@ -3,7 +3,8 @@
 //!
 //! Owns: connection set-up, migrations (`migrations/sqlite`, `migrations/postgres`), and the
 //! repository functions grouped by domain noun ([`users`], [`sessions`], [`tokens`],
-//! [`throttle`], [`secrets`], [`subjects`], [`topics`], [`social`], [`catalogue`]). Must not own business rules (validation, hashing, who may do
+//! [`throttle`], [`secrets`], [`subjects`], [`topics`], [`social`], [`catalogue`], [`docs`]).
+//! Must not own business rules (validation, hashing, who may do
 //! what): callers pass already-checked values and decide what a [`DbError`] means for the user.
 //!
 //! # One behaviour on two databases
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub mod catalogue;
+pub mod docs;
 pub mod secrets;
 pub mod sessions;
 pub mod social;

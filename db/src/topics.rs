@@ -184,6 +184,20 @@ impl Db {
         })?)
     }
 
+    /// A topic by id alone, whatever its subject.
+    #[tracing::instrument(skip(self))]
+    pub async fn topic_by_id(&self, id: i64) -> DbResult<TopicRow> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, TopicRow>(
+                "SELECT id, subject_id, parent_id, order_key, title, body, created_at, updated_at
+                 FROM topics WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
     /// Adds a topic under `parent_id` (which must be in the subject) and returns its id.
     #[tracing::instrument(skip(self, content))]
     pub async fn insert_topic(

@@ -389,7 +389,7 @@ async fn secrets() {
     on_every_backend!(secrets_story);
 }
 
-use arbor_db::catalogue::{Column, SearchCursor, SearchSort, SubjectSearch};
+use arbor_db::catalogue::{CatalogueLimits, Column, SearchCursor, SearchSort, SubjectSearch};
 use arbor_db::social::{Mark, TimeCursor};
 use arbor_db::subjects::{NewSubject, SubjectUpdate};
 use arbor_db::topics::{LinkRef, MoveOutcome, TopicContent};
@@ -800,11 +800,30 @@ async fn catalogue_story(db: &Db) {
 
     let ids =
         |rows: Vec<arbor_db::subjects::SubjectRow>| rows.iter().map(|s| s.id).collect::<Vec<_>>();
+    // Every search gives the same page under each plan: driven by its most selective filter
+    // (any filter may drive), walking an order's index (no filter may drive), and the default.
+    let plans = [
+        CatalogueLimits::DEFAULT,
+        CatalogueLimits {
+            drive: i64::MAX,
+            ..CatalogueLimits::DEFAULT
+        },
+        CatalogueLimits {
+            drive: 1,
+            ..CatalogueLimits::DEFAULT
+        },
+    ];
     let search = |s: SubjectSearch| async move {
-        ids(db
-            .search_subjects(&SubjectSearch { limit: 10, ..s })
-            .await
-            .unwrap())
+        let s = SubjectSearch { limit: 10, ..s };
+        let mut pages = Vec::new();
+        for limits in plans {
+            pages.push(ids(db.search_subjects_within(&s, limits).await.unwrap()));
+        }
+        assert!(
+            pages.iter().all(|p| *p == pages[0]),
+            "plans disagree on {s:?}: {pages:?}"
+        );
+        pages.swap_remove(0)
     };
 
     // Topic bodies are searched; newest update first without a sort.
@@ -930,6 +949,47 @@ async fn catalogue_story(db: &Db) {
         .await
         .unwrap();
     assert_eq!(first.len() + rest.len(), 3);
+    // Relevance ranks only the newest candidates that pass every filter.
+    let newest_two = db
+        .search_subjects_within(
+            &SubjectSearch {
+                text: vec!["rust".into()],
+                limit: 10,
+                ..Default::default()
+            },
+            CatalogueLimits {
+                relevance: 2,
+                ..CatalogueLimits::DEFAULT
+            },
+        )
+        .await
+        .unwrap();
+    let mut newest_two = ids(newest_two);
+    newest_two.sort();
+    assert_eq!(newest_two, vec![b.id, c.id]);
+    // Combined filters: a word, a tag, an author and a count range together.
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            tags: vec!["rust".into()],
+            authors: vec!["alice".into(), "bob".into()],
+            ranges: vec![(Column::Likes, Some(1), Some(3))],
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            tags: vec!["rust".into()],
+            sort: Some(SearchSort::Likes),
+            ..Default::default()
+        })
+        .await,
+        vec![a.id, b.id]
+    );
     // Keyset pages under the likes order.
     let page = search(SubjectSearch {
         sort: Some(SearchSort::Likes),
@@ -988,4 +1048,53 @@ async fn social() {
 #[tokio::test]
 async fn catalogue() {
     on_every_backend!(catalogue_story);
+}
+
+async fn docs_story(db: &Db) {
+    use arbor_db::docs::DocOwner;
+    let owner = db.create_user(new_user("dora", "dora", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("live", owner.id, &[], 1))
+        .await
+        .unwrap();
+    let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let name = format!("topic:{root}");
+    assert_eq!(db.doc_id(&name).await.unwrap(), None);
+    let id = db
+        .open_doc(&name, DocOwner::Topic(root), b"seed", 2)
+        .await
+        .unwrap();
+    // A second opener (another replica) gets the same document; the first seed stays.
+    let again = db
+        .open_doc(&name, DocOwner::Topic(root), b"other seed", 3)
+        .await
+        .unwrap();
+    assert_eq!(again, id);
+    db.append_updates(&[(id, b"u1"), (id, b"u2")], 4)
+        .await
+        .unwrap();
+    let loaded = db.load_doc(id).await.unwrap();
+    assert_eq!(loaded.snapshot, b"seed");
+    let log: Vec<&[u8]> = loaded.log.iter().map(|(_, u)| u.as_slice()).collect();
+    assert_eq!(log, [b"u1", b"u2"]);
+    assert_eq!(loaded.log_bytes(), 4);
+    // An update written while a compaction works from `loaded` survives it.
+    db.append_updates(&[(id, b"u3")], 5).await.unwrap();
+    assert!(db.compact_doc(&loaded, b"seed+u1+u2", 6).await.unwrap());
+    let after = db.load_doc(id).await.unwrap();
+    assert_eq!(after.snapshot, b"seed+u1+u2");
+    let log: Vec<&[u8]> = after.log.iter().map(|(_, u)| u.as_slice()).collect();
+    assert_eq!(log, [b"u3"]);
+    // A compaction from a stale load loses the race and changes nothing.
+    assert!(!db.compact_doc(&loaded, b"stale", 7).await.unwrap());
+    assert_eq!(db.load_doc(id).await.unwrap(), after);
+    // The document goes with its subject.
+    db.delete_subject(s.id).await.unwrap();
+    assert_eq!(db.doc_id(&name).await.unwrap(), None);
+    assert!(matches!(db.load_doc(id).await, Err(DbError::NotFound)));
+}
+
+#[tokio::test]
+async fn docs() {
+    on_every_backend!(docs_story);
 }

@@ -160,6 +160,7 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
         .route("/healthz", get(handlers::ops::healthz))
         .route("/readyz", get(handlers::ops::readyz))
         .route("/metrics", get(handlers::ops::metrics))
+        .route("/collab/{doc}", get(handlers::collab::connect))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
@@ -186,9 +187,10 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
         ))
         .layer(axum::middleware::from_fn(http::metrics::record))
         .layer(axum::middleware::from_fn_with_state(
-            public_origin,
+            public_origin.clone(),
             http::csrf::refuse_cross_site,
         ))
+        .layer(axum::Extension(public_origin))
         .layer(axum::middleware::from_fn_with_state(
             TrustProxy(settings.trust_proxy),
             http::client_addr::client_addr,
@@ -310,7 +312,8 @@ pub async fn serve(
         report_seed(demo::seed(&state).await?);
     }
     let upkeep = spawn_upkeep(state.clone());
-    let app = router(&settings, state, form_errors);
+    let collab_upkeep = state.collab().spawn_upkeep(state.clone());
+    let app = router(&settings, state.clone(), form_errors);
     tracing::info!(
         addr = %listener.local_addr().context("reading the bound address")?,
         database = %settings.database_url.redacted(),
@@ -339,6 +342,8 @@ pub async fn serve(
         ),
     }
     upkeep.abort();
+    collab_upkeep.abort();
+    state.collab().shutdown(&state).await;
     // Connections still held by abandoned requests must not keep the process alive.
     if tokio::time::timeout(Duration::from_secs(5), db.close())
         .await

@@ -57,14 +57,23 @@ pub async fn level(
     caller: Option<&Caller>,
     subject: &SubjectRow,
 ) -> Result<Option<Need>, AppError> {
-    let role = match caller {
-        Some(c) if c.user.id == subject.owner_id => return Ok(Some(Need::Own)),
-        Some(c) => state
+    user_level(state, caller.map_or(0, |c| c.user.id), subject).await
+}
+
+/// [`level`] for a user id (0: nobody signed in), as live connections re-check it.
+pub async fn user_level(
+    state: &AppState,
+    user_id: i64,
+    subject: &SubjectRow,
+) -> Result<Option<Need>, AppError> {
+    let role = match user_id {
+        0 => None,
+        id if id == subject.owner_id => return Ok(Some(Need::Own)),
+        id => state
             .db()
-            .member_role(subject.id, c.user.id)
+            .member_role(subject.id, id)
             .await?
             .and_then(|r| Role::parse(&r).ok()),
-        None => None,
     };
     Ok(match role {
         Some(Role::Editor) => Some(Need::Edit),

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bus;
 pub mod catalogue;
+pub mod collab;
 pub mod markdown;
 pub mod page;
 pub mod page_cache;
@@ -71,6 +72,7 @@ struct Inner {
     bus: bus::Bus,
     pages: Arc<page_cache::PageCache>,
     views: subjects::RecentViews,
+    collab: collab::Hub,
 }
 
 /// How long a cached page may be served without a change event (see [`page_cache`]).
@@ -95,6 +97,7 @@ impl AppState {
             PAGE_CACHE_ENTRIES,
         ));
         pages.follow(&bus);
+        let collab = collab::Hub::new(db.clone(), arbor_collab::Limits::default());
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -104,6 +107,7 @@ impl AppState {
                 bus,
                 pages,
                 views: subjects::RecentViews::default(),
+                collab,
             }),
             leptos_options,
         }
@@ -112,6 +116,11 @@ impl AppState {
     /// The bus between replicas.
     pub fn bus(&self) -> &bus::Bus {
         &self.inner.bus
+    }
+
+    /// The live documents of this replica.
+    pub fn collab(&self) -> &collab::Hub {
+        &self.inner.collab
     }
 
     /// The cache of public pages.

@@ -1,9 +1,10 @@
 //! Every change to a subject's tree of topics — create, edit, move, delete — goes through this
 //! module, so the rules live once: the caller may edit, a subject holds at most
 //! [`MAX_TOPICS`] topics nested at most [`MAX_DEPTH`] deep, the root stays, and a move never
-//! puts a topic under itself. Today the SQL rows are the source of truth; the live map editor
-//! will make a Yrs document the source and these rows its projection, by changing this module
-//! alone.
+//! puts a topic under itself. Today the SQL rows are the source of truth for the tree; the live
+//! map editor will make a Yrs document the source and these rows its projection, by changing
+//! this module alone. A topic's body already lives in its document (`topic:{id}`, see
+//! [`super::collab`]); the `body` column is its rendered snapshot.
 //!
 //! After each change, the pages showing the subject (and subjects linking to or from it) are
 //! invalidated through the bus.
@@ -198,7 +199,9 @@ pub async fn create_topic(
     Ok(id)
 }
 
-/// Changes a topic's title and/or body (absent: unchanged).
+/// Changes a topic's title and/or body (absent: unchanged). A new body goes through the
+/// topic's live document first (as the server's own edit), so people editing it live see the
+/// change and the next snapshot refresh keeps it.
 pub async fn edit_topic(
     state: &AppState,
     granted: &Granted,
@@ -216,8 +219,40 @@ pub async fn edit_topic(
             DbError::NotFound => topic_not_found(),
             other => other.into(),
         })?;
+    if let Some(body) = body {
+        state
+            .collab()
+            .set_text(state, &current, body.as_str())
+            .await?;
+    }
     let title = title.map_or(current.title.as_str(), Title::as_str);
     let body = body.map_or(current.body.as_str(), Body::as_str);
+    write_topic(state, subject, id, title, body).await
+}
+
+/// Stores `text`, the current text of a topic's live document, as its rendered snapshot
+/// (body, search text, links), and announces the change.
+pub async fn store_body(
+    state: &AppState,
+    subject_id: i64,
+    topic_id: i64,
+    text: &str,
+) -> Result<(), AppError> {
+    let subject = state.db().subject_by_id(subject_id).await?;
+    let current = state.db().topic(subject_id, topic_id).await?;
+    if current.body == text {
+        return Ok(());
+    }
+    write_topic(state, &subject, topic_id, &current.title, text).await
+}
+
+async fn write_topic(
+    state: &AppState,
+    subject: &arbor_db::subjects::SubjectRow,
+    id: i64,
+    title: &str,
+    body: &str,
+) -> Result<(), AppError> {
     let (text, links) = parse_body(&subject.slug, body);
     let affected = subjects::affected(state, subject).await?;
     state

@@ -1,4 +1,5 @@
 //! Request handlers, grouped by resource and API version.
 
+pub mod collab;
 pub mod ops;
 pub mod v1;

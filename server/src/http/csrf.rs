@@ -29,6 +29,16 @@ fn origin_of(url: &str) -> Option<String> {
     Some(u.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
+/// Why a websocket handshake must be refused as cross-site, if it must: with a session cookie
+/// it is judged like a state-changing request (browsers always send `Origin` on websockets,
+/// and a page on another site could otherwise edit with the reader's cookie).
+pub fn websocket_refusal(headers: &HeaderMap, public: &PublicOrigin) -> Option<&'static str> {
+    match judge(&Method::POST, headers, public.0.as_deref()) {
+        Verdict::Allow => None,
+        Verdict::Refuse(why) => Some(why),
+    }
+}
+
 fn judge(method: &Method, headers: &HeaderMap, public: Option<&str>) -> Verdict {
     if matches!(
         *method,

@@ -30,9 +30,11 @@ const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 fn anonymous_page_request(req: &Request) -> bool {
     let path = req.uri().path();
     (req.method() == Method::GET || req.method() == Method::HEAD)
-        && !["/api/", "/pkg/", "/fn/", "/healthz", "/readyz", "/metrics"]
-            .iter()
-            .any(|p| path.starts_with(p))
+        && ![
+            "/api/", "/pkg/", "/fn/", "/collab/", "/healthz", "/readyz", "/metrics",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
         && !req.headers().contains_key(header::AUTHORIZATION)
         && session_secret(req.headers()).is_none()
 }

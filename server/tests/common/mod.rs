@@ -243,6 +243,19 @@ pub const GOOD_PASSWORD: &str = "mossy granite lantern 42";
 /// Creates `n` accounts straight in the database (no password hashing, no sign-up throttle)
 /// with a signed-in session each, and returns a client per account carrying its cookie.
 pub async fn quick_users(app: &TestApp, prefix: &str, n: usize) -> Vec<(i64, reqwest::Client)> {
+    quick_sessions(app, prefix, n)
+        .await
+        .into_iter()
+        .map(|(id, client, _)| (id, client))
+        .collect()
+}
+
+/// [`quick_users`], also returning each session's cookie value (`arbor_session=…`).
+pub async fn quick_sessions(
+    app: &TestApp,
+    prefix: &str,
+    n: usize,
+) -> Vec<(i64, reqwest::Client, String)> {
     let db = Db::connect(&app.database_url, &DbOptions::default())
         .await
         .unwrap();
@@ -269,17 +282,15 @@ pub async fn quick_users(app: &TestApp, prefix: &str, n: usize) -> Vec<(i64, req
         )
         .await
         .unwrap();
+        let cookie = format!("arbor_session={secret}");
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::COOKIE,
-            format!("arbor_session={secret}").parse().unwrap(),
-        );
+        headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
         headers.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
         let client = reqwest::Client::builder()
             .default_headers(headers)
             .build()
             .unwrap();
-        out.push((user.id, client));
+        out.push((user.id, client, cookie));
     }
     db.close().await;
     out

@@ -1,0 +1,688 @@
+//! Live documents in this replica: the rooms clients edit together, the group-commit writer
+//! that makes their updates durable, and the upkeep that refreshes topic snapshots, compacts
+//! logs, expires presence, re-checks access and unloads idle rooms.
+//!
+//! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
+//! module supplies storage, fan-out and time. The websocket transport is the server crate's.
+//!
+//! **Acknowledged means durable.** An update is relayed to the other connections only after
+//! the transaction that appends it to the log has committed, so anything another client has
+//! seen is on disk. The sender keeps its own edits until it has synced with a server that has
+//! them (the y-websocket client re-sends everything the server lacks on every reconnect), so
+//! an update lost to a crash between apply and commit comes back from its author.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as SyncMutex};
+use std::time::{Duration, Instant};
+
+use arbor_collab::{Access, Close, ConnId, Document, Limits, Room, TEXT};
+use arbor_db::DbError;
+use arbor_db::docs::DocOwner;
+use arbor_db::topics::TopicRow;
+use axum::body::Bytes;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::access::{self, Need};
+use super::bus::Event;
+use super::{AppState, now_ms};
+use crate::error::AppError;
+
+/// Frames queued for one connection before it counts as too slow and is dropped.
+pub const PEER_QUEUE: usize = 512;
+/// Updates written in one transaction at most.
+const BATCH: usize = 256;
+/// A topic's rendered snapshot is refreshed this long after the last change…
+const RENDER_QUIET: Duration = Duration::from_secs(2);
+/// …or this long after the first unrendered one, whichever comes first.
+const RENDER_AT_MOST: Duration = Duration::from_secs(10);
+/// The log is folded into the snapshot after this many updates or bytes.
+const COMPACT_UPDATES: usize = 200;
+const COMPACT_BYTES: usize = 512 << 10;
+/// A room nobody is connected to stays loaded this long.
+const UNLOAD_AFTER: Duration = Duration::from_secs(30);
+/// How often upkeep runs.
+const UPKEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// A frame or instruction for one connection.
+#[derive(Debug, Clone)]
+pub enum Out {
+    Frame(Bytes),
+    Close(Close),
+}
+
+struct Peer {
+    tx: mpsc::Sender<Out>,
+    access: Access,
+    /// 0 for a signed-out reader.
+    user_id: i64,
+}
+
+/// One loaded document and its connections.
+struct Live {
+    room: Room,
+    doc_id: i64,
+    peers: HashMap<ConnId, Peer>,
+    /// Updates and bytes in the stored log (since the last compaction).
+    log_updates: usize,
+    log_bytes: usize,
+    compacting: bool,
+    /// First and last change not yet in the topic's rendered snapshot.
+    unrendered: Option<(Instant, Instant)>,
+    empty_since: Option<Instant>,
+}
+
+/// A room's slot; `live` is `None` once unloaded (a connection holding a stale slot retries).
+pub struct Slot {
+    name: String,
+    topic_id: i64,
+    subject_id: i64,
+    live: Arc<Mutex<Option<Live>>>,
+}
+
+enum Write {
+    Append {
+        doc: i64,
+        data: Vec<u8>,
+        done: oneshot::Sender<bool>,
+    },
+    /// Answered once everything queued before it is written (or failed).
+    Flush(oneshot::Sender<()>),
+}
+
+/// The rooms of this replica; cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    rooms: SyncMutex<HashMap<String, Arc<Slot>>>,
+    writer: mpsc::Sender<Write>,
+    limits: Limits,
+    next_conn: AtomicU64,
+}
+
+/// A connection's place in a room, as [`Hub::join`] returns it.
+pub struct Joined {
+    pub slot: Arc<Slot>,
+    pub conn: ConnId,
+    pub rx: mpsc::Receiver<Out>,
+}
+
+fn topic_doc(topic_id: i64) -> String {
+    format!("topic:{topic_id}")
+}
+
+/// Sends `out` to a peer; `false` when its queue is full or gone (drop it).
+fn offer(peer: &Peer, out: Out) -> bool {
+    peer.tx.try_send(out).is_ok()
+}
+
+impl Live {
+    /// Sends `frame` to every peer but `except`, dropping peers that cannot keep up.
+    fn broadcast(&mut self, frame: &[u8], except: Option<ConnId>) {
+        let frame = Bytes::copy_from_slice(frame);
+        let slow: Vec<ConnId> = self
+            .peers
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .filter(|(_, peer)| !offer(peer, Out::Frame(frame.clone())))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in slow {
+            // Dropping its sender ends the connection's queue: it closes as too slow.
+            self.peers.remove(&id);
+            metrics::counter!("arbor_collab_slow_peers_total").increment(1);
+        }
+    }
+
+    fn send_to(&mut self, conn: ConnId, frame: &[u8]) {
+        if let Some(peer) = self.peers.get(&conn)
+            && !offer(peer, Out::Frame(Bytes::copy_from_slice(frame)))
+        {
+            self.peers.remove(&conn);
+            metrics::counter!("arbor_collab_slow_peers_total").increment(1);
+        }
+    }
+}
+
+impl Hub {
+    /// A hub whose writer appends to `db`.
+    pub fn new(db: arbor_db::Db, limits: Limits) -> Hub {
+        let (writer, requests) = mpsc::channel(4 * BATCH);
+        tokio::spawn(write_loop(db, requests));
+        Hub {
+            inner: Arc::new(HubInner {
+                rooms: SyncMutex::new(HashMap::new()),
+                writer,
+                limits,
+                next_conn: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Documents loaded in this replica.
+    pub fn loaded(&self) -> usize {
+        self.rooms().len()
+    }
+
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Slot>>> {
+        self.inner
+            .rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes `data` durable; `false` when the write failed.
+    async fn append(&self, doc: i64, data: Vec<u8>) -> bool {
+        let (done, wait) = oneshot::channel();
+        if self
+            .inner
+            .writer
+            .send(Write::Append { doc, data, done })
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        wait.await.unwrap_or(false)
+    }
+
+    /// Waits until every append queued so far is written (or failed).
+    async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.inner.writer.send(Write::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// The slot of `topic`'s document, loaded (seeded from the topic's body the first time).
+    /// The returned guard holds the room.
+    async fn open(
+        &self,
+        state: &AppState,
+        topic: &TopicRow,
+    ) -> Result<(Arc<Slot>, tokio::sync::OwnedMutexGuard<Option<Live>>), AppError> {
+        let name = topic_doc(topic.id);
+        loop {
+            let slot = {
+                let mut rooms = self.rooms();
+                rooms
+                    .entry(name.clone())
+                    .or_insert_with(|| {
+                        Arc::new(Slot {
+                            name: name.clone(),
+                            topic_id: topic.id,
+                            subject_id: topic.subject_id,
+                            live: Arc::new(Mutex::new(None)),
+                        })
+                    })
+                    .clone()
+            };
+            let mut live = Arc::clone(&slot.live).lock_owned().await;
+            if live.is_none() {
+                if !self
+                    .rooms()
+                    .get(&name)
+                    .is_some_and(|s| Arc::ptr_eq(s, &slot))
+                {
+                    continue; // unloaded meanwhile: take the new slot
+                }
+                *live = Some(self.load(state, topic, &name).await?);
+            }
+            return Ok((slot, live));
+        }
+    }
+
+    async fn load(&self, state: &AppState, topic: &TopicRow, name: &str) -> Result<Live, AppError> {
+        let db = state.db();
+        let doc_id = match db.doc_id(name).await? {
+            Some(id) => id,
+            None => {
+                let mut seed = Document::default();
+                seed.replace_text(TEXT, &topic.body);
+                let snapshot = seed
+                    .snapshot()
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("seeding {name}: {e}")))?;
+                db.open_doc(name, DocOwner::Topic(topic.id), &snapshot, now_ms())
+                    .await?
+            }
+        };
+        let stored = db.load_doc(doc_id).await?;
+        let document = Document::load(
+            Some(&stored.snapshot),
+            stored.log.iter().map(|(_, u)| u.as_slice()),
+        )
+        .map_err(|e| AppError::internal(anyhow::anyhow!("loading {name}: {e}")))?;
+        metrics::counter!("arbor_collab_loads_total").increment(1);
+        Ok(Live {
+            room: Room::new(document, self.inner.limits.clone()),
+            doc_id,
+            peers: HashMap::new(),
+            log_updates: stored.log.len(),
+            log_bytes: stored.log_bytes(),
+            compacting: false,
+            unrendered: None,
+            empty_since: Some(Instant::now()),
+        })
+    }
+
+    /// Adds a connection with `access` to `topic`'s room; the greeting is already queued.
+    pub async fn join(
+        &self,
+        state: &AppState,
+        topic: &TopicRow,
+        access: Access,
+        user_id: i64,
+    ) -> Result<Joined, AppError> {
+        let (slot, mut guard) = self.open(state, topic).await?;
+        let live = guard.as_mut().expect("open loads the room");
+        let conn = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(PEER_QUEUE);
+        for frame in live.room.greeting() {
+            let _ = tx.try_send(Out::Frame(Bytes::from(frame)));
+        }
+        live.peers.insert(
+            conn,
+            Peer {
+                tx,
+                access,
+                user_id,
+            },
+        );
+        live.empty_since = None;
+        metrics::gauge!("arbor_collab_connections").increment(1.0);
+        drop(guard);
+        Ok(Joined { slot, conn, rx })
+    }
+
+    /// Handles one frame from `conn`; returns how to close it, if it must be closed.
+    pub async fn receive(
+        &self,
+        state: &AppState,
+        slot: &Slot,
+        conn: ConnId,
+        frame: &[u8],
+    ) -> Option<Close> {
+        let (effects, doc_id) = {
+            let mut guard = slot.live.lock().await;
+            let live = guard.as_mut()?;
+            let Some(access) = live.peers.get(&conn).map(|p| p.access) else {
+                return Some(Close {
+                    code: Close::FORBIDDEN,
+                    reason: "access was withdrawn".into(),
+                });
+            };
+            let effects = live.room.receive(conn, access, frame, now_ms() as u64);
+            for reply in &effects.reply {
+                live.send_to(conn, reply);
+            }
+            if let Some(presence) = &effects.presence {
+                live.broadcast(presence, None);
+            }
+            (effects, live.doc_id)
+        };
+        metrics::counter!("arbor_collab_messages_total").increment(1);
+        if let Some(update) = effects.update {
+            let len = update.len();
+            if !self.append(doc_id, update.clone()).await {
+                tracing::warn!(doc = %slot.name, "could not store an update; reloading the room");
+                self.reload(state, slot).await;
+                return Some(Close {
+                    code: 1011,
+                    reason: "the update could not be saved; reconnect".into(),
+                });
+            }
+            let mut guard = slot.live.lock().await;
+            if let Some(live) = guard.as_mut() {
+                live.broadcast(&arbor_collab::update_message(&update), Some(conn));
+                live.log_updates += 1;
+                live.log_bytes += len;
+                let now = Instant::now();
+                live.unrendered = Some(
+                    live.unrendered
+                        .map_or((now, now), |(first, _)| (first, now)),
+                );
+            }
+            metrics::counter!("arbor_collab_updates_total").increment(1);
+        }
+        if effects.reload {
+            metrics::counter!("arbor_collab_reloads_total").increment(1);
+            self.reload(state, slot).await;
+        }
+        if let Some(close) = &effects.close {
+            tracing::info!(doc = %slot.name, code = close.code, reason = %close.reason, "closing a connection");
+        }
+        effects.close
+    }
+
+    /// Drops the in-memory document and loads it again from storage, once every accepted
+    /// update is written. Connections stay; if loading fails they are closed to reconnect.
+    async fn reload(&self, state: &AppState, slot: &Slot) {
+        self.flush().await;
+        let mut guard = slot.live.lock().await;
+        let Some(live) = guard.as_mut() else { return };
+        let reloaded = match state.db().load_doc(live.doc_id).await {
+            Ok(stored) => Document::load(
+                Some(&stored.snapshot),
+                stored.log.iter().map(|(_, u)| u.as_slice()),
+            )
+            .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match reloaded {
+            Ok(document) => live.room.document = document,
+            Err(e) => {
+                tracing::error!(doc = %slot.name, error = %e, "reloading a document failed");
+                for peer in live.peers.values() {
+                    let _ = peer.tx.try_send(Out::Close(Close {
+                        code: 1011,
+                        reason: "the document is being repaired; reconnect".into(),
+                    }));
+                }
+                *guard = None;
+                self.rooms().remove(&slot.name);
+            }
+        }
+    }
+
+    /// `conn` left: its presence is removed and broadcast.
+    pub async fn leave(&self, slot: &Slot, conn: ConnId) {
+        let mut guard = slot.live.lock().await;
+        let Some(live) = guard.as_mut() else { return };
+        if live.peers.remove(&conn).is_some() {
+            metrics::gauge!("arbor_collab_connections").decrement(1.0);
+        }
+        if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
+            live.broadcast(&removal, None);
+        }
+        if live.peers.is_empty() {
+            live.empty_since = Some(Instant::now());
+        }
+    }
+
+    /// Makes `topic`'s text read `body` (a plain-form edit) through its document, so live
+    /// editors see the change and no later snapshot refresh undoes it.
+    pub async fn set_text(
+        &self,
+        state: &AppState,
+        topic: &TopicRow,
+        body: &str,
+    ) -> Result<(), AppError> {
+        let (slot, mut guard) = self.open(state, topic).await?;
+        let live = guard.as_mut().expect("open loads the room");
+        let Some(update) = live.room.document.replace_text(TEXT, body) else {
+            return Ok(());
+        };
+        let doc_id = live.doc_id;
+        drop(guard);
+        if !self.append(doc_id, update.clone()).await {
+            self.reload(state, &slot).await;
+            return Err(AppError::internal(anyhow::anyhow!(
+                "could not save the topic's text"
+            )));
+        }
+        let mut guard = slot.live.lock().await;
+        if let Some(live) = guard.as_mut() {
+            live.broadcast(&arbor_collab::update_message(&update), None);
+            live.log_updates += 1;
+            live.log_bytes += update.len();
+        }
+        Ok(())
+    }
+
+    /// Before the process stops: refreshes every topic snapshot that lags its document and
+    /// waits for pending writes. (The log already holds every accepted update.)
+    pub async fn shutdown(&self, state: &AppState) {
+        for slot in self.slots() {
+            let text = {
+                let mut guard = slot.live.lock().await;
+                match guard.as_mut() {
+                    Some(live) if live.unrendered.is_some() => {
+                        live.unrendered = None;
+                        live.room.document.text(TEXT)
+                    }
+                    _ => continue,
+                }
+            };
+            if let Err(e) =
+                super::tree::store_body(state, slot.subject_id, slot.topic_id, &text).await
+            {
+                tracing::warn!(doc = %slot.name, error = %e, "refreshing a topic snapshot at exit failed");
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Runs upkeep every [`UPKEEP_EVERY`] and on bus events, until the handle is aborted.
+    pub fn spawn_upkeep(&self, state: AppState) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        let mut events = state.bus().subscribe();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(UPKEEP_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => hub.upkeep(&state).await,
+                    event = events.recv() => match event {
+                        Ok(Event::SubjectChanged { subject_id }) => {
+                            hub.recheck(&state, Some(subject_id)).await;
+                        }
+                        Ok(Event::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            hub.recheck(&state, None).await;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    },
+                }
+            }
+        })
+    }
+
+    fn slots(&self) -> Vec<Arc<Slot>> {
+        self.rooms().values().cloned().collect()
+    }
+
+    async fn upkeep(&self, state: &AppState) {
+        let now = Instant::now();
+        for slot in self.slots() {
+            let mut render = None;
+            let mut compact = None;
+            {
+                let mut guard = slot.live.lock().await;
+                let Some(live) = guard.as_mut() else { continue };
+                if let Some(removal) = live.room.expire(now_ms() as u64) {
+                    live.broadcast(&removal, None);
+                }
+                if let Some((first, last)) = live.unrendered
+                    && (now - last >= RENDER_QUIET
+                        || now - first >= RENDER_AT_MOST
+                        || live.peers.is_empty())
+                {
+                    live.unrendered = None;
+                    render = Some(live.room.document.text(TEXT));
+                }
+                if !live.compacting
+                    && (live.log_updates >= COMPACT_UPDATES || live.log_bytes >= COMPACT_BYTES)
+                {
+                    live.compacting = true;
+                    compact = Some(live.doc_id);
+                }
+                if render.is_none()
+                    && live.unrendered.is_none()
+                    && !live.compacting
+                    && live.empty_since.is_some_and(|t| now - t >= UNLOAD_AFTER)
+                {
+                    *guard = None;
+                    self.rooms().remove(&slot.name);
+                    metrics::counter!("arbor_collab_unloads_total").increment(1);
+                    continue;
+                }
+            }
+            if let Some(text) = render
+                && let Err(e) =
+                    super::tree::store_body(state, slot.subject_id, slot.topic_id, &text).await
+            {
+                tracing::warn!(doc = %slot.name, error = %e, "refreshing a topic snapshot failed");
+                if let Some(live) = slot.live.lock().await.as_mut() {
+                    live.unrendered.get_or_insert((now, now));
+                }
+            }
+            if let Some(doc_id) = compact {
+                let hub = self.clone();
+                let state = state.clone();
+                tokio::spawn(async move { hub.compact(&state, &slot, doc_id).await });
+            }
+        }
+    }
+
+    /// Folds the stored log into the snapshot, from storage alone (the log may hold updates
+    /// another replica wrote that this one never saw).
+    async fn compact(&self, state: &AppState, slot: &Slot, doc_id: i64) {
+        let outcome = async {
+            let stored = state.db().load_doc(doc_id).await?;
+            let mut document = Document::load(
+                Some(&stored.snapshot),
+                stored.log.iter().map(|(_, u)| u.as_slice()),
+            )
+            .map_err(|e| AppError::internal(anyhow::anyhow!("compacting: {e}")))?;
+            let snapshot = document
+                .snapshot()
+                .map_err(|e| AppError::internal(anyhow::anyhow!("compacting: {e}")))?;
+            let won = state.db().compact_doc(&stored, &snapshot, now_ms()).await?;
+            Ok::<_, AppError>(won.then_some((stored.log.len(), stored.log_bytes())))
+        }
+        .await;
+        let mut guard = slot.live.lock().await;
+        let Some(live) = guard.as_mut() else { return };
+        live.compacting = false;
+        match outcome {
+            Ok(Some((updates, bytes))) => {
+                live.log_updates = live.log_updates.saturating_sub(updates);
+                live.log_bytes = live.log_bytes.saturating_sub(bytes);
+                metrics::counter!("arbor_collab_compactions_total").increment(1);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(doc = %slot.name, error = %e, "compaction failed"),
+        }
+    }
+
+    /// Re-checks, for rooms of `subject_id` (all rooms when `None`), that the topic still
+    /// exists and what each connection may do: a role change takes effect on open sockets,
+    /// and people who lost access are disconnected.
+    async fn recheck(&self, state: &AppState, subject_id: Option<i64>) {
+        for slot in self.slots() {
+            if subject_id.is_some_and(|s| s != slot.subject_id) {
+                continue;
+            }
+            let users: Vec<(ConnId, i64)> = match slot.live.lock().await.as_ref() {
+                Some(live) => live.peers.iter().map(|(c, p)| (*c, p.user_id)).collect(),
+                None => continue,
+            };
+            let subject = match state.db().topic_by_id(slot.topic_id).await {
+                Ok(topic) if topic.subject_id == slot.subject_id => {
+                    state.db().subject_by_id(slot.subject_id).await.map(Some)
+                }
+                Ok(_) | Err(DbError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            };
+            let subject = match subject {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-check access; keeping connections");
+                    continue;
+                }
+            };
+            let mut decided = Vec::with_capacity(users.len());
+            for (conn, user_id) in users {
+                let level = match &subject {
+                    Some(subject) => match access::user_level(state, user_id, subject).await {
+                        Ok(level) => level,
+                        Err(_) => continue,
+                    },
+                    None => None,
+                };
+                decided.push((conn, level));
+            }
+            let mut guard = slot.live.lock().await;
+            let Some(live) = guard.as_mut() else { continue };
+            for (conn, level) in decided {
+                match level {
+                    None => {
+                        if let Some(peer) = live.peers.remove(&conn) {
+                            let _ = peer.tx.try_send(Out::Close(Close {
+                                code: Close::FORBIDDEN,
+                                reason: "access was withdrawn".into(),
+                            }));
+                        }
+                        if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
+                            live.broadcast(&removal, None);
+                        }
+                    }
+                    Some(level) => {
+                        if let Some(peer) = live.peers.get_mut(&conn) {
+                            peer.access = access_for(level);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a level of access lets a connection do.
+pub fn access_for(level: Need) -> Access {
+    if level >= Need::Edit {
+        Access::ReadWrite
+    } else {
+        Access::ReadOnly
+    }
+}
+
+/// Group commit: takes every append queued at the moment, writes them in one transaction,
+/// then answers each; a flush is answered once the appends before it are answered.
+async fn write_loop(db: arbor_db::Db, mut requests: mpsc::Receiver<Write>) {
+    while let Some(first) = requests.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match requests.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let appends: Vec<(i64, &[u8])> = batch
+            .iter()
+            .filter_map(|w| match w {
+                Write::Append { doc, data, .. } => Some((*doc, data.as_slice())),
+                Write::Flush(_) => None,
+            })
+            .collect();
+        let ok = if appends.is_empty() {
+            true
+        } else {
+            let started = Instant::now();
+            let written = db.append_updates(&appends, now_ms()).await;
+            metrics::histogram!("arbor_collab_batch_updates").record(appends.len() as f64);
+            metrics::histogram!("arbor_collab_commit_seconds")
+                .record(started.elapsed().as_secs_f64());
+            if let Err(e) = &written {
+                tracing::error!(error = %e, updates = appends.len(), "appending updates failed");
+            }
+            written.is_ok()
+        };
+        for write in batch {
+            match write {
+                Write::Append { done, .. } => {
+                    let _ = done.send(ok);
+                }
+                Write::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! `GET /collab/{doc}`: the y-websocket endpoint. Authenticates the handshake (session cookie
+//! from one of our pages, bearer token, or `?token=`), decides read-only or read-write from the
+//! subject's roles, and then pumps frames between the socket and the room in
+//! `arbor_app::ssr::collab`, which owns everything the messages do.
+
+use std::time::{Duration, Instant};
+
+use arbor_app::error::{AppError, ErrorCode};
+use arbor_app::ssr::auth::{self, Caller, session_secret};
+use arbor_app::ssr::collab::{Joined, Out, access_for};
+use arbor_app::ssr::{AppState, access, secrets};
+use arbor_collab::{Access, Close};
+use arbor_db::DbError;
+use arbor_db::topics::TopicRow;
+use axum::Extension;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde::Deserialize;
+
+use crate::http::csrf::{PublicOrigin, websocket_refusal};
+
+/// The server pings every connection this often…
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// …and drops one it has not heard from (a frame or a pong) for this long.
+const SILENT_FOR: Duration = Duration::from_secs(75);
+/// A socket that takes longer than this to accept one frame is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read buffer per socket: tungstenite's 128 KiB default would cost ~1.3 GB per 10,000 idle
+/// connections; frames larger than this still arrive, in several reads.
+const READ_BUFFER: usize = 8 << 10;
+
+#[derive(Debug, Deserialize)]
+pub struct CollabQuery {
+    /// A personal access token, for clients that cannot set headers (browsers' WebSocket).
+    token: Option<String>,
+}
+
+fn no_such_document() -> AppError {
+    AppError::not_found("No such document.")
+}
+
+/// Who is asking: `?token=`, then `Authorization: Bearer`, then the session cookie (only from
+/// one of our own pages).
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &CollabQuery,
+    public: &PublicOrigin,
+) -> Result<Option<Caller>, AppError> {
+    if let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) {
+        return match state
+            .db()
+            .token_user(&secrets::hash(token), arbor_app::ssr::now_ms())
+            .await
+        {
+            Ok(user) => Ok(Some(Caller {
+                user,
+                session: None,
+            })),
+            Err(DbError::NotFound) => Err(AppError::new(
+                ErrorCode::Unauthenticated,
+                "The access token is not valid (it may have been revoked).",
+            )),
+            Err(e) => Err(e.into()),
+        };
+    }
+    if auth::bearer_token(headers).is_none()
+        && session_secret(headers).is_some()
+        && let Some(why) = websocket_refusal(headers, public)
+    {
+        return Err(AppError::forbidden(why));
+    }
+    auth::caller(state, headers).await
+}
+
+/// The topic a document name (`topic:{id}`) stands for.
+async fn topic_of(state: &AppState, doc: &str) -> Result<TopicRow, AppError> {
+    let id = doc
+        .strip_prefix("topic:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .ok_or_else(no_such_document)?;
+    match state.db().topic_by_id(id).await {
+        Ok(topic) => Ok(topic),
+        Err(DbError::NotFound) => Err(no_such_document()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens a live-editing connection to `doc`.
+pub async fn connect(
+    ws: WebSocketUpgrade,
+    Path(doc): Path<String>,
+    Query(query): Query<CollabQuery>,
+    headers: HeaderMap,
+    Extension(public): Extension<PublicOrigin>,
+    State(state): State<AppState>,
+) -> Result<Response, AppError> {
+    let caller = caller(&state, &headers, &query, &public).await?;
+    let topic = topic_of(&state, &doc).await?;
+    let subject = state.db().subject_by_id(topic.subject_id).await?;
+    let user_id = caller.as_ref().map_or(0, |c| c.user.id);
+    // Someone who may not read the subject learns nothing about it, as on its pages.
+    let level = access::user_level(&state, user_id, &subject)
+        .await?
+        .ok_or_else(no_such_document)?;
+    let max_frame = state.collab().limits().max_frame;
+    Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(READ_BUFFER)
+        .max_write_buffer_size(4 * max_frame)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
+        .on_upgrade(move |socket| run(socket, state, topic, access_for(level), user_id)))
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    // A close reason is at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    }))
+}
+
+async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access, user_id: i64) {
+    let hub = state.collab().clone();
+    let (mut sink, mut stream) = socket.split();
+    let Joined { slot, conn, mut rx } = match hub.join(&state, &topic, access, user_id).await {
+        Ok(joined) => joined,
+        Err(e) => {
+            tracing::warn!(error = %e.message, topic = topic.id, "could not open a document");
+            let _ = sink
+                .send(close_frame(1011, "the document could not be opened"))
+                .await;
+            return;
+        }
+    };
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.reset();
+    let mut heard = Instant::now();
+    let close: Option<Message> = loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Binary(frame))) => {
+                    heard = Instant::now();
+                    if let Some(close) = hub.receive(&state, &slot, conn, &frame).await {
+                        break Some(close_frame(close.code, &close.reason));
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => heard = Instant::now(),
+                Some(Ok(Message::Text(_))) => {
+                    break Some(close_frame(Close::MALFORMED, "the protocol is binary"));
+                }
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "websocket read failed");
+                    let too_large = e.to_string().contains("too long");
+                    break too_large.then(|| close_frame(Close::TOO_LARGE, "the message is too large"));
+                }
+            },
+            out = rx.recv() => {
+                let message = match out {
+                    Some(Out::Frame(frame)) => Message::Binary(frame),
+                    Some(Out::Close(close)) => break Some(close_frame(close.code, &close.reason)),
+                    // The room dropped this connection: it could not keep up.
+                    None => break Some(close_frame(1013, "too slow to keep up; reconnect")),
+                };
+                match tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await {
+                    Ok(Ok(())) => {}
+                    _ => break None,
+                }
+            },
+            _ = ping.tick() => {
+                if heard.elapsed() > SILENT_FOR {
+                    break None;
+                }
+                if tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Ping(Default::default())))
+                    .await
+                    .map_or(true, |sent| sent.is_err())
+                {
+                    break None;
+                }
+            }
+        }
+    };
+    hub.leave(&slot, conn).await;
+    if let Some(close) = close {
+        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close)).await;
+    }
+}

@@ -1,0 +1,484 @@
+//! Live topic editing against the real server: stock npm clients (yjs 13 + y-websocket 3 in
+//! Node) and a yrs client over real websockets, on SQLite and Postgres; access checks and live
+//! revocation; hostile frames; form edits reaching live editors; a second replica loading what
+//! the first stored.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{TestApp, backends, quick_sessions, quick_users};
+use futures_util::{SinkExt as _, StreamExt as _};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt as _;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use yrs::sync::{Message as YMessage, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn send(r: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A subject owned by `owner` with one topic under the root; returns (slug, topic id).
+async fn subject_with_topic(
+    app: &TestApp,
+    owner: &Client,
+    title: &str,
+    body: &str,
+) -> (String, i64) {
+    let (status, v) = send(
+        owner
+            .post(app.url("/api/v1/subjects"))
+            .json(&json!({"title": title, "visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let slug = v["slug"].as_str().unwrap().to_owned();
+    let (_, v) = send(owner.get(app.url(&format!("/api/v1/subjects/{slug}")))).await;
+    let root = v["root"]["id"].as_i64().unwrap();
+    let (status, v) = send(
+        owner
+            .post(app.url(&format!("/api/v1/subjects/{slug}/topics")))
+            .json(&json!({"title": "Live", "body": body, "parent_id": root})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    (slug, v["id"].as_i64().unwrap())
+}
+
+async fn token(app: &TestApp, client: &Client) -> String {
+    let (status, v) = send(
+        client
+            .post(app.url("/api/v1/me/tokens"))
+            .json(&json!({"name": "collab"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+async fn topic_body(app: &TestApp, client: &Client, slug: &str, topic: i64) -> String {
+    let (status, v) =
+        send(client.get(app.url(&format!("/api/v1/subjects/{slug}/topics/{topic}")))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["body"].as_str().unwrap().to_owned()
+}
+
+fn ws_url(app: &TestApp, path: &str) -> String {
+    format!("ws://{}{path}", app.addr)
+}
+
+/// Opens a websocket with extra headers; `Err(status)` when the handshake is refused.
+async fn open(url: &str, headers: &[(&str, String)]) -> Result<Socket, u16> {
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().insert(name, value.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("websocket: {e}"),
+    }
+}
+
+/// A y-websocket client written with yrs.
+struct YClient {
+    socket: Socket,
+    doc: Doc,
+    denied: usize,
+    closed: Option<u16>,
+}
+
+fn utf16_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+impl YClient {
+    async fn connect(url: &str, headers: &[(&str, String)]) -> YClient {
+        let socket = open(url, headers).await.expect("handshake accepted");
+        let mut client = YClient {
+            socket,
+            doc: utf16_doc(),
+            denied: 0,
+            closed: None,
+        };
+        let sv = client.doc.transact().state_vector();
+        client
+            .send(YMessage::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
+            .await;
+        // Until the server's step 2 (the document) has arrived.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.text().is_empty() && Instant::now() < deadline {
+            client.pump(Duration::from_millis(200)).await;
+        }
+        client
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) {
+        let _ = self.socket.send(Message::Binary(frame.into())).await;
+    }
+
+    fn text(&self) -> String {
+        let text = self.doc.get_or_insert_text("body");
+        text.get_string(&self.doc.transact())
+    }
+
+    /// Handles incoming messages for `wait`; returns how many arrived.
+    async fn pump(&mut self, wait: Duration) -> usize {
+        let mut n = 0;
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(message)) = tokio::time::timeout_at(deadline, self.socket.next()).await {
+            let Ok(message) = message else {
+                self.closed.get_or_insert(1006);
+                break;
+            };
+            n += 1;
+            match message {
+                Message::Binary(frame) => {
+                    let message =
+                        YMessage::decode_v1(&frame).expect("the server speaks the protocol");
+                    match message {
+                        YMessage::Sync(SyncMessage::SyncStep1(sv)) => {
+                            let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                            self.send(YMessage::Sync(SyncMessage::SyncStep2(diff)).encode_v1())
+                                .await;
+                        }
+                        YMessage::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                            self.doc
+                                .transact_mut()
+                                .apply_update(Update::decode_v1(&u).unwrap())
+                                .unwrap();
+                        }
+                        YMessage::Auth(Some(_)) => self.denied += 1,
+                        _ => {}
+                    }
+                }
+                Message::Close(frame) => {
+                    self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
+                    break;
+                }
+                _ => {}
+            }
+        }
+        n
+    }
+
+    /// Edits the body and sends the update.
+    async fn edit(&mut self, f: impl FnOnce(&yrs::TextRef, &mut yrs::TransactionMut)) {
+        let text = self.doc.get_or_insert_text("body");
+        let before = self.doc.transact().state_vector();
+        {
+            let mut txn = self.doc.transact_mut();
+            f(&text, &mut txn);
+        }
+        let update = self.doc.transact().encode_state_as_update_v1(&before);
+        self.send(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+            .await;
+    }
+
+    /// Pumps until nothing has arrived for `quiet`.
+    async fn settle(&mut self, quiet: Duration) {
+        while self.pump(quiet).await > 0 && self.closed.is_none() {}
+    }
+}
+
+/// Runs the stock Node client; resolves to the text it ended with.
+fn node_client(
+    url: String,
+    doc: String,
+    token: String,
+    seed: u32,
+    edits: u32,
+) -> tokio::process::Child {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../interop");
+    assert!(
+        std::path::Path::new(dir).join("node_modules/yjs").exists(),
+        "interop/node_modules is missing: run scripts/setup.sh --test"
+    );
+    tokio::process::Command::new("node")
+        .arg("edit.mjs")
+        .args([
+            url,
+            doc,
+            token,
+            seed.to_string(),
+            edits.to_string(),
+            "2500".into(),
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs")
+}
+
+async fn node_text(mut child: tokio::process::Child) -> String {
+    let mut out = String::new();
+    let mut err = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "node client failed: {status}\n{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|_| panic!("{out}\n{err}"));
+    v["text"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn stock_npm_clients_and_a_yrs_client_converge_and_the_page_shows_the_result() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "interop", 1).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Interop", "Start ✓ ").await;
+        let token = token(&app, owner).await;
+        let doc = format!("topic:{topic}");
+        let base = ws_url(&app, "/collab");
+
+        let mut rust = YClient::connect(&format!("{base}/{doc}?token={token}"), &[]).await;
+        assert_eq!(rust.text(), "Start ✓ ", "seeded from the stored body");
+        let a = node_client(base.clone(), doc.clone(), token.clone(), 7, 40);
+        let b = node_client(base.clone(), doc.clone(), token.clone(), 99, 40);
+        for i in 0..30u32 {
+            let piece = ["ẞ", "🌲", "ção", "日本", "x\u{308}"][i as usize % 5];
+            rust.edit(|t, txn| {
+                let len = t.len(txn);
+                // UTF-16 positions: at the start, in the middle of the ASCII prefix, or the end.
+                let at = [0, len.min(3), len][i as usize % 3];
+                t.insert(txn, at, piece);
+            })
+            .await;
+            rust.pump(Duration::from_millis(5)).await;
+        }
+        let (text_a, text_b) = tokio::join!(node_text(a), node_text(b));
+        rust.settle(Duration::from_millis(2500)).await;
+        let text_rust = rust.text();
+        assert_eq!(text_a, text_b, "{backend:?}: the npm clients disagree");
+        assert_eq!(text_a, text_rust, "{backend:?}: npm and yrs disagree");
+        // Both kinds of client left their mark (deletions by the npm clients may take a few
+        // pieces, never all of 110 inserts).
+        assert!(
+            ["🌳", "世界", "👩‍💻", "e\u{301}"]
+                .iter()
+                .any(|p| text_a.contains(p))
+        );
+        assert!(
+            ["🌲", "ẞ", "ção", "日本", "x\u{308}"]
+                .iter()
+                .any(|p| text_a.contains(p))
+        );
+        assert!(text_a.chars().count() > 100, "{text_a:?}");
+
+        // The rendered snapshot follows within a few seconds (debounced).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let body = topic_body(&app, owner, &slug, topic).await;
+            if body == text_a {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend:?}: the page still shows {body:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // A second replica on the same database loads the same text from the stored log.
+        let replica = app.spawn_replica(&[]).await;
+        let late = YClient::connect(
+            &format!("{}/{doc}?token={token}", ws_url(&replica, "/collab")),
+            &[],
+        )
+        .await;
+        assert_eq!(late.text(), text_a);
+        replica.stop().await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn handshakes_are_authenticated_and_roles_apply_live() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_sessions(&app, "roles", 3).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Roles", "private text").await;
+        let url = ws_url(&app, &format!("/collab/topic:{topic}"));
+        let session_of = |i: usize| users[i].2.clone();
+        let origin = ("origin", app.base.clone());
+
+        // Strangers, signed-out readers and made-up documents get 404; a bad token 401; a
+        // session cookie from another site 403.
+        assert_eq!(open(&url, &[]).await.err(), Some(404));
+        assert_eq!(
+            open(&ws_url(&app, "/collab/topic:999999"), &[]).await.err(),
+            Some(404)
+        );
+        assert_eq!(
+            open(&ws_url(&app, "/collab/nonsense"), &[]).await.err(),
+            Some(404)
+        );
+        assert_eq!(
+            open(&format!("{url}?token=nope"), &[]).await.err(),
+            Some(401)
+        );
+        assert_eq!(
+            open(
+                &url,
+                &[
+                    ("cookie", session_of(0)),
+                    ("origin", "https://evil.example".into())
+                ]
+            )
+            .await
+            .err(),
+            Some(403)
+        );
+
+        for (user, role) in [("roles1", "viewer"), ("roles2", "editor")] {
+            let (status, v) = send(
+                owner
+                    .put(app.url(&format!("/api/v1/subjects/{slug}/members/{user}")))
+                    .json(&json!({"role": role})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+
+        // A viewer syncs and reads but cannot write.
+        let mut v = YClient::connect(&url, &[("cookie", session_of(1)), origin.clone()]).await;
+        assert_eq!(v.text(), "private text");
+        v.edit(|t, txn| t.insert(txn, 0, "vandal ")).await;
+        v.pump(Duration::from_millis(300)).await;
+        assert_eq!(v.denied, 1, "refused with the auth message");
+        let mut e = YClient::connect(&url, &[("cookie", session_of(2)), origin.clone()]).await;
+        assert_eq!(
+            e.text(),
+            "private text",
+            "the refused edit never reached the room"
+        );
+        e.edit(|t, txn| t.insert(txn, 0, "edited ")).await;
+        e.pump(Duration::from_millis(300)).await;
+        v.pump(Duration::from_millis(300)).await;
+        assert_eq!(e.text(), "edited private text");
+        // The viewer sees the edit (beside its own refused one, which only it holds).
+        assert!(v.text().contains("edited "), "{}", v.text());
+
+        // Demoting the editor makes its socket read-only at once; removing the viewer closes
+        // its socket with 4403, within a second.
+        let started = Instant::now();
+        send(
+            owner
+                .put(app.url(&format!("/api/v1/subjects/{slug}/members/roles2")))
+                .json(&json!({"role": "viewer"})),
+        )
+        .await;
+        send(owner.delete(app.url(&format!("/api/v1/subjects/{slug}/members/roles1")))).await;
+        while v.closed.is_none() && started.elapsed() < Duration::from_secs(3) {
+            v.pump(Duration::from_millis(50)).await;
+        }
+        assert_eq!(v.closed, Some(4403));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        e.pump(Duration::from_millis(200)).await;
+        e.edit(|t, txn| t.insert(txn, 0, "late ")).await;
+        e.pump(Duration::from_millis(300)).await;
+        assert_eq!(e.denied, 1);
+        assert_eq!(e.closed, None);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_frames_close_only_their_sender_and_form_edits_reach_live_editors() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "hostile", 1).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Hostile", "safe").await;
+        let token = token(&app, owner).await;
+        let url = ws_url(&app, &format!("/collab/topic:{topic}?token={token}"));
+        let mut good = YClient::connect(&url, &[]).await;
+
+        // Each bad frame closes its own connection with the protocol's code.
+        let mut deep = vec![0u8, 2];
+        let mut update = vec![1, 1, 42, 0, 8, 1, 1, b'a', 1];
+        update.extend(std::iter::repeat_n([117u8, 1], 100_000).flatten());
+        update.extend([126, 0]);
+        let mut len = update.len();
+        while len >= 0x80 {
+            deep.push((len as u8 & 0x7f) | 0x80);
+            len >>= 7;
+        }
+        deep.push(len as u8);
+        deep.extend(update);
+        let cases: Vec<(Message, u16)> = vec![
+            (Message::Binary(vec![0, 2, 9, 1].into()), 4400),
+            (Message::Binary(vec![7].into()), 4400),
+            (
+                Message::Binary(vec![0, 0, 4, 0xff, 0xff, 0xff, 0x7f].into()),
+                4400,
+            ),
+            (Message::Binary(deep.into()), 4400),
+            (Message::Text("hello".into()), 4400),
+            (Message::Binary(vec![0u8; 3 << 20].into()), 4413),
+        ];
+        for (frame, code) in cases {
+            let mut bad = YClient::connect(&url, &[]).await;
+            bad.socket.send(frame).await.ok();
+            bad.pump(Duration::from_secs(2)).await;
+            assert_eq!(bad.closed, Some(code));
+        }
+        good.edit(|t, txn| t.insert(txn, 4, " and sound")).await;
+        good.pump(Duration::from_millis(200)).await;
+        assert_eq!(good.closed, None);
+        assert_eq!(good.text(), "safe and sound");
+
+        // A plain-form edit goes through the document: the live editor sees it.
+        let (status, v) = send(
+            owner
+                .patch(app.url(&format!("/api/v1/subjects/{slug}/topics/{topic}")))
+                .json(&json!({"body": "safe and sound, 🌳 edited by form"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        good.pump(Duration::from_millis(500)).await;
+        assert_eq!(good.text(), "safe and sound, 🌳 edited by form");
+        assert_eq!(
+            topic_body(&app, owner, &slug, topic).await,
+            "safe and sound, 🌳 edited by form"
+        );
+        app.stop().await;
+    }
+}
