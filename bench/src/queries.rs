@@ -84,7 +84,14 @@ impl Kind {
         let search = self.search(db, pools, rng, now).await?;
         let started = Instant::now();
         let rows = db.search_subjects(&search).await?;
-        Ok((started.elapsed(), rows.len()))
+        let elapsed = started.elapsed();
+        if slow_threshold().is_some_and(|t| elapsed > t) {
+            eprintln!(
+                "slow ({:.1} ms): {search:?}",
+                elapsed.as_secs_f64() * 1000.0
+            );
+        }
+        Ok((elapsed, rows.len()))
     }
 
     /// A search of this kind with random parameters (page 2 reads page 1 to find its cursor).
@@ -180,6 +187,17 @@ impl Kind {
         };
         Ok(search)
     }
+}
+
+/// `ARBOR_BENCH_SLOW_MS`: print every search slower than this (to find the slow cases).
+fn slow_threshold() -> Option<Duration> {
+    static SLOW: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *SLOW.get_or_init(|| {
+        std::env::var("ARBOR_BENCH_SLOW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    })
 }
 
 /// Latencies of one kind.

@@ -18,7 +18,7 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use arbor_db::subjects::NewSubject;
+use arbor_db::subjects::{NewSubject, tag_token};
 use arbor_db::users::NewUser;
 use arbor_db::{Backend, Db};
 use rand::rngs::StdRng;
@@ -136,7 +136,7 @@ async fn insert_batch(
             s.created_at.to_string()
         };
         subjects.push(format!(
-            "({id}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {published})",
+            "({id}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {published}, {})",
             lit(&s.slug),
             user_ids[s.author],
             lit(&s.title),
@@ -149,6 +149,12 @@ async fn insert_batch(
             lit(&s.search_text),
             s.created_at,
             s.updated_at,
+            lit(&s
+                .tags
+                .iter()
+                .map(|t| tag_token(t))
+                .collect::<Vec<_>>()
+                .join(" ")),
         ));
         for tag in &s.tags {
             tags.push(format!("({id}, {})", lit(tag)));
@@ -167,7 +173,7 @@ async fn insert_batch(
     sql.push_str(
         "INSERT INTO subjects (id, slug, owner_id, title, summary, tags, visibility, like_count,
                                save_count, view_count, search_text, created_at, updated_at,
-                               published_at) VALUES\n",
+                               published_at, tag_tokens) VALUES\n",
     );
     sql.push_str(&subjects.join(",\n"));
     sql.push_str(";\n");

@@ -127,6 +127,16 @@ impl Document {
         Ok(true)
     }
 
+    /// Applies an update read from storage (checked, but not held to the size limits: it was
+    /// accepted once already).
+    pub fn apply_stored(&mut self, bytes: &[u8]) -> Result<(), Refusal> {
+        check::update(bytes)?;
+        apply_to(&self.doc, bytes)?;
+        self.size += bytes.len();
+        self.text_bytes = self.text(TEXT).len();
+        Ok(())
+    }
+
     /// The state vector (`SyncStep1` payload).
     pub fn state_vector(&self) -> Vec<u8> {
         self.doc.transact().state_vector().encode_v1()

@@ -251,6 +251,27 @@ impl Room {
         Ok(effects)
     }
 
+    /// A presence frame another replica relayed, on behalf of its connections (`via`, one id
+    /// per replica, so the per-connection limit applies per document instead); returns the
+    /// frame to broadcast to this replica's connections.
+    pub fn relay_presence(&mut self, via: ConnId, frame: &[u8], now_ms: u64) -> Option<Vec<u8>> {
+        let mut r = Reader::new(frame);
+        if r.var_u64().ok()? != MSG_AWARENESS {
+            return None;
+        }
+        let payload = r.buf().ok()?;
+        r.end().ok()?;
+        let limits = Limits {
+            max_presence_per_connection: self.limits.max_presence_per_document,
+            ..self.limits.clone()
+        };
+        self.presence
+            .apply(via, payload, now_ms, &limits)
+            .ok()
+            .flatten()
+            .map(|p| presence_message(&p))
+    }
+
     /// A connection left: the presence removal to broadcast, if it had any.
     pub fn leave(&mut self, conn: ConnId, now_ms: u64) -> Option<Vec<u8>> {
         self.presence

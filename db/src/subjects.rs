@@ -82,19 +82,39 @@ pub struct MemberRow {
     pub created_at: i64,
 }
 
+/// The search token standing for `tag` in the full-text index: `t` and the tag's UTF-8 bytes
+/// in hex, one word to every tokenizer and never a word people type. Indexed beside the text
+/// (`subjects.tag_tokens`), so "these words and this tag" is one index intersection.
+pub fn tag_token(tag: &str) -> String {
+    let mut token = String::with_capacity(1 + 2 * tag.len());
+    token.push('t');
+    for byte in tag.bytes() {
+        token.push_str(&format!("{byte:02x}"));
+    }
+    token
+}
+
+fn tag_tokens(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| tag_token(t))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Db {
     /// Creates a subject and its root topic (titled like the subject). A taken slug is
     /// `Conflict("slug")`.
     #[tracing::instrument(skip(self, new), fields(slug = new.slug))]
     pub async fn create_subject(&self, new: NewSubject<'_>) -> DbResult<SubjectRow> {
         let tags = new.tags.join(" ");
+        let tokens = tag_tokens(new.tags);
         let published = (new.visibility != "private").then_some(new.now);
         let id = dispatch!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO subjects (slug, owner_id, title, summary, tags, visibility,
-                                       created_at, updated_at, published_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+                                       created_at, updated_at, published_at, tag_tokens)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
             )
             .bind(new.slug)
             .bind(new.owner_id)
@@ -104,6 +124,7 @@ impl Db {
             .bind(new.visibility)
             .bind(new.now)
             .bind(published)
+            .bind(&tokens)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| match DbError::from(e) {
@@ -174,11 +195,12 @@ impl Db {
     #[tracing::instrument(skip(self, update))]
     pub async fn update_subject(&self, id: i64, update: SubjectUpdate<'_>) -> DbResult<()> {
         let tags = update.tags.join(" ");
+        let tokens = tag_tokens(update.tags);
         dispatch!(self, |pool| {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(
                 "UPDATE subjects SET title = $2, summary = $3, tags = $4, visibility = $5,
-                        updated_at = $6,
+                        updated_at = $6, tag_tokens = $7,
                         published_at = CASE WHEN published_at IS NULL AND $5 <> 'private'
                                             THEN $6 ELSE published_at END
                  WHERE id = $1",
@@ -189,6 +211,7 @@ impl Db {
             .bind(&tags)
             .bind(update.visibility)
             .bind(update.now)
+            .bind(&tokens)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {

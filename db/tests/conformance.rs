@@ -998,6 +998,38 @@ async fn catalogue_story(db: &Db) {
     })
     .await;
     assert_eq!(page, vec![c.id]);
+    // A tag given later (here with characters beyond ASCII) is found with words too.
+    let kafka_tags = vec!["kafka".to_owned(), "streams-ü".to_owned()];
+    db.update_subject(
+        c.id,
+        SubjectUpdate {
+            title: "Kafka streams",
+            summary: "",
+            tags: &kafka_tags,
+            visibility: "public",
+            now: 8,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            tags: vec!["streams-ü".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![c.id]
+    );
+    assert_eq!(
+        search(SubjectSearch {
+            text: vec!["rust".into()],
+            tags: vec!["streams".into()],
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
     // Private subjects never show.
     db.create_subject(NewSubject {
         visibility: "private",

@@ -8,7 +8,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{TestApp, backends, quick_sessions, quick_users};
+use common::{Backend, TestApp, backends, quick_sessions, quick_users};
 use futures_util::{SinkExt as _, StreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -100,6 +100,8 @@ struct YClient {
     socket: Socket,
     doc: Doc,
     denied: usize,
+    /// Presence frames received.
+    presence: usize,
     closed: Option<u16>,
 }
 
@@ -117,6 +119,7 @@ impl YClient {
             socket,
             doc: utf16_doc(),
             denied: 0,
+            presence: 0,
             closed: None,
         };
         let sv = client.doc.transact().state_vector();
@@ -167,6 +170,7 @@ impl YClient {
                                 .unwrap();
                         }
                         YMessage::Auth(Some(_)) => self.denied += 1,
+                        YMessage::Awareness(_) => self.presence += 1,
                         _ => {}
                     }
                 }
@@ -481,4 +485,79 @@ async fn hostile_frames_close_only_their_sender_and_form_edits_reach_live_editor
         );
         app.stop().await;
     }
+}
+
+#[tokio::test]
+async fn edits_and_presence_cross_replicas_through_redis() {
+    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
+        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+        return;
+    };
+    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
+    let flags = [
+        "--redis-url",
+        redis_url.as_str(),
+        "--redis-prefix",
+        prefix.as_str(),
+    ];
+    let a = TestApp::spawn(Backend::Sqlite, &flags).await;
+    let b = a.spawn_replica(&flags).await;
+    let users = quick_users(&a, "relay", 1).await;
+    let owner = &users[0].1;
+    let (_, topic) = subject_with_topic(&a, owner, "Relay", "shared ").await;
+    let token = token(&a, owner).await;
+    let path = format!("/collab/topic:{topic}?token={token}");
+    let mut x = YClient::connect(&ws_url(&a, &path), &[]).await;
+    let mut y = YClient::connect(&ws_url(&b, &path), &[]).await;
+
+    // An edit on A reaches the client on B live, without a reconnect, and back.
+    x.edit(|t, txn| t.insert(txn, 0, "🌳A ")).await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !y.text().contains("🌳A") && Instant::now() < deadline {
+        y.pump(Duration::from_millis(50)).await;
+    }
+    assert_eq!(y.text(), "🌳A shared ");
+    y.edit(|t, txn| {
+        let len = t.len(txn);
+        t.insert(txn, len, "B世界");
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !x.text().ends_with("B世界") && Instant::now() < deadline {
+        x.pump(Duration::from_millis(50)).await;
+    }
+    assert_eq!(x.text(), "🌳A shared B世界");
+
+    // Presence crosses too.
+    let state = br#"{"user":{"name":"x"}}"#;
+    let mut awareness = vec![1u8, 7, 1, state.len() as u8];
+    awareness.extend_from_slice(state);
+    let mut frame = vec![1u8, awareness.len() as u8];
+    frame.extend(awareness);
+    let before = y.presence;
+    x.send(frame).await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while y.presence == before && Instant::now() < deadline {
+        y.pump(Duration::from_millis(50)).await;
+    }
+    assert!(y.presence > before, "presence relayed");
+
+    // Concurrent edits on both replicas converge.
+    for i in 0..20u32 {
+        x.edit(|t, txn| t.insert(txn, 0, "x")).await;
+        y.edit(|t, txn| {
+            let len = t.len(txn);
+            t.insert(txn, len.min(i + 2), "y");
+        })
+        .await;
+        x.pump(Duration::from_millis(2)).await;
+        y.pump(Duration::from_millis(2)).await;
+    }
+    x.settle(Duration::from_millis(800)).await;
+    y.settle(Duration::from_millis(800)).await;
+    assert_eq!(x.text(), y.text());
+    assert_eq!(x.text().matches('x').count(), 20);
+    assert_eq!(y.text().matches('y').count(), 20);
+    b.stop().await;
+    a.stop().await;
 }

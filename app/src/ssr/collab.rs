@@ -25,6 +25,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::access::{self, Need};
 use super::bus::Event;
+use super::relay::{Relay, Relayed};
 use super::{AppState, now_ms};
 use crate::error::AppError;
 
@@ -41,6 +42,8 @@ const COMPACT_UPDATES: usize = 200;
 const COMPACT_BYTES: usize = 512 << 10;
 /// A room nobody is connected to stays loaded this long.
 const UNLOAD_AFTER: Duration = Duration::from_secs(30);
+/// Presence owners standing for other replicas have this bit set (local ids count up from 1).
+const REMOTE: ConnId = 1 << 63;
 /// How often upkeep runs.
 const UPKEEP_EVERY: Duration = Duration::from_millis(500);
 
@@ -97,6 +100,8 @@ pub struct Hub {
 }
 
 struct HubInner {
+    db: arbor_db::Db,
+    relay: Option<Relay>,
     rooms: SyncMutex<HashMap<String, Arc<Slot>>>,
     writer: mpsc::Sender<Write>,
     limits: Limits,
@@ -137,6 +142,15 @@ impl Live {
         }
     }
 
+    /// Notes a change not yet in the topic's rendered snapshot.
+    fn changed(&mut self) {
+        let now = Instant::now();
+        self.unrendered = Some(
+            self.unrendered
+                .map_or((now, now), |(first, _)| (first, now)),
+        );
+    }
+
     fn send_to(&mut self, conn: ConnId, frame: &[u8]) {
         if let Some(peer) = self.peers.get(&conn)
             && !offer(peer, Out::Frame(Bytes::copy_from_slice(frame)))
@@ -148,17 +162,31 @@ impl Live {
 }
 
 impl Hub {
-    /// A hub whose writer appends to `db`.
-    pub fn new(db: arbor_db::Db, limits: Limits) -> Hub {
+    /// A hub whose writer appends to `db`, relaying to other replicas through `redis`.
+    pub fn new(db: arbor_db::Db, limits: Limits, redis: Option<super::RedisHandle>) -> Hub {
         let (writer, requests) = mpsc::channel(4 * BATCH);
-        tokio::spawn(write_loop(db, requests));
-        Hub {
+        tokio::spawn(write_loop(db.clone(), requests));
+        let relay = redis.map(Relay::new);
+        let hub = Hub {
             inner: Arc::new(HubInner {
+                db,
+                relay: relay.clone(),
                 rooms: SyncMutex::new(HashMap::new()),
                 writer,
                 limits,
                 next_conn: AtomicU64::new(1),
             }),
+        };
+        if let Some(relay) = relay {
+            relay.spawn(hub.clone());
+        }
+        hub
+    }
+
+    /// Sends `message` about `doc` to the other replicas, if there are any.
+    async fn publish(&self, doc: &str, message: Relayed) {
+        if let Some(relay) = &self.inner.relay {
+            relay.publish(doc, &message).await;
         }
     }
 
@@ -240,6 +268,11 @@ impl Hub {
     }
 
     async fn load(&self, state: &AppState, topic: &TopicRow, name: &str) -> Result<Live, AppError> {
+        // Listen first, then read: an update another replica commits meanwhile is either in
+        // what is read or arrives on the channel.
+        if let Some(relay) = &self.inner.relay {
+            relay.watch(name).await;
+        }
         let db = state.db();
         let doc_id = match db.doc_id(name).await? {
             Some(id) => id,
@@ -338,18 +371,20 @@ impl Hub {
                     reason: "the update could not be saved; reconnect".into(),
                 });
             }
-            let mut guard = slot.live.lock().await;
-            if let Some(live) = guard.as_mut() {
-                live.broadcast(&arbor_collab::update_message(&update), Some(conn));
-                live.log_updates += 1;
-                live.log_bytes += len;
-                let now = Instant::now();
-                live.unrendered = Some(
-                    live.unrendered
-                        .map_or((now, now), |(first, _)| (first, now)),
-                );
+            {
+                let mut guard = slot.live.lock().await;
+                if let Some(live) = guard.as_mut() {
+                    live.broadcast(&arbor_collab::update_message(&update), Some(conn));
+                    live.log_updates += 1;
+                    live.log_bytes += len;
+                    live.changed();
+                }
             }
+            self.publish(&slot.name, Relayed::Update(update)).await;
             metrics::counter!("arbor_collab_updates_total").increment(1);
+        }
+        if let Some(presence) = effects.presence {
+            self.publish(&slot.name, Relayed::Presence(presence)).await;
         }
         if effects.reload {
             metrics::counter!("arbor_collab_reloads_total").increment(1);
@@ -393,16 +428,108 @@ impl Hub {
 
     /// `conn` left: its presence is removed and broadcast.
     pub async fn leave(&self, slot: &Slot, conn: ConnId) {
+        let removal = {
+            let mut guard = slot.live.lock().await;
+            let Some(live) = guard.as_mut() else { return };
+            if live.peers.remove(&conn).is_some() {
+                metrics::gauge!("arbor_collab_connections").decrement(1.0);
+            }
+            let removal = live.room.leave(conn, now_ms() as u64);
+            if let Some(removal) = &removal {
+                live.broadcast(removal, None);
+            }
+            if live.peers.is_empty() {
+                live.empty_since = Some(Instant::now());
+            }
+            removal
+        };
+        if let Some(removal) = removal {
+            self.publish(&slot.name, Relayed::Presence(removal)).await;
+        }
+    }
+
+    /// Something another replica relayed about `doc`: applied here and passed on to this
+    /// replica's connections. A gap (an update whose dependencies never arrived) is repaired
+    /// from the database.
+    pub async fn relayed(&self, doc: &str, origin: u64, message: Relayed) {
+        let Some(slot) = self.rooms().get(doc).cloned() else {
+            return;
+        };
+        let mut needs_repair = false;
+        {
+            let mut guard = slot.live.lock().await;
+            let Some(live) = guard.as_mut() else { return };
+            match message {
+                Relayed::Update(update) => match live.room.document.apply_stored(&update) {
+                    Ok(()) => {
+                        live.broadcast(&arbor_collab::update_message(&update), None);
+                        live.changed();
+                    }
+                    Err(e) => {
+                        tracing::info!(doc, error = %e, "a relayed update did not apply; repairing");
+                        needs_repair = true;
+                    }
+                },
+                Relayed::Presence(frame) => {
+                    // One presence owner per remote replica, apart from local connections.
+                    let via = REMOTE | (origin >> 1);
+                    if let Some(out) = live.room.relay_presence(via, &frame, now_ms() as u64) {
+                        live.broadcast(&out, None);
+                    }
+                }
+            }
+        }
+        if needs_repair {
+            metrics::counter!("arbor_collab_repairs_total").increment(1);
+            self.repair(&slot).await;
+        }
+    }
+
+    /// Repairs every loaded room from the database (after the relay reconnects: messages may
+    /// have been lost meanwhile).
+    pub async fn repair_all(&self) {
+        for slot in self.slots() {
+            self.repair(&slot).await;
+        }
+    }
+
+    /// Brings a room up to what the database holds and sends what was missing to its
+    /// connections.
+    async fn repair(&self, slot: &Slot) {
+        let Some(doc_id) = slot.live.lock().await.as_ref().map(|l| l.doc_id) else {
+            return;
+        };
+        let stored = match self.inner.db.load_doc(doc_id).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(doc = %slot.name, error = %e, "repair could not read the log");
+                return;
+            }
+        };
+        let fresh = match Document::load(
+            Some(&stored.snapshot),
+            stored.log.iter().map(|(_, u)| u.as_slice()),
+        ) {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::error!(doc = %slot.name, error = %e, "repair could not load the log");
+                return;
+            }
+        };
         let mut guard = slot.live.lock().await;
         let Some(live) = guard.as_mut() else { return };
-        if live.peers.remove(&conn).is_some() {
-            metrics::gauge!("arbor_collab_connections").decrement(1.0);
-        }
-        if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
-            live.broadcast(&removal, None);
-        }
-        if live.peers.is_empty() {
-            live.empty_since = Some(Instant::now());
+        let missing = fresh.diff(&live.room.document.state_vector());
+        match missing {
+            Ok(missing)
+                if arbor_collab::check::update(&missing).is_ok_and(|shape| !shape.is_empty()) =>
+            {
+                if live.room.document.apply_stored(&missing).is_ok() {
+                    live.broadcast(&arbor_collab::update_message(&missing), None);
+                    live.changed();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(doc = %slot.name, error = %e, "repair failed"),
         }
     }
 
@@ -427,12 +554,15 @@ impl Hub {
                 "could not save the topic's text"
             )));
         }
-        let mut guard = slot.live.lock().await;
-        if let Some(live) = guard.as_mut() {
-            live.broadcast(&arbor_collab::update_message(&update), None);
-            live.log_updates += 1;
-            live.log_bytes += update.len();
+        {
+            let mut guard = slot.live.lock().await;
+            if let Some(live) = guard.as_mut() {
+                live.broadcast(&arbor_collab::update_message(&update), None);
+                live.log_updates += 1;
+                live.log_bytes += update.len();
+            }
         }
+        self.publish(&slot.name, Relayed::Update(update)).await;
         Ok(())
     }
 
@@ -492,6 +622,7 @@ impl Hub {
         for slot in self.slots() {
             let mut render = None;
             let mut compact = None;
+            let mut unload = false;
             {
                 let mut guard = slot.live.lock().await;
                 let Some(live) = guard.as_mut() else { continue };
@@ -520,8 +651,14 @@ impl Hub {
                     *guard = None;
                     self.rooms().remove(&slot.name);
                     metrics::counter!("arbor_collab_unloads_total").increment(1);
-                    continue;
+                    unload = true;
                 }
+            }
+            if unload {
+                if let Some(relay) = &self.inner.relay {
+                    relay.unwatch(&slot.name).await;
+                }
+                continue;
             }
             if let Some(text) = render
                 && let Err(e) =

@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod page;
 pub mod page_cache;
 pub mod passwords;
+pub mod relay;
 pub mod secrets;
 pub mod subjects;
 pub mod throttle;
@@ -97,7 +98,7 @@ impl AppState {
             PAGE_CACHE_ENTRIES,
         ));
         pages.follow(&bus);
-        let collab = collab::Hub::new(db.clone(), arbor_collab::Limits::default());
+        let collab = collab::Hub::new(db.clone(), arbor_collab::Limits::default(), redis.clone());
         Self {
             inner: Arc::new(Inner {
                 db,

@@ -22,3 +22,16 @@ CREATE TABLE doc_updates (
     created_at     BIGINT NOT NULL
 );
 CREATE INDEX doc_updates_doc ON doc_updates (doc_id, id);
+
+-- Tags in the full-text index, as one token each (`arbor_db::subjects::tag_token`: `t` and
+-- the tag's UTF-8 in hex), so "these words and this tag" is one GIN lookup instead of a join.
+ALTER TABLE subjects ADD COLUMN tag_tokens TEXT NOT NULL DEFAULT '';
+UPDATE subjects SET tag_tokens = COALESCE(
+    (SELECT string_agg('t' || encode(convert_to(tag, 'UTF8'), 'hex'), ' ')
+     FROM subject_tags WHERE subject_id = subjects.id), '');
+DROP INDEX subjects_search;
+ALTER TABLE subjects DROP COLUMN search_doc;
+ALTER TABLE subjects ADD COLUMN search_doc tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple', search_text) || to_tsvector('simple', tag_tokens))
+    STORED;
+CREATE INDEX subjects_search ON subjects USING GIN (search_doc);

@@ -1,0 +1,212 @@
+//! Room traffic between replicas: with `REDIS_URL`, Redis pub/sub, one channel per document a
+//! replica has loaded (`{prefix}doc:{name}`), subscribed from just before the room is loaded
+//! until it is unloaded. Messages carry the replica that sent them, so a replica drops its own
+//! echo. Only durable updates are published (after their commit), and presence frames.
+//!
+//! Pub/sub drops whatever is sent while a subscription is down, so every time the subscription
+//! (re)connects, each loaded room is repaired from the database log (see
+//! [`super::collab::Hub::repair_all`]); clients repair through the normal sync step. While
+//! Redis is down, publishing is skipped at once by the [`RedisHandle`] circuit breaker and each
+//! replica keeps serving its own clients.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use redis::aio::PubSubSink;
+
+use super::RedisHandle;
+use super::collab::Hub;
+
+/// What travels between replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relayed {
+    /// A durable update (raw Yjs v1 bytes).
+    Update(Vec<u8>),
+    /// A presence frame (`[1, awareness]`).
+    Presence(Vec<u8>),
+}
+
+const UPDATE: u8 = 0;
+const PRESENCE: u8 = 1;
+
+/// A handle on the relay; cheap to clone.
+#[derive(Clone)]
+pub struct Relay {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    replica: u64,
+    redis: RedisHandle,
+    /// Documents this replica wants to hear about.
+    wanted: Mutex<HashSet<String>>,
+    /// The current subscription's command side, while connected.
+    sink: Mutex<Option<PubSubSink>>,
+}
+
+fn encode(origin: u64, message: &Relayed) -> Vec<u8> {
+    let (kind, bytes) = match message {
+        Relayed::Update(b) => (UPDATE, b),
+        Relayed::Presence(b) => (PRESENCE, b),
+    };
+    let mut out = Vec::with_capacity(9 + bytes.len());
+    out.extend_from_slice(&origin.to_be_bytes());
+    out.push(kind);
+    out.extend_from_slice(bytes);
+    out
+}
+
+fn decode(payload: &[u8]) -> Option<(u64, Relayed)> {
+    let origin = u64::from_be_bytes(payload.get(..8)?.try_into().ok()?);
+    let bytes = payload.get(9..)?.to_vec();
+    match *payload.get(8)? {
+        UPDATE => Some((origin, Relayed::Update(bytes))),
+        PRESENCE => Some((origin, Relayed::Presence(bytes))),
+        _ => None,
+    }
+}
+
+impl Relay {
+    const RETRY: Duration = Duration::from_secs(1);
+
+    pub fn new(redis: RedisHandle) -> Relay {
+        Relay {
+            inner: Arc::new(Inner {
+                replica: rand::random(),
+                redis,
+                wanted: Mutex::default(),
+                sink: Mutex::default(),
+            }),
+        }
+    }
+
+    /// This replica's id on the relay.
+    pub fn replica(&self) -> u64 {
+        self.inner.replica
+    }
+
+    fn channel(&self, doc: &str) -> String {
+        self.inner.redis.key(&format!("doc:{doc}"))
+    }
+
+    fn sink(&self) -> Option<PubSubSink> {
+        self.inner.sink.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Starts listening for `doc` (waits for Redis to confirm when connected).
+    pub async fn watch(&self, doc: &str) {
+        let new = self
+            .inner
+            .wanted
+            .lock()
+            .is_ok_and(|mut w| w.insert(doc.to_owned()));
+        if new && let Some(mut sink) = self.sink() {
+            let channel = self.channel(doc);
+            let subscribed =
+                tokio::time::timeout(RedisHandle::CALL_TIMEOUT, sink.subscribe(&channel)).await;
+            if !matches!(subscribed, Ok(Ok(()))) {
+                tracing::warn!(doc, "could not subscribe to a document's relay channel");
+            }
+        }
+    }
+
+    /// Stops listening for `doc`.
+    pub async fn unwatch(&self, doc: &str) {
+        let removed = self.inner.wanted.lock().is_ok_and(|mut w| w.remove(doc));
+        if removed && let Some(mut sink) = self.sink() {
+            let channel = self.channel(doc);
+            let _ =
+                tokio::time::timeout(RedisHandle::CALL_TIMEOUT, sink.unsubscribe(&channel)).await;
+        }
+    }
+
+    /// Sends `message` about `doc` to the other replicas (skipped while Redis is down).
+    pub async fn publish(&self, doc: &str, message: &Relayed) {
+        let channel = self.channel(doc);
+        let payload = encode(self.inner.replica, message);
+        let sent = self
+            .inner
+            .redis
+            .call("relay publish", |mut c| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+        if sent.is_none() {
+            metrics::counter!("arbor_collab_relay_skipped_total").increment(1);
+        }
+    }
+
+    /// Keeps a subscription open for as long as the process runs, handing messages to `hub`
+    /// and repairing every loaded room after each (re)connect.
+    pub fn spawn(&self, hub: Hub) {
+        let relay = self.clone();
+        tokio::spawn(async move {
+            let prefix = relay.inner.redis.key("doc:");
+            loop {
+                match relay.inner.redis.client.get_async_pubsub().await {
+                    Ok(pubsub) => {
+                        let (mut sink, mut stream) = pubsub.split();
+                        let wanted: Vec<String> = relay
+                            .inner
+                            .wanted
+                            .lock()
+                            .map(|w| w.iter().cloned().collect())
+                            .unwrap_or_default();
+                        let mut ok = true;
+                        for doc in &wanted {
+                            ok &= sink.subscribe(relay.channel(doc)).await.is_ok();
+                        }
+                        if ok {
+                            if let Ok(mut slot) = relay.inner.sink.lock() {
+                                *slot = Some(sink);
+                            }
+                            tracing::info!("collaboration relay subscribed to redis");
+                            metrics::gauge!("arbor_collab_relay_connected").set(1.0);
+                            hub.repair_all().await;
+                            while let Some(message) = stream.next().await {
+                                let channel = message.get_channel_name();
+                                let Some(doc) = channel.strip_prefix(&prefix) else {
+                                    continue;
+                                };
+                                match decode(message.get_payload_bytes()) {
+                                    Some((origin, _)) if origin == relay.inner.replica => {}
+                                    Some((origin, relayed)) => {
+                                        hub.relayed(doc, origin, relayed).await;
+                                    }
+                                    None => tracing::warn!(doc, "unreadable relay message"),
+                                }
+                            }
+                            if let Ok(mut slot) = relay.inner.sink.lock() {
+                                *slot = None;
+                            }
+                            metrics::gauge!("arbor_collab_relay_connected").set(0.0);
+                            tracing::warn!("collaboration relay lost redis; reconnecting");
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "collaboration relay cannot reach redis"),
+                }
+                tokio::time::sleep(Self::RETRY).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_garbage_is_refused() {
+        for message in [Relayed::Update(vec![1, 2, 3]), Relayed::Presence(vec![])] {
+            assert_eq!(decode(&encode(42, &message)), Some((42, message)));
+        }
+        assert_eq!(decode(&[1, 2, 3]), None);
+        assert_eq!(decode(&[0, 0, 0, 0, 0, 0, 0, 1, 9, 1]), None);
+    }
+}
