@@ -5,11 +5,15 @@
 //! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
 //! module supplies storage, fan-out and time. The websocket transport is the server crate's.
 //!
-//! **Acknowledged means durable.** An update is relayed to the other connections only after
-//! the transaction that appends it to the log has committed, so anything another client has
-//! seen is on disk. The sender keeps its own edits until it has synced with a server that has
-//! them (the y-websocket client re-sends everything the server lacks on every reconnect), so
-//! an update lost to a crash between apply and commit comes back from its author.
+//! **Acknowledged means durable.** An accepted update is relayed to this replica's other
+//! connections at once and appended to the log by the group-commit writer; other replicas hear
+//! of it only once it is committed. The y-websocket protocol's one question and answer is the
+//! sync step: the server answers a client's sync step 1 only once everything it has accepted
+//! so far is committed, so a stock client's `synced` state means "all I sent before is on
+//! disk". Until then the client holds its edits, and every (re)connect makes it send whatever
+//! the server lacks, so an update lost to a crash between relay and commit comes back from a
+//! client that has it. If a write fails, the room is reloaded from storage and every
+//! connection to it is closed to reconnect and sync for the same reason.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,8 +141,30 @@ impl Live {
             .collect();
         for id in slow {
             // Dropping its sender ends the connection's queue: it closes as too slow.
-            self.peers.remove(&id);
+            self.drop_peer(id);
             metrics::counter!("arbor_collab_slow_peers_total").increment(1);
+        }
+    }
+
+    /// Forgets a connection (its task sees its queue end, or its close instruction).
+    fn drop_peer(&mut self, conn: ConnId) -> Option<Peer> {
+        let peer = self.peers.remove(&conn);
+        if peer.is_some() {
+            metrics::gauge!("arbor_collab_connections").decrement(1.0);
+        }
+        peer
+    }
+
+    /// Closes every connection, to reconnect and sync.
+    fn close_all(&mut self) {
+        let all: Vec<ConnId> = self.peers.keys().copied().collect();
+        for conn in all {
+            if let Some(peer) = self.drop_peer(conn) {
+                let _ = peer.tx.try_send(Out::Close(Close {
+                    code: 1011,
+                    reason: "the document is being repaired; reconnect".into(),
+                }));
+            }
         }
     }
 
@@ -155,7 +181,7 @@ impl Live {
         if let Some(peer) = self.peers.get(&conn)
             && !offer(peer, Out::Frame(Bytes::copy_from_slice(frame)))
         {
-            self.peers.remove(&conn);
+            self.drop_peer(conn);
             metrics::counter!("arbor_collab_slow_peers_total").increment(1);
         }
     }
@@ -342,7 +368,7 @@ impl Hub {
         conn: ConnId,
         frame: &[u8],
     ) -> Option<Close> {
-        let (effects, doc_id) = {
+        let (mut effects, doc_id) = {
             let mut guard = slot.live.lock().await;
             let live = guard.as_mut()?;
             let Some(access) = live.peers.get(&conn).map(|p| p.access) else {
@@ -351,44 +377,60 @@ impl Hub {
                     reason: "access was withdrawn".into(),
                 });
             };
-            let effects = live.room.receive(conn, access, frame, now_ms() as u64);
-            for reply in &effects.reply {
+            let mut effects = live.room.receive(conn, access, frame, now_ms() as u64);
+            // Sync step 2 answers the client's sync step 1; it waits until everything accepted
+            // so far is durable (see the module docs: that is the acknowledgement).
+            let (acks, replies): (Vec<_>, Vec<_>) = effects
+                .reply
+                .drain(..)
+                .partition(|r| r.starts_with(&[0, 1]));
+            effects.reply = acks;
+            for reply in &replies {
                 live.send_to(conn, reply);
             }
             if let Some(presence) = &effects.presence {
                 live.broadcast(presence, None);
             }
+            // Relayed to this replica's other connections at once; made durable below.
+            if let Some(update) = &effects.update {
+                live.broadcast(&arbor_collab::update_message(update), Some(conn));
+                live.log_updates += 1;
+                live.log_bytes += update.len();
+                live.changed();
+            }
             (effects, live.doc_id)
         };
         metrics::counter!("arbor_collab_messages_total").increment(1);
-        if let Some(update) = effects.update {
-            let len = update.len();
+        if let Some(update) = effects.update.take() {
             if !self.append(doc_id, update.clone()).await {
                 tracing::warn!(doc = %slot.name, "could not store an update; reloading the room");
-                self.reload(state, slot).await;
+                // Others may hold the update already: every connection reconnects and syncs,
+                // which brings it back as soon as storage takes writes again.
+                self.reload(state, slot, true).await;
                 return Some(Close {
                     code: 1011,
                     reason: "the update could not be saved; reconnect".into(),
                 });
             }
-            {
-                let mut guard = slot.live.lock().await;
-                if let Some(live) = guard.as_mut() {
-                    live.broadcast(&arbor_collab::update_message(&update), Some(conn));
-                    live.log_updates += 1;
-                    live.log_bytes += len;
-                    live.changed();
-                }
-            }
+            // Other replicas hear only of durable updates.
             self.publish(&slot.name, Relayed::Update(update)).await;
             metrics::counter!("arbor_collab_updates_total").increment(1);
         }
-        if let Some(presence) = effects.presence {
+        if !effects.reply.is_empty() {
+            self.flush().await;
+            let mut guard = slot.live.lock().await;
+            if let Some(live) = guard.as_mut() {
+                for ack in &effects.reply {
+                    live.send_to(conn, ack);
+                }
+            }
+        }
+        if let Some(presence) = effects.presence.take() {
             self.publish(&slot.name, Relayed::Presence(presence)).await;
         }
         if effects.reload {
             metrics::counter!("arbor_collab_reloads_total").increment(1);
-            self.reload(state, slot).await;
+            self.reload(state, slot, false).await;
         }
         if let Some(close) = &effects.close {
             tracing::info!(doc = %slot.name, code = close.code, reason = %close.reason, "closing a connection");
@@ -397,11 +439,15 @@ impl Hub {
     }
 
     /// Drops the in-memory document and loads it again from storage, once every accepted
-    /// update is written. Connections stay; if loading fails they are closed to reconnect.
-    async fn reload(&self, state: &AppState, slot: &Slot) {
+    /// update is written. Connections stay, unless `close_all` or loading fails: then they are
+    /// closed to reconnect (and sync, which hands the server whatever it lost).
+    async fn reload(&self, state: &AppState, slot: &Slot, close_all: bool) {
         self.flush().await;
         let mut guard = slot.live.lock().await;
         let Some(live) = guard.as_mut() else { return };
+        if close_all {
+            live.close_all();
+        }
         let reloaded = match state.db().load_doc(live.doc_id).await {
             Ok(stored) => Document::load(
                 Some(&stored.snapshot),
@@ -414,12 +460,7 @@ impl Hub {
             Ok(document) => live.room.document = document,
             Err(e) => {
                 tracing::error!(doc = %slot.name, error = %e, "reloading a document failed");
-                for peer in live.peers.values() {
-                    let _ = peer.tx.try_send(Out::Close(Close {
-                        code: 1011,
-                        reason: "the document is being repaired; reconnect".into(),
-                    }));
-                }
+                live.close_all();
                 *guard = None;
                 self.rooms().remove(&slot.name);
             }
@@ -431,9 +472,7 @@ impl Hub {
         let removal = {
             let mut guard = slot.live.lock().await;
             let Some(live) = guard.as_mut() else { return };
-            if live.peers.remove(&conn).is_some() {
-                metrics::gauge!("arbor_collab_connections").decrement(1.0);
-            }
+            live.drop_peer(conn);
             let removal = live.room.leave(conn, now_ms() as u64);
             if let Some(removal) = &removal {
                 live.broadcast(removal, None);
@@ -547,20 +586,15 @@ impl Hub {
             return Ok(());
         };
         let doc_id = live.doc_id;
+        live.broadcast(&arbor_collab::update_message(&update), None);
+        live.log_updates += 1;
+        live.log_bytes += update.len();
         drop(guard);
         if !self.append(doc_id, update.clone()).await {
-            self.reload(state, &slot).await;
+            self.reload(state, &slot, true).await;
             return Err(AppError::internal(anyhow::anyhow!(
                 "could not save the topic's text"
             )));
-        }
-        {
-            let mut guard = slot.live.lock().await;
-            if let Some(live) = guard.as_mut() {
-                live.broadcast(&arbor_collab::update_message(&update), None);
-                live.log_updates += 1;
-                live.log_bytes += update.len();
-            }
         }
         self.publish(&slot.name, Relayed::Update(update)).await;
         Ok(())
@@ -750,7 +784,7 @@ impl Hub {
             for (conn, level) in decided {
                 match level {
                     None => {
-                        if let Some(peer) = live.peers.remove(&conn) {
+                        if let Some(peer) = live.drop_peer(conn) {
                             let _ = peer.tx.try_send(Out::Close(Close {
                                 code: Close::FORBIDDEN,
                                 reason: "access was withdrawn".into(),
