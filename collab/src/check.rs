@@ -42,7 +42,7 @@ pub fn update(bytes: &[u8]) -> Result<UpdateShape, Malformed> {
     let groups = r.count(3)?;
     for _ in 0..groups {
         let structs = r.count(1)?;
-        r.var_u64()?; // client
+        r.client()?;
         r.var_u32()?; // first clock
         for _ in 0..structs {
             shape.inserted_text += block(&mut r)?;
@@ -51,7 +51,7 @@ pub fn update(bytes: &[u8]) -> Result<UpdateShape, Malformed> {
     }
     let clients = r.count(2)?;
     for _ in 0..clients {
-        r.var_u64()?;
+        r.client()?;
         let ranges = r.count(2)?;
         for _ in 0..ranges {
             r.var_u32()?;
@@ -64,7 +64,7 @@ pub fn update(bytes: &[u8]) -> Result<UpdateShape, Malformed> {
 }
 
 fn id(r: &mut Reader<'_>) -> Result<(), Malformed> {
-    r.var_u64()?;
+    r.client()?;
     r.var_u32()?;
     Ok(())
 }
@@ -214,7 +214,7 @@ pub fn state_vector(bytes: &[u8]) -> Result<(), Malformed> {
     let mut r = Reader::new(bytes);
     let entries = r.count(2)?;
     for _ in 0..entries {
-        r.var_u64()?;
+        r.client()?;
         r.var_u32()?;
     }
     r.end()
@@ -226,7 +226,7 @@ pub fn awareness(bytes: &[u8], max_state: usize) -> Result<usize, Malformed> {
     let mut r = Reader::new(bytes);
     let entries = r.count(3)?;
     for _ in 0..entries {
-        r.var_u64()?;
+        r.client()?;
         r.var_u32()?;
         let state = r.string()?;
         if state.len() > max_state {

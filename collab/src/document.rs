@@ -145,11 +145,11 @@ impl Document {
     /// What a peer with state vector `sv` (checked bytes) lacks (`SyncStep2` payload).
     pub fn diff(&self, sv: &[u8]) -> Result<Vec<u8>, Refusal> {
         check::state_vector(sv)?;
-        let sv = StateVector::decode_v1(sv).map_err(|_| Refusal::Malformed(MALFORMED))?;
         catch_unwind(AssertUnwindSafe(|| {
-            self.doc.transact().encode_state_as_update_v1(&sv)
+            let sv = StateVector::decode_v1(sv).map_err(|_| Refusal::Malformed(MALFORMED))?;
+            Ok(self.doc.transact().encode_state_as_update_v1(&sv))
         }))
-        .map_err(|_| Refusal::Corrupt)
+        .unwrap_or(Err(Refusal::Corrupt))
     }
 
     /// The whole document as one update (a snapshot), which also resets the size estimate.

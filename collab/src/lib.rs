@@ -158,6 +158,46 @@ pub fn denied_message(reason: &str) -> Vec<u8> {
     w.0
 }
 
+/// Runs arbitrary bytes through the whole message pipeline — split into frames, decoded,
+/// checked, applied, answered, the document encoded again — as two connections (one
+/// read-write, one read-only) would, reloading the document whenever the core asks. The fuzz
+/// target (`collab/fuzz`) calls it, and `tests/fuzz_corpus.rs` replays its corpus and every
+/// crash it found through it in CI. Frames are taken as `[len, bytes…]` (one length byte).
+pub fn exercise(data: &[u8]) {
+    let mut room = Room::default();
+    let mut stored: Vec<Vec<u8>> = Vec::new();
+    let mut rest = data;
+    let mut now = 0;
+    while let Some((&len, tail)) = rest.split_first() {
+        let take = usize::from(len).min(tail.len());
+        let (frame, next) = tail.split_at(take);
+        rest = next;
+        now += 1_000;
+        let (conn, access) = if len.is_multiple_of(2) {
+            (1, Access::ReadWrite)
+        } else {
+            (2, Access::ReadOnly)
+        };
+        let effects = room.receive(conn, access, frame, now);
+        if let Some(update) = effects.update {
+            stored.push(update);
+        }
+        if effects.reload {
+            let document = Document::load(None, stored.iter().map(Vec::as_slice))
+                .expect("accepted updates load again");
+            room.document = document;
+        }
+        let _ = room.expire(now);
+    }
+    let _ = room.greeting();
+    let _ = room.document.text(TEXT);
+    if let Ok(snapshot) = room.document.snapshot() {
+        let again = Document::load(Some(&snapshot), []).expect("a snapshot loads again");
+        assert_eq!(again.text(TEXT), room.document.text(TEXT));
+    }
+    let _ = room.leave(1, now);
+}
+
 /// A document with the people editing it.
 #[derive(Debug, Default)]
 pub struct Room {

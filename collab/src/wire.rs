@@ -53,6 +53,15 @@ impl<'a> Reader<'a> {
         u32::try_from(self.var_u64()?).map_err(|_| Malformed("a number is too large"))
     }
 
+    /// A client id: Yjs ids are 53-bit (JavaScript's safe integers); yrs assumes it.
+    pub(crate) fn client(&mut self) -> Result<u64, Malformed> {
+        let id = self.var_u64()?;
+        if id >> 53 != 0 {
+            return Err(Malformed("a client id is out of range"));
+        }
+        Ok(id)
+    }
+
     /// Skips a signed variable-length integer (lib0 `writeVarInt`).
     pub(crate) fn skip_var_i64(&mut self) -> Result<(), Malformed> {
         for _ in 0..10 {

@@ -8,7 +8,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestApp, backends, quick_sessions, quick_users};
+use common::{Backend, PrivateRedis, TestApp, backends, quick_sessions, quick_users};
 use futures_util::{SinkExt as _, StreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -132,6 +132,17 @@ impl YClient {
             client.pump(Duration::from_millis(200)).await;
         }
         client
+    }
+
+    /// Connects again (to any replica) and syncs both ways: the server's sync step 1 makes
+    /// this client send what the server lacks, this client's makes the server send the rest.
+    async fn reconnect(&mut self, url: &str) {
+        self.socket = open(url, &[]).await.expect("handshake accepted");
+        self.closed = None;
+        let sv = self.doc.transact().state_vector();
+        self.send(YMessage::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
+            .await;
+        self.pump(Duration::from_millis(300)).await;
     }
 
     async fn send(&mut self, frame: Vec<u8>) {
@@ -560,4 +571,136 @@ async fn edits_and_presence_cross_replicas_through_redis() {
     assert_eq!(y.text().matches('y').count(), 20);
     b.stop().await;
     a.stop().await;
+}
+
+/// An `arbor` process (the real binary), for tests that kill one.
+struct Process {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Process {
+    async fn start(database_url: &str, redis_url: &str, prefix: &str) -> Process {
+        let port = PrivateRedis::free_port().unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_arbor"))
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", database_url])
+            .args(["--redis-url", redis_url, "--redis-prefix", prefix])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let base = format!("127.0.0.1:{port}");
+        for _ in 0..200 {
+            if reqwest::get(format!("http://{base}/healthz")).await.is_ok() {
+                return Process { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("arbor did not come up");
+    }
+
+    fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.base)
+    }
+}
+
+/// Inserts `token` at the start or the end of the text (by `i`), so no token is ever split by
+/// another and each can be found whole at the end.
+async fn mark(client: &mut YClient, token: &str, i: usize) {
+    client
+        .edit(|t, txn| {
+            let at = if i.is_multiple_of(2) { 0 } else { t.len(txn) };
+            t.insert(txn, at, token);
+        })
+        .await;
+    client.pump(Duration::from_millis(3)).await;
+}
+
+#[tokio::test]
+async fn a_killed_replica_and_a_restarted_redis_lose_nothing() {
+    if std::env::var("ARBOR_TEST_REDIS_URL").is_err() {
+        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+        return;
+    }
+    // Postgres when available (the deployment this is about), else SQLite.
+    let backend = *backends().last().unwrap();
+    let app = TestApp::spawn(backend, &[]).await;
+    let users = quick_users(&app, "kill", 1).await;
+    let owner = &users[0].1;
+    let (_, topic) = subject_with_topic(&app, owner, "Kill", "start ").await;
+    let token = token(&app, owner).await;
+    let path = format!("/collab/topic:{topic}?token={token}");
+    let redis_port = PrivateRedis::free_port().unwrap();
+    let mut redis = PrivateRedis::start_on(redis_port).expect("redis-server runs");
+    let prefix = format!("arbor-kill-{}:", rand::random::<u64>());
+    let mut p1 = Process::start(&app.database_url, &redis.url, &prefix).await;
+    let p2 = Process::start(&app.database_url, &redis.url, &prefix).await;
+    let mut x = YClient::connect(&p1.ws(&path), &[]).await;
+    let mut y = YClient::connect(&p2.ws(&path), &[]).await;
+    let mut tokens = Vec::new();
+
+    // Both edit through their own replica.
+    for i in 0..10 {
+        let (tx, ty) = (format!("x{i};"), format!("y{i};"));
+        mark(&mut x, &tx, i).await;
+        mark(&mut y, &ty, i).await;
+        tokens.extend([tx, ty]);
+    }
+    // Redis stops mid-edit: each replica keeps serving its own client…
+    redis.kill();
+    for i in 10..20 {
+        let (tx, ty) = (format!("x{i};"), format!("y{i};"));
+        mark(&mut x, &tx, i).await;
+        mark(&mut y, &ty, i).await;
+        tokens.extend([tx, ty]);
+    }
+    assert_eq!(x.closed, None);
+    assert_eq!(y.closed, None);
+    // …and when it is back, the replicas repair from the log and the clients converge
+    // without reconnecting.
+    let _redis = PrivateRedis::start_on(redis_port).expect("redis-server restarts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        x.pump(Duration::from_millis(100)).await;
+        y.pump(Duration::from_millis(100)).await;
+        if x.text() == y.text() && tokens.iter().all(|t| x.text().contains(t.as_str())) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no convergence after Redis returned:\n{}\n{}",
+            x.text(),
+            y.text()
+        );
+    }
+
+    // Replica 1 is killed mid-edit; its client goes on offline, then reconnects to replica 2.
+    for i in 20..25 {
+        let (tx, ty) = (format!("x{i};"), format!("y{i};"));
+        mark(&mut x, &tx, i).await;
+        mark(&mut y, &ty, i).await;
+        tokens.extend([tx, ty]);
+    }
+    p1.child.start_kill().unwrap();
+    let _ = p1.child.wait().await;
+    for i in 25..30 {
+        let (tx, ty) = (format!("x{i};"), format!("y{i};"));
+        mark(&mut x, &tx, i).await;
+        mark(&mut y, &ty, i).await;
+        tokens.extend([tx, ty]);
+    }
+    x.reconnect(&p2.ws(&path)).await;
+    x.settle(Duration::from_millis(800)).await;
+    y.settle(Duration::from_millis(800)).await;
+    assert_eq!(x.text(), y.text());
+    for t in &tokens {
+        assert!(x.text().contains(t.as_str()), "{t} lost: {}", x.text());
+    }
+    // Everything is in the database: a server that never saw the room loads it all.
+    let fresh = YClient::connect(&ws_url(&app, &path), &[]).await;
+    assert_eq!(fresh.text(), x.text());
+    drop(p2);
+    app.stop().await;
 }

@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Backend, GOOD_PASSWORD, TestApp, backends};
+use common::{Backend, GOOD_PASSWORD, PrivateRedis, TestApp, backends};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -408,65 +408,6 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
     assert_eq!(request.await.unwrap().unwrap(), 201);
-}
-
-/// A private Redis on a free port, killed when dropped.
-struct PrivateRedis {
-    child: std::process::Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    fn free_port() -> Option<u16> {
-        Some(
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .ok()?
-                .local_addr()
-                .ok()?
-                .port(),
-        )
-    }
-
-    fn start() -> Option<PrivateRedis> {
-        Self::start_on(Self::free_port()?)
-    }
-
-    fn start_on(port: u16) -> Option<PrivateRedis> {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let url = format!("redis://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(PrivateRedis { child, url });
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

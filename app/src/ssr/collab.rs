@@ -509,6 +509,7 @@ impl Hub {
                         needs_repair = true;
                     }
                 },
+                Relayed::Repair => needs_repair = true,
                 Relayed::Presence(frame) => {
                     // One presence owner per remote replica, apart from local connections.
                     let via = REMOTE | (origin >> 1);
@@ -652,6 +653,9 @@ impl Hub {
     }
 
     async fn upkeep(&self, state: &AppState) {
+        if let Some(relay) = &self.inner.relay {
+            relay.flush_unsent().await;
+        }
         let now = Instant::now();
         for slot in self.slots() {
             let mut render = None;

@@ -7,7 +7,9 @@
 //! (re)connects, each loaded room is repaired from the database log (see
 //! [`super::collab::Hub::repair_all`]); clients repair through the normal sync step. While
 //! Redis is down, publishing is skipped at once by the [`RedisHandle`] circuit breaker and each
-//! replica keeps serving its own clients.
+//! replica keeps serving its own clients; the documents whose traffic was skipped are noted,
+//! and once publishing works again the others are told to repair them ([`Relayed::Repair`]),
+//! which closes the gap a subscriber that never lost its own connection would not notice.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -26,10 +28,14 @@ pub enum Relayed {
     Update(Vec<u8>),
     /// A presence frame (`[1, awareness]`).
     Presence(Vec<u8>),
+    /// "Something about this document did not reach you: repair it from the database" (sent
+    /// once publishing works again after a publish was skipped).
+    Repair,
 }
 
 const UPDATE: u8 = 0;
 const PRESENCE: u8 = 1;
+const REPAIR: u8 = 2;
 
 /// A handle on the relay; cheap to clone.
 #[derive(Clone)]
@@ -44,12 +50,16 @@ struct Inner {
     wanted: Mutex<HashSet<String>>,
     /// The current subscription's command side, while connected.
     sink: Mutex<Option<PubSubSink>>,
+    /// Documents with an update or presence that could not be published: the others are
+    /// told to repair them once publishing works again.
+    unsent: Mutex<HashSet<String>>,
 }
 
 fn encode(origin: u64, message: &Relayed) -> Vec<u8> {
-    let (kind, bytes) = match message {
+    let (kind, bytes): (u8, &[u8]) = match message {
         Relayed::Update(b) => (UPDATE, b),
         Relayed::Presence(b) => (PRESENCE, b),
+        Relayed::Repair => (REPAIR, &[]),
     };
     let mut out = Vec::with_capacity(9 + bytes.len());
     out.extend_from_slice(&origin.to_be_bytes());
@@ -64,6 +74,7 @@ fn decode(payload: &[u8]) -> Option<(u64, Relayed)> {
     match *payload.get(8)? {
         UPDATE => Some((origin, Relayed::Update(bytes))),
         PRESENCE => Some((origin, Relayed::Presence(bytes))),
+        REPAIR => Some((origin, Relayed::Repair)),
         _ => None,
     }
 }
@@ -78,6 +89,7 @@ impl Relay {
                 redis,
                 wanted: Mutex::default(),
                 sink: Mutex::default(),
+                unsent: Mutex::default(),
             }),
         }
     }
@@ -122,12 +134,21 @@ impl Relay {
         }
     }
 
-    /// Sends `message` about `doc` to the other replicas (skipped while Redis is down).
+    /// Sends `message` about `doc` to the other replicas. While Redis is down it is skipped
+    /// (and the document noted, see [`Relay::flush_unsent`]).
     pub async fn publish(&self, doc: &str, message: &Relayed) {
+        if !self.send(doc, message).await {
+            metrics::counter!("arbor_collab_relay_skipped_total").increment(1);
+            if let Ok(mut unsent) = self.inner.unsent.lock() {
+                unsent.insert(doc.to_owned());
+            }
+        }
+    }
+
+    async fn send(&self, doc: &str, message: &Relayed) -> bool {
         let channel = self.channel(doc);
         let payload = encode(self.inner.replica, message);
-        let sent = self
-            .inner
+        self.inner
             .redis
             .call("relay publish", |mut c| async move {
                 redis::cmd("PUBLISH")
@@ -136,9 +157,24 @@ impl Relay {
                     .query_async::<i64>(&mut c)
                     .await
             })
-            .await;
-        if sent.is_none() {
-            metrics::counter!("arbor_collab_relay_skipped_total").increment(1);
+            .await
+            .is_some()
+    }
+
+    /// Tells the other replicas to repair every document whose traffic could not be
+    /// published, once publishing works again (called by the hub's upkeep).
+    pub async fn flush_unsent(&self) {
+        let docs: Vec<String> = match self.inner.unsent.lock() {
+            Ok(mut unsent) if !unsent.is_empty() => unsent.drain().collect(),
+            _ => return,
+        };
+        for (i, doc) in docs.iter().enumerate() {
+            if !self.send(doc, &Relayed::Repair).await {
+                if let Ok(mut unsent) = self.inner.unsent.lock() {
+                    unsent.extend(docs[i..].iter().cloned());
+                }
+                return;
+            }
         }
     }
 
@@ -206,6 +242,10 @@ mod tests {
         for message in [Relayed::Update(vec![1, 2, 3]), Relayed::Presence(vec![])] {
             assert_eq!(decode(&encode(42, &message)), Some((42, message)));
         }
+        assert_eq!(
+            decode(&encode(7, &Relayed::Repair)),
+            Some((7, Relayed::Repair))
+        );
         assert_eq!(decode(&[1, 2, 3]), None);
         assert_eq!(decode(&[0, 0, 0, 0, 0, 0, 0, 1, 9, 1]), None);
     }

@@ -295,3 +295,62 @@ pub async fn quick_sessions(
     db.close().await;
     out
 }
+
+/// A private Redis on a free port, killed when dropped.
+pub struct PrivateRedis {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl PrivateRedis {
+    pub fn free_port() -> Option<u16> {
+        Some(
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .ok()?
+                .local_addr()
+                .ok()?
+                .port(),
+        )
+    }
+
+    pub fn start() -> Option<PrivateRedis> {
+        Self::start_on(Self::free_port()?)
+    }
+
+    pub fn start_on(port: u16) -> Option<PrivateRedis> {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("redis://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(PrivateRedis { child, url });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
