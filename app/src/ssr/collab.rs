@@ -660,7 +660,6 @@ impl Hub {
         for slot in self.slots() {
             let mut render = None;
             let mut compact = None;
-            let mut unload = false;
             {
                 let mut guard = slot.live.lock().await;
                 let Some(live) = guard.as_mut() else { continue };
@@ -686,25 +685,27 @@ impl Hub {
                     && !live.compacting
                     && live.empty_since.is_some_and(|t| now - t >= UNLOAD_AFTER)
                 {
+                    // Unsubscribed while the room is still held, so a connection arriving
+                    // meanwhile loads a new room that subscribes again after this.
+                    if let Some(relay) = &self.inner.relay {
+                        relay.unwatch(&slot.name).await;
+                    }
                     *guard = None;
                     self.rooms().remove(&slot.name);
                     metrics::counter!("arbor_collab_unloads_total").increment(1);
-                    unload = true;
+                    continue;
                 }
-            }
-            if unload {
-                if let Some(relay) = &self.inner.relay {
-                    relay.unwatch(&slot.name).await;
-                }
-                continue;
             }
             if let Some(text) = render
                 && let Err(e) =
                     super::tree::store_body(state, slot.subject_id, slot.topic_id, &text).await
             {
-                tracing::warn!(doc = %slot.name, error = %e, "refreshing a topic snapshot failed");
-                if let Some(live) = slot.live.lock().await.as_mut() {
-                    live.unrendered.get_or_insert((now, now));
+                // A deleted topic has no snapshot to refresh; anything else is tried again.
+                if e.code != crate::error::ErrorCode::NotFound {
+                    tracing::warn!(doc = %slot.name, error = %e, "refreshing a topic snapshot failed");
+                    if let Some(live) = slot.live.lock().await.as_mut() {
+                        live.unrendered.get_or_insert((now, now));
+                    }
                 }
             }
             if let Some(doc_id) = compact {

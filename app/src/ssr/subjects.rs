@@ -257,6 +257,7 @@ pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>) {
         Ok(ids) => ids,
         Err(e) => {
             tracing::warn!(error = %e, "could not list related subjects; resyncing caches");
+            state.pages().clear();
             state.bus().publish(Event::Resync).await;
             Vec::new()
         }
@@ -267,6 +268,9 @@ pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>) {
 async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>) {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     for subject_id in ids {
+        // This replica's cache at once, so whoever made the change reads it on the next
+        // request (the bus's own delivery comes a moment later, on another task).
+        state.pages().invalidate(subject_id);
         state
             .bus()
             .publish(Event::SubjectChanged { subject_id })

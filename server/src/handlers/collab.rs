@@ -143,6 +143,8 @@ async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access
             return;
         }
     };
+    // The room has the text now; the connection need not keep the topic's body.
+    drop(topic);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.reset();
     let mut heard = Instant::now();
