@@ -117,18 +117,6 @@ fn sync_frame(frame: &[u8]) -> Option<(u8, &[u8])> {
     Some((kind, &frame[at..]))
 }
 
-fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, kind];
-    let mut n = payload.len();
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-    out.extend_from_slice(payload);
-    out
-}
-
 /// One connected client: its outgoing queue (the socket task sends what arrives here).
 struct Client {
     outgoing: mpsc::UnboundedSender<Vec<u8>>,
@@ -145,7 +133,7 @@ impl Client {
             text.insert(&mut txn, 0, &format!("#{seq}#"));
         }
         let update = self.doc.transact().encode_state_as_update_v1(&before);
-        let _ = self.outgoing.send(frame(2, &update));
+        let _ = self.outgoing.send(arbor_collab::update_message(&update));
     }
 }
 
@@ -171,7 +159,7 @@ async fn connect(url: String, recorder: Arc<Recorder>, synced: Arc<AtomicU64>) -
             match sync_frame(&bytes) {
                 // The server's step 1: answer with what this client has (nothing).
                 Some((0, _)) => {
-                    let _ = reply.send(frame(1, &[0, 0]));
+                    let _ = reply.send(arbor_collab::step2_message(&[0, 0]));
                     synced.fetch_add(1, Ordering::Relaxed);
                 }
                 Some((2, update)) => recorder.received(update),

@@ -139,6 +139,16 @@ fn sync_message(kind: u64, payload: &[u8]) -> Vec<u8> {
     w.0
 }
 
+/// `[0, 0, state vector]`: sync step 1.
+pub fn step1_message(state_vector: &[u8]) -> Vec<u8> {
+    sync_message(SYNC_STEP_1, state_vector)
+}
+
+/// `[0, 1, update]`: sync step 2.
+pub fn step2_message(update: &[u8]) -> Vec<u8> {
+    sync_message(SYNC_STEP_2, update)
+}
+
 /// `[0, 2, update]`: an update for the other connections.
 pub fn update_message(update: &[u8]) -> Vec<u8> {
     sync_message(SYNC_UPDATE, update)
@@ -218,7 +228,7 @@ impl Room {
     /// What a new connection is sent first, as separate frames (as stock servers do): sync
     /// step 1 with the server's state vector, then the current presence if anyone is here.
     pub fn greeting(&self) -> Vec<Vec<u8>> {
-        let mut frames = vec![sync_message(SYNC_STEP_1, &self.document.state_vector())];
+        let mut frames = vec![step1_message(&self.document.state_vector())];
         frames.extend(self.presence.snapshot().map(|p| presence_message(&p)));
         frames
     }
@@ -255,7 +265,7 @@ impl Room {
                 match kind {
                     SYNC_STEP_1 => {
                         let diff = self.document.diff(payload)?;
-                        effects.reply.push(sync_message(SYNC_STEP_2, &diff));
+                        effects.reply.push(step2_message(&diff));
                     }
                     SYNC_STEP_2 | SYNC_UPDATE => {
                         if access == Access::ReadOnly {

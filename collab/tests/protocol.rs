@@ -33,16 +33,13 @@ fn sync_payload(frame: &[u8]) -> (u8, Vec<u8>) {
     (kind, frame[at..].to_vec())
 }
 
+/// A sync message of `kind` (0 step 1, 1 step 2, 2 update).
 fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, kind];
-    let mut n = payload.len();
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
+    match kind {
+        0 => arbor_collab::step1_message(payload),
+        1 => arbor_collab::step2_message(payload),
+        _ => arbor_collab::update_message(payload),
     }
-    out.push(n as u8);
-    out.extend_from_slice(payload);
-    out
 }
 
 /// Edits `doc`'s body and returns the update it produced.

@@ -8,7 +8,9 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Backend, PrivateRedis, TestApp, backends, quick_sessions, quick_users};
+use common::{
+    PrivateRedis, TestApp, backends, quick_sessions, quick_users, replicas_through_redis,
+};
 use futures_util::{SinkExt as _, StreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -447,17 +449,10 @@ async fn hostile_frames_close_only_their_sender_and_form_edits_reach_live_editor
         let mut good = YClient::connect(&url, &[]).await;
 
         // Each bad frame closes its own connection with the protocol's code.
-        let mut deep = vec![0u8, 2];
         let mut update = vec![1, 1, 42, 0, 8, 1, 1, b'a', 1];
         update.extend(std::iter::repeat_n([117u8, 1], 100_000).flatten());
         update.extend([126, 0]);
-        let mut len = update.len();
-        while len >= 0x80 {
-            deep.push((len as u8 & 0x7f) | 0x80);
-            len >>= 7;
-        }
-        deep.push(len as u8);
-        deep.extend(update);
+        let deep = arbor_collab::update_message(&update);
         let cases: Vec<(Message, u16)> = vec![
             (Message::Binary(vec![0, 2, 9, 1].into()), 4400),
             (Message::Binary(vec![7].into()), 4400),
@@ -500,19 +495,9 @@ async fn hostile_frames_close_only_their_sender_and_form_edits_reach_live_editor
 
 #[tokio::test]
 async fn edits_and_presence_cross_replicas_through_redis() {
-    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+    let Some((a, b)) = replicas_through_redis().await else {
         return;
     };
-    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
-    let flags = [
-        "--redis-url",
-        redis_url.as_str(),
-        "--redis-prefix",
-        prefix.as_str(),
-    ];
-    let a = TestApp::spawn(Backend::Sqlite, &flags).await;
-    let b = a.spawn_replica(&flags).await;
     let users = quick_users(&a, "relay", 1).await;
     let owner = &users[0].1;
     let (_, topic) = subject_with_topic(&a, owner, "Relay", "shared ").await;

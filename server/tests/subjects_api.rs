@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, backends, quick_users};
+use common::{Backend, TestApp, backends, quick_users, replicas_through_redis};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -786,19 +786,9 @@ async fn public_pages_are_cached_with_etags_and_invalidated() {
 
 #[tokio::test]
 async fn every_replica_drops_its_copy_through_redis() {
-    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+    let Some((a, b)) = replicas_through_redis().await else {
         return;
     };
-    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
-    let flags = [
-        "--redis-url",
-        redis_url.as_str(),
-        "--redis-prefix",
-        prefix.as_str(),
-    ];
-    let a = TestApp::spawn(Backend::Sqlite, &flags).await;
-    let b = a.spawn_replica(&flags).await;
     let users = quick_users(&a, "rep", 1).await;
     create_subject(
         &a,

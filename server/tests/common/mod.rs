@@ -237,6 +237,25 @@ pub fn browser_like_client(base: &str) -> reqwest::Client {
         .unwrap()
 }
 
+/// Two replicas on one SQLite database, joined through the Redis of `ARBOR_TEST_REDIS_URL`
+/// under a fresh key prefix; `None` (after saying so) when no Redis is configured.
+pub async fn replicas_through_redis() -> Option<(TestApp, TestApp)> {
+    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
+        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+        return None;
+    };
+    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
+    let flags = [
+        "--redis-url",
+        redis_url.as_str(),
+        "--redis-prefix",
+        prefix.as_str(),
+    ];
+    let a = TestApp::spawn(Backend::Sqlite, &flags).await;
+    let b = a.spawn_replica(&flags).await;
+    Some((a, b))
+}
+
 /// A password that passes every rule.
 pub const GOOD_PASSWORD: &str = "mossy granite lantern 42";
 
