@@ -42,7 +42,9 @@ pub struct Document {
     doc: Doc,
     /// An upper bound of the encoded size: the loaded state plus every update since.
     size: usize,
-    /// UTF-8 bytes of the [`TEXT`] root, as of the last update.
+    /// An upper bound of the UTF-8 bytes of the [`TEXT`] root: measured at load, raised by
+    /// what each update inserts, measured again only when an update would pass the limit (so
+    /// a keystroke costs no walk over the whole text).
     text_bytes: usize,
 }
 
@@ -119,21 +121,24 @@ impl Document {
             return Err(Refusal::DocumentFull(limits.max_document));
         }
         if shape.inserted_text > 0 && self.text_bytes + shape.inserted_text > limits.max_text {
-            return Err(Refusal::TextFull(limits.max_text));
+            self.text_bytes = self.text(TEXT).len();
+            if self.text_bytes + shape.inserted_text > limits.max_text {
+                return Err(Refusal::TextFull(limits.max_text));
+            }
         }
         apply_to(&self.doc, bytes)?;
         self.size += bytes.len();
-        self.text_bytes = self.text(TEXT).len();
+        self.text_bytes += shape.inserted_text;
         Ok(true)
     }
 
     /// Applies an update read from storage (checked, but not held to the size limits: it was
     /// accepted once already).
     pub fn apply_stored(&mut self, bytes: &[u8]) -> Result<(), Refusal> {
-        check::update(bytes)?;
+        let shape = check::update(bytes)?;
         apply_to(&self.doc, bytes)?;
         self.size += bytes.len();
-        self.text_bytes = self.text(TEXT).len();
+        self.text_bytes += shape.inserted_text;
         Ok(())
     }
 
@@ -210,7 +215,9 @@ impl Document {
         }
         let update = self.doc.transact().encode_state_as_update_v1(&before);
         self.size += update.len();
-        self.text_bytes = self.text(TEXT).len();
+        if name == TEXT {
+            self.text_bytes = new.len();
+        }
         Some(update)
     }
 

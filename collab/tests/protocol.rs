@@ -351,3 +351,37 @@ fn server_side_replacement_is_a_minimal_splice_that_merges() {
     assert_eq!(room.document.text("body"), "alpha 🌳 BETA gamma delta");
     assert_eq!(body(&a), room.document.text("body"));
 }
+
+#[test]
+fn the_text_limit_refuses_growth_but_room_freed_by_deletions_counts() {
+    let limits = Limits {
+        max_text: 20,
+        ..Limits::default()
+    };
+    let mut room = Room::new(Document::default(), limits);
+    let doc = client();
+    let first = edit(&doc, |t, txn| t.insert(txn, 0, "fifteen bytes.."));
+    assert!(
+        room.receive(1, Access::ReadWrite, &frame(2, &first), 0)
+            .update
+            .is_some()
+    );
+    let cut = edit(&doc, |t, txn| t.remove_range(txn, 0, 10));
+    assert!(
+        room.receive(1, Access::ReadWrite, &frame(2, &cut), 0)
+            .update
+            .is_some()
+    );
+    let more = edit(&doc, |t, txn| t.insert(txn, 0, "ten bytes."));
+    assert!(
+        room.receive(1, Access::ReadWrite, &frame(2, &more), 0)
+            .update
+            .is_some()
+    );
+    assert_eq!(room.document.text("body"), "ten bytes.tes..");
+    let fresh = client();
+    let too_much = edit(&fresh, |t, txn| t.insert(txn, 0, "seven b"));
+    let effects = room.receive(2, Access::ReadWrite, &frame(2, &too_much), 0);
+    assert_eq!(effects.close.unwrap().code, Close::TOO_LARGE);
+    assert_eq!(room.document.text("body"), "ten bytes.tes..");
+}
