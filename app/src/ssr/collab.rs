@@ -259,7 +259,6 @@ impl Hub {
     /// The returned guard holds the room.
     async fn open(
         &self,
-        state: &AppState,
         topic: &TopicRow,
     ) -> Result<(Arc<Slot>, tokio::sync::OwnedMutexGuard<Option<Live>>), AppError> {
         let name = topic_doc(topic.id);
@@ -287,19 +286,19 @@ impl Hub {
                 {
                     continue; // unloaded meanwhile: take the new slot
                 }
-                *live = Some(self.load(state, topic, &name).await?);
+                *live = Some(self.load(topic, &name).await?);
             }
             return Ok((slot, live));
         }
     }
 
-    async fn load(&self, state: &AppState, topic: &TopicRow, name: &str) -> Result<Live, AppError> {
+    async fn load(&self, topic: &TopicRow, name: &str) -> Result<Live, AppError> {
         // Listen first, then read: an update another replica commits meanwhile is either in
         // what is read or arrives on the channel.
         if let Some(relay) = &self.inner.relay {
             relay.watch(name).await;
         }
-        let db = state.db();
+        let db = &self.inner.db;
         let doc_id = match db.doc_id(name).await? {
             Some(id) => id,
             None => {
@@ -334,12 +333,11 @@ impl Hub {
     /// Adds a connection with `access` to `topic`'s room; the greeting is already queued.
     pub async fn join(
         &self,
-        state: &AppState,
         topic: &TopicRow,
         access: Access,
         user_id: i64,
     ) -> Result<Joined, AppError> {
-        let (slot, mut guard) = self.open(state, topic).await?;
+        let (slot, mut guard) = self.open(topic).await?;
         let live = guard.as_mut().expect("open loads the room");
         let conn = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
@@ -361,13 +359,7 @@ impl Hub {
     }
 
     /// Handles one frame from `conn`; returns how to close it, if it must be closed.
-    pub async fn receive(
-        &self,
-        state: &AppState,
-        slot: &Slot,
-        conn: ConnId,
-        frame: &[u8],
-    ) -> Option<Close> {
+    pub async fn receive(&self, slot: &Slot, conn: ConnId, frame: &[u8]) -> Option<Close> {
         let (mut effects, doc_id) = {
             let mut guard = slot.live.lock().await;
             let live = guard.as_mut()?;
@@ -406,7 +398,7 @@ impl Hub {
                 tracing::warn!(doc = %slot.name, "could not store an update; reloading the room");
                 // Others may hold the update already: every connection reconnects and syncs,
                 // which brings it back as soon as storage takes writes again.
-                self.reload(state, slot, true).await;
+                self.reload(slot, true).await;
                 return Some(Close {
                     code: 1011,
                     reason: "the update could not be saved; reconnect".into(),
@@ -430,7 +422,7 @@ impl Hub {
         }
         if effects.reload {
             metrics::counter!("arbor_collab_reloads_total").increment(1);
-            self.reload(state, slot, false).await;
+            self.reload(slot, false).await;
         }
         if let Some(close) = &effects.close {
             tracing::info!(doc = %slot.name, code = close.code, reason = %close.reason, "closing a connection");
@@ -441,14 +433,14 @@ impl Hub {
     /// Drops the in-memory document and loads it again from storage, once every accepted
     /// update is written. Connections stay, unless `close_all` or loading fails: then they are
     /// closed to reconnect (and sync, which hands the server whatever it lost).
-    async fn reload(&self, state: &AppState, slot: &Slot, close_all: bool) {
+    async fn reload(&self, slot: &Slot, close_all: bool) {
         self.flush().await;
         let mut guard = slot.live.lock().await;
         let Some(live) = guard.as_mut() else { return };
         if close_all {
             live.close_all();
         }
-        let reloaded = match state.db().load_doc(live.doc_id).await {
+        let reloaded = match self.inner.db.load_doc(live.doc_id).await {
             Ok(stored) => Document::load(
                 Some(&stored.snapshot),
                 stored.log.iter().map(|(_, u)| u.as_slice()),
@@ -575,13 +567,8 @@ impl Hub {
 
     /// Makes `topic`'s text read `body` (a plain-form edit) through its document, so live
     /// editors see the change and no later snapshot refresh undoes it.
-    pub async fn set_text(
-        &self,
-        state: &AppState,
-        topic: &TopicRow,
-        body: &str,
-    ) -> Result<(), AppError> {
-        let (slot, mut guard) = self.open(state, topic).await?;
+    pub async fn set_text(&self, topic: &TopicRow, body: &str) -> Result<(), AppError> {
+        let (slot, mut guard) = self.open(topic).await?;
         let live = guard.as_mut().expect("open loads the room");
         let Some(update) = live.room.document.replace_text(TEXT, body) else {
             return Ok(());
@@ -592,7 +579,7 @@ impl Hub {
         live.log_bytes += update.len();
         drop(guard);
         if !self.append(doc_id, update.clone()).await {
-            self.reload(state, &slot, true).await;
+            self.reload(&slot, true).await;
             return Err(AppError::internal(anyhow::anyhow!(
                 "could not save the topic's text"
             )));
@@ -710,17 +697,16 @@ impl Hub {
             }
             if let Some(doc_id) = compact {
                 let hub = self.clone();
-                let state = state.clone();
-                tokio::spawn(async move { hub.compact(&state, &slot, doc_id).await });
+                tokio::spawn(async move { hub.compact(&slot, doc_id).await });
             }
         }
     }
 
     /// Folds the stored log into the snapshot, from storage alone (the log may hold updates
     /// another replica wrote that this one never saw).
-    async fn compact(&self, state: &AppState, slot: &Slot, doc_id: i64) {
+    async fn compact(&self, slot: &Slot, doc_id: i64) {
         let outcome = async {
-            let stored = state.db().load_doc(doc_id).await?;
+            let stored = self.inner.db.load_doc(doc_id).await?;
             let mut document = Document::load(
                 Some(&stored.snapshot),
                 stored.log.iter().map(|(_, u)| u.as_slice()),
@@ -729,7 +715,11 @@ impl Hub {
             let snapshot = document
                 .snapshot()
                 .map_err(|e| AppError::internal(anyhow::anyhow!("compacting: {e}")))?;
-            let won = state.db().compact_doc(&stored, &snapshot, now_ms()).await?;
+            let won = self
+                .inner
+                .db
+                .compact_doc(&stored, &snapshot, now_ms())
+                .await?;
             Ok::<_, AppError>(won.then_some((stored.log.len(), stored.log_bytes())))
         }
         .await;

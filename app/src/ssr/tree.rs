@@ -220,10 +220,7 @@ pub async fn edit_topic(
             other => other.into(),
         })?;
     if let Some(body) = body {
-        state
-            .collab()
-            .set_text(state, &current, body.as_str())
-            .await?;
+        state.collab().set_text(&current, body.as_str()).await?;
     }
     let title = title.map_or(current.title.as_str(), Title::as_str);
     let body = body.map_or(current.body.as_str(), Body::as_str);

@@ -135,7 +135,7 @@ async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access
     // The calls into the room are boxed: their futures (database reads, reloads) are large,
     // and an idle connection's task would otherwise carry room for them all its life
     // (measured with massif: 11 KiB of the 16 KiB an idle connection cost).
-    let joined = Box::pin(hub.join(&state, &topic, access, user_id)).await;
+    let joined = Box::pin(hub.join(&topic, access, user_id)).await;
     let Joined { slot, conn, mut rx } = match joined {
         Ok(joined) => joined,
         Err(e) => {
@@ -156,7 +156,7 @@ async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
                     heard = Instant::now();
-                    if let Some(close) = Box::pin(hub.receive(&state, &slot, conn, &frame)).await {
+                    if let Some(close) = Box::pin(hub.receive(&slot, conn, &frame)).await {
                         break Some(close_frame(close.code, &close.reason));
                     }
                 }
