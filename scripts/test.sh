@@ -37,7 +37,8 @@ say "clippy (server: ssr)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "clippy (browser: hydrate, wasm32)"
-cargo clippy -p arbor-app -p arbor-frontend --features arbor-app/hydrate,arbor-frontend/hydrate \
+cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor \
+  --features arbor-app/hydrate,arbor-frontend/hydrate \
   --target wasm32-unknown-unknown --locked -- -D warnings
 
 say "unit and integration tests (SQLite, Postgres, Redis)"
@@ -54,4 +55,5 @@ export DATABASE_URL="sqlite://$e2e_dir/arbor.db"
 export ARBOR_ADDR=127.0.0.1:3100
 export ARBOR_E2E_BASE_URL="http://$ARBOR_ADDR"
 export ARBOR_SIGNUP_MAX_PER_CLIENT=1000
+scripts/build-editor.sh
 cargo leptos end-to-end --release --precompress

@@ -230,13 +230,13 @@ pub async fn create_topic(
     Ok(id)
 }
 
-/// Saves a topic's title and body and shows it.
+/// Saves a topic's title and/or body (absent fields stay) and shows it.
 #[server(prefix = "/fn", endpoint = "topic/update")]
 pub async fn update_topic(
     slug: String,
     id: i64,
-    title: String,
-    body: String,
+    title: Option<String>,
+    body: Option<String>,
 ) -> Result<(), AppError> {
     use crate::content::{Body, Title};
     use crate::ssr::access::{self, Need};
@@ -244,9 +244,9 @@ pub async fn update_topic(
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
-    let title = Title::parse(&title)?;
-    let body = Body::parse(&body)?;
-    tree::edit_topic(&state, &granted, id, Some(&title), Some(&body)).await?;
+    let title = title.as_deref().map(Title::parse).transpose()?;
+    let body = body.as_deref().map(Body::parse).transpose()?;
+    tree::edit_topic(&state, &granted, id, title.as_ref(), body.as_ref()).await?;
     leptos_axum::redirect(&format!("/s/{slug}/t/{id}"));
     Ok(())
 }

@@ -13,7 +13,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
-use crate::{Limits, Malformed, check};
+use crate::{Limits, Malformed, check, diff};
 
 /// Why an update was not applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,35 +182,16 @@ impl Document {
     /// own edit. Returns the update to store and broadcast, or `None` when nothing changed.
     pub fn replace_text(&mut self, name: &str, new: &str) -> Option<Vec<u8>> {
         let old = self.text(name);
-        if old == new {
-            return None;
-        }
-        let prefix: usize = old
-            .chars()
-            .zip(new.chars())
-            .take_while(|(a, b)| a == b)
-            .map(|(c, _)| c.len_utf8())
-            .sum();
-        let suffix: usize = old[prefix..]
-            .chars()
-            .rev()
-            .zip(new[prefix..].chars().rev())
-            .take_while(|(a, b)| a == b)
-            .map(|(c, _)| c.len_utf8())
-            .sum();
-        let removed = &old[prefix..old.len() - suffix];
-        let inserted = &new[prefix..new.len() - suffix];
-        let utf16 = |s: &str| s.encode_utf16().count() as u32;
+        let splice = diff::splice(&old, new)?;
         let text = self.doc.get_or_insert_text(name);
         let before = self.doc.transact().state_vector();
         {
             let mut txn = self.doc.transact_mut();
-            let at = utf16(&old[..prefix]);
-            if !removed.is_empty() {
-                text.remove_range(&mut txn, at, utf16(removed));
+            if splice.removed > 0 {
+                text.remove_range(&mut txn, splice.start, splice.removed);
             }
-            if !inserted.is_empty() {
-                text.insert(&mut txn, at, inserted);
+            if !splice.inserted.is_empty() {
+                text.insert(&mut txn, splice.start, splice.inserted);
             }
         }
         let update = self.doc.transact().encode_state_as_update_v1(&before);

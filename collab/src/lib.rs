@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod diff;
 mod document;
 mod presence;
 mod wire;

@@ -198,6 +198,24 @@ impl Db {
         })?)
     }
 
+    /// The topic a `[[slug/Title]]` link leads to, if `viewer` may see it: the oldest topic of
+    /// that title in that subject, as stored links resolve.
+    #[tracing::instrument(skip(self))]
+    pub async fn link_target(&self, link: &LinkRef, viewer: i64) -> DbResult<Option<i64>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_scalar::<_, Option<i64>>(concat!(
+                "SELECT min(t.id) FROM subjects s JOIN topics t ON t.subject_id = s.id
+                 WHERE s.slug = $1 AND t.title_key = $2 AND ",
+                visible_to!("$3")
+            ))
+            .bind(&link.slug)
+            .bind(&link.title_key)
+            .bind(viewer)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
     /// Adds a topic under `parent_id` (which must be in the subject) and returns its id.
     #[tracing::instrument(skip(self, content))]
     pub async fn insert_topic(

@@ -50,11 +50,24 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await addMainTopic(author, slug, "Edges");
   await addChild(author, "Weights");
   await addSibling(author, "Directions");
-  // A cross link from Directions to Paths.
-  await author.getByTestId("topic-body-input").fill("Directed edges make a path one-way; compare [[Paths]].");
-  await author.getByTestId("save-topic").click();
+  // A cross link from Directions to Paths, written in the live editor: the preview resolves it
+  // at once, the topic page once the body's snapshot is refreshed (2 s after the last change).
+  const liveEditor = author.getByTestId("live-editor");
+  await expect(liveEditor).toHaveAttribute("data-link", "online");
+  await author.getByTestId("live-input").fill("Directed edges make a path one-way; compare [[Paths]].");
+  await expect(liveEditor).toHaveAttribute("data-saved", "true");
+  await expect(author.getByTestId("live-preview").getByRole("link", { name: "Paths" })).toBeVisible();
+  const directions = author.url().replace(/\/edit$/, "");
+  await expect
+    .poll(
+      async () => {
+        await author.goto(directions);
+        return author.getByTestId("topic-body").getByRole("link", { name: "Paths" }).count();
+      },
+      { timeout: 20_000, intervals: [1_000] },
+    )
+    .toBe(1);
   await expect(author.getByTestId("topic-title")).toHaveText("Directions");
-  await expect(author.getByTestId("topic-body").getByRole("link", { name: "Paths" })).toBeVisible();
 
   // Publish.
   await openHydrated(author, `/s/${slug}/settings`);

@@ -429,9 +429,10 @@ async fn handshakes_are_authenticated_and_roles_apply_live() {
             started.elapsed()
         );
         e.pump(Duration::from_millis(200)).await;
+        assert_eq!(e.denied, 1, "the demoted editor is told at once");
         e.edit(|t, txn| t.insert(txn, 0, "late ")).await;
         e.pump(Duration::from_millis(300)).await;
-        assert_eq!(e.denied, 1);
+        assert_eq!(e.denied, 2, "and its next edit is refused");
         assert_eq!(e.closed, None);
         app.stop().await;
     }

@@ -107,6 +107,7 @@ async fn openapi_document_covers_every_route() {
         ("/subjects/{slug}/topics/{id}", "patch"),
         ("/subjects/{slug}/topics/{id}", "delete"),
         ("/subjects/{slug}/topics/{id}/move", "post"),
+        ("/subjects/{slug}/topics/{id}/preview", "post"),
     ];
     for (path, method) in expected {
         let op = &paths[path][method];

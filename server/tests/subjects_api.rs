@@ -376,6 +376,45 @@ async fn the_tree_moves_without_cycles_and_links_resolve() {
         );
         assert_eq!(consensus["next"]["id"].as_i64(), Some(c));
 
+        // A draft's preview renders as the page would, links resolved with the caller's
+        // access, and changes nothing.
+        let preview = |c: &Client, id: i64, body: &str| {
+            c.post(app.url(&format!("{}/preview", t(id))))
+                .json(&json!({ "body": body }))
+        };
+        let draft = "## Draft\n\n[[Consensus]], [[hidden/Vault]], [[Nowhere]] <script>x</script>";
+        let (st, p) = send(preview(&anon, a, draft)).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let html = p["html"].as_str().unwrap();
+        assert!(html.contains("<h2"), "{html}");
+        assert!(
+            html.contains(&format!("href=\"/s/systems/t/{d}\"")),
+            "{html}"
+        );
+        assert!(
+            !html.contains("/s/hidden/") && !html.contains("<script"),
+            "{html}"
+        );
+        let (_, p) = send(preview(owner, a, draft)).await;
+        assert!(p["html"].as_str().unwrap().contains("/s/hidden/t/"));
+        let (_, unchanged) = send(anon.get(app.url(&t(a)))).await;
+        assert_eq!(unchanged["body"], "See [[Consensus]] and [[hidden/Vault]].");
+        let (st, v) = send(preview(owner, a, &"x".repeat(100_001))).await;
+        assert_eq!((st, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+        let hidden_preview = format!("/api/v1/subjects/hidden/topics/{hidden_root}/preview");
+        let (st, _) = send(
+            anon.post(app.url(&hidden_preview))
+                .json(&json!({"body": "x"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "a private subject stays hidden");
+        let (st, _) = send(preview(owner, hidden_root, "x")).await;
+        assert_eq!(
+            st,
+            StatusCode::NOT_FOUND,
+            "the topic is not in this subject"
+        );
+
         // Scripts never survive rendering.
         let (st, x) = send(owner.patch(app.url(&t(b))).json(&json!({"body": "<script>alert(1)</script>[x](javascript:alert(1)) <img src=x onerror=alert(1)>"}))).await;
         assert_eq!(st, StatusCode::OK);

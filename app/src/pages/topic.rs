@@ -1,13 +1,15 @@
 //! `/s/{slug}/t/{id}`: a topic — breadcrumbs to the root, the rendered body, children,
 //! outgoing links and backlinks, previous/next in reading order. `/s/{slug}/t/{id}/edit`: its
-//! editor (a plain form until live editing lands) with the tree actions: add a child or a
-//! sibling, move, delete.
+//! body in the live editor (the `arbor-editor` module, loaded only here; a plain form without
+//! JavaScript), its title, and the tree actions: add a child or a sibling, move, delete.
+//! People who may only read the topic see the same page live and read-only.
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{Field, FormError, action_error, field_error};
+use crate::components::layout::CurrentUser;
 use crate::components::subject::VisibilityBadge;
 use crate::content::{Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
 use crate::error::ErrorCode;
@@ -96,7 +98,13 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
             </nav>
             <header class="flex items-start justify-between gap-4">
                 <h1 class="text-3xl font-bold" data-testid="topic-title">{detail.title.clone()}</h1>
-                {detail.reader.can_edit.then(|| view! { <a href=edit_href class="btn-secondary" data-testid="edit-topic">"Edit"</a> })}
+                {if detail.reader.can_edit {
+                    Some(view! { <a href=edit_href class="btn-secondary" data-testid="edit-topic">"Edit"</a> }.into_any())
+                } else if detail.reader.signed_in {
+                    Some(view! { <a href=edit_href class="btn-secondary" data-testid="watch-topic">"Follow live"</a> }.into_any())
+                } else {
+                    None
+                }}
             </header>
             <div class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-emerald-700 [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-slate-100 [&_pre]:p-3 dark:[&_pre]:bg-slate-800 [&_table]:border-collapse [&_td]:border [&_td]:px-2 [&_th]:border [&_th]:px-2 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
                 data-testid="topic-body" inner_html=detail.html.clone() />
@@ -136,17 +144,22 @@ pub fn TopicEditPage() -> impl IntoView {
     let (slug, id) = topic_params();
     let detail = Resource::new(move || (slug(), id()), |(slug, id)| get_topic(slug, id));
     let tree = Resource::new(slug, |slug| get_subject(slug, None));
+    let me = use_context::<CurrentUser>();
     view! {
         <Title text="Edit topic" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let user = match me {
+                    Some(CurrentUser(me)) => me.await.ok().flatten().map(|me| me.display_name),
+                    None => None,
+                };
                 match (detail.await, tree.await) {
                     (Ok(detail), Ok(tree)) if detail.reader.can_edit => {
                         let mut topics = Vec::new();
                         flatten(&tree.root, 0, &mut topics);
-                        view! { <TopicEditor detail topics /> }.into_any()
+                        view! { <TopicEditor detail topics user /> }.into_any()
                     }
-                    (Ok(_), Ok(_)) => view! { <p role="alert">"Only the owner and editors can change this subject."</p> }.into_any(),
+                    (Ok(detail), Ok(_)) => view! { <TopicWatcher detail user /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
                 }
@@ -155,13 +168,141 @@ pub fn TopicEditPage() -> impl IntoView {
     }
 }
 
+/// Where the page's script finds the editor module (built by `scripts/build-editor.sh`).
+const EDITOR_MODULE: &str = "/editor/editor.js";
+
+#[cfg(feature = "hydrate")]
+mod loader {
+    use wasm_bindgen::prelude::*;
+
+    // The editor is a WebAssembly module of its own, imported here so that only editing
+    // pages download it. The handle is kept per element so leaving the page destroys it.
+    #[wasm_bindgen(inline_js = "
+const handles = new WeakMap();
+export function startEditor(root, url) {
+  import(url)
+    .then(async (m) => {
+      await m.default();
+      const handle = m.mount(root);
+      if (root.isConnected) handles.set(root, handle); else handle.destroy();
+    })
+    .catch((e) => { root.setAttribute('data-link', 'failed'); console.error('live editor:', e); });
+}
+export function stopEditor(root) {
+  const handle = handles.get(root);
+  if (handle) { handles.delete(root); handle.destroy(); }
+}")]
+    extern "C" {
+        #[wasm_bindgen(js_name = startEditor)]
+        pub fn start_editor(root: &JsValue, url: &str);
+        #[wasm_bindgen(js_name = stopEditor)]
+        pub fn stop_editor(root: &JsValue);
+    }
+}
+
+/// The live editor of a topic's body: the text area bound to the shared document, the
+/// others' carets over it, who is here, undo and redo of your own changes, the connection
+/// and save state, and the preview. `children` is what browsers without JavaScript get
+/// instead (hidden once the editor runs).
 #[component]
-fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>) -> impl IntoView {
+fn LiveBody(
+    detail: TopicDetail,
+    user: Option<String>,
+    can_edit: bool,
+    children: Children,
+) -> impl IntoView {
+    let root = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        Effect::new(move |_| {
+            if let Some(el) = root.get() {
+                loader::start_editor(el.unchecked_ref(), EDITOR_MODULE);
+            }
+        });
+        on_cleanup(move || {
+            if let Some(el) = root.get_untracked() {
+                loader::stop_editor(el.unchecked_ref());
+            }
+        });
+    }
+    let preview = format!(
+        "/api/v1/subjects/{}/topics/{}/preview",
+        detail.subject.slug, detail.id
+    );
+    let doc = format!("topic:{}", detail.id);
+    let body = detail.body.clone();
+    let html = detail.html.clone();
+    // Its own view: nested in the page's, the type would be too deep for rustc.
+    let live = view! {
+        <div data-role="live" hidden=true class="space-y-3">
+            <div class="flex flex-wrap items-center gap-3 text-sm">
+                <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="live-status">"Connecting…"</span>
+                <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
+                <span class="ml-auto flex gap-2">
+                    <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change (Ctrl+Z)" data-testid="undo">"Undo"</button>
+                    <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo (Ctrl+Shift+Z)" data-testid="redo">"Redo"</button>
+                </span>
+            </div>
+            <div class="grid gap-4 lg:grid-cols-2">
+                <div class="live-pane">
+                    <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="live-input">{body}</textarea>
+                    <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
+                </div>
+                <div data-role="preview" aria-label="Preview" data-testid="live-preview"
+                    class="prose max-w-none space-y-4 overflow-y-auto leading-relaxed lg:h-[32rem] [&_a]:text-emerald-700 [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-slate-100 [&_pre]:p-3 dark:[&_pre]:bg-slate-800 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
+                    inner_html=html></div>
+            </div>
+        </div>
+    }
+    .into_any();
+    view! {
+        <div node_ref=root class="space-y-3" data-testid="live-editor" data-doc=doc
+            data-preview=preview data-user=user.unwrap_or_default() data-can-edit=can_edit.to_string()
+            data-link="loading" data-module=EDITOR_MODULE>
+            <div data-role="fallback">{children()}</div>
+            {live}
+        </div>
+    }
+    .into_any()
+}
+
+/// The edit page for someone who may only read: the body live, read-only.
+#[component]
+fn TopicWatcher(detail: TopicDetail, user: Option<String>) -> impl IntoView {
+    let view_href = format!("/s/{}/t/{}", detail.subject.slug, detail.id);
+    let title = detail.title.clone();
+    let html = detail.html.clone();
+    view! {
+        <div class="space-y-6">
+            <h1 class="text-2xl font-bold">
+                <a href=view_href class="text-emerald-700 hover:underline dark:text-emerald-400">{title}</a>
+                <span class="ml-3 align-middle text-sm font-normal text-slate-500">"View only"</span>
+            </h1>
+            <section class="card" aria-label="Text">
+                <LiveBody detail user can_edit=false>
+                    <p class="text-sm text-slate-500">"Following changes live needs JavaScript; this is the text as last saved."</p>
+                    <div class="prose max-w-none" inner_html=html></div>
+                </LiveBody>
+            </section>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TopicEditor(
+    detail: TopicDetail,
+    topics: Vec<(i64, String)>,
+    user: Option<String>,
+) -> impl IntoView {
     let slug = detail.subject.slug.clone();
     let id = detail.id.to_string();
     let is_root = detail.parent_id.is_none();
     let update = ServerAction::<UpdateTopic>::new();
     let update_error = action_error(update);
+    let rename = ServerAction::<UpdateTopic>::new();
+    let rename_error = action_error(rename);
     let add_child = ServerAction::<CreateTopic>::new();
     let child_error = action_error(add_child);
     let add_sibling = ServerAction::<CreateTopic>::new();
@@ -180,77 +321,106 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>) -> impl IntoView
         slug.clone(),
         id.clone(),
     );
-    let (slug_u, id_u, slug_c, id_c) = (slug.clone(), id.clone(), slug, id);
-    view! {
-        <div class="space-y-6">
-            <h1 class="text-2xl font-bold">"Edit "<a href=view_href class="text-emerald-700 hover:underline dark:text-emerald-400">{detail.title.clone()}</a></h1>
-            <section class="card space-y-4" aria-label="Text">
+    let (slug_u, id_u, slug_c, id_c) = (slug.clone(), id.clone(), slug.clone(), id.clone());
+    let (slug_r, id_r) = (slug, id);
+    let body = detail.body.clone();
+    let title = detail.title.clone();
+    let heading = detail.title.clone();
+    // Built as separate views: one nested type for the whole page is too deep for rustc.
+    let title_section = view! {
+        <section class="card space-y-3" aria-label="Title">
+            <ActionForm action=rename attr:class="flex flex-wrap items-end gap-3">
+                <input type="hidden" name="slug" value=slug_r />
+                <input type="hidden" name="id" value=id_r />
+                <div class="min-w-64 flex-1">
+                    <Field label="Title" name="title" value=title required=true maxlength=TitleRule::MAX error=field_error(rename_error, "title") />
+                </div>
+                <button type="submit" class="btn-secondary" data-testid="rename-topic">"Rename"</button>
+            </ActionForm>
+            <FormError error=rename_error fields=&["title"] />
+        </section>
+    }
+    .into_any();
+    let text_section = view! {
+        <section class="card space-y-4" aria-label="Text">
+            <LiveBody detail user can_edit=true>
                 <ActionForm action=update attr:class="space-y-4">
-                    <FormError error=update_error fields=&["title", "body"] />
+                    <FormError error=update_error fields=&["body"] />
                     <input type="hidden" name="slug" value=slug_u />
                     <input type="hidden" name="id" value=id_u />
-                    <Field label="Title" name="title" value=detail.title.clone() required=true maxlength=TitleRule::MAX error=field_error(update_error, "title") />
                     <div class="space-y-1">
                         <label for="body" class="block text-sm font-medium">"Body (markdown)"</label>
                         <textarea id="body" name="body" rows="16" class="field-input font-mono text-sm" data-testid="topic-body-input"
-                            aria-describedby="body-hint">{detail.body.clone()}</textarea>
+                            aria-describedby="body-hint">{body}</textarea>
                         <p id="body-hint" class="text-xs text-slate-500">{format!("Link topics with [[Title]] or [[subject-slug/Title]]. At most {} KB.", Body::MAX_BYTES / 1000)}</p>
                         <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || field_error(update_error, "body").get()}</p>
                     </div>
                     <button type="submit" class="btn-primary" data-testid="save-topic">"Save"</button>
                 </ActionForm>
+            </LiveBody>
+        </section>
+    }
+    .into_any();
+    let tree_actions = view! {
+        <div class="grid gap-4 sm:grid-cols-2">
+            <section class="card space-y-3" aria-label="Add a subtopic">
+                <ActionForm action=add_child attr:class="space-y-3">
+                    <input type="hidden" name="slug" value=slug_c />
+                    <input type="hidden" name="parent_id" value=id_c />
+                    <Field label="New subtopic" name="title" id="child-title" required=true maxlength=TitleRule::MAX error=field_error(child_error, "title") />
+                    <button type="submit" class="btn-secondary" data-testid="add-child">"Add subtopic"</button>
+                </ActionForm>
+                <FormError error=child_error fields=&["title"] />
             </section>
-            <div class="grid gap-4 sm:grid-cols-2">
-                <section class="card space-y-3" aria-label="Add a subtopic">
-                    <ActionForm action=add_child attr:class="space-y-3">
-                        <input type="hidden" name="slug" value=slug_c />
-                        <input type="hidden" name="parent_id" value=id_c />
-                        <Field label="New subtopic" name="title" id="child-title" required=true maxlength=TitleRule::MAX error=field_error(child_error, "title") />
-                        <button type="submit" class="btn-secondary" data-testid="add-child">"Add subtopic"</button>
+            {(!is_root).then(move || view! {
+                <section class="card space-y-3" aria-label="Add a topic after this one">
+                    <ActionForm action=add_sibling attr:class="space-y-3">
+                        <input type="hidden" name="slug" value=slug_s />
+                        <input type="hidden" name="after_id" value=id_s />
+                        <Field label="New topic after this one" name="title" id="sibling-title" required=true maxlength=TitleRule::MAX error=field_error(sibling_error, "title") />
+                        <button type="submit" class="btn-secondary" data-testid="add-sibling">"Add after"</button>
                     </ActionForm>
-                    <FormError error=child_error fields=&["title"] />
+                    <FormError error=sibling_error fields=&["title"] />
                 </section>
-                {(!is_root).then(move || view! {
-                    <section class="card space-y-3" aria-label="Add a topic after this one">
-                        <ActionForm action=add_sibling attr:class="space-y-3">
-                            <input type="hidden" name="slug" value=slug_s />
-                            <input type="hidden" name="after_id" value=id_s />
-                            <Field label="New topic after this one" name="title" id="sibling-title" required=true maxlength=TitleRule::MAX error=field_error(sibling_error, "title") />
-                            <button type="submit" class="btn-secondary" data-testid="add-sibling">"Add after"</button>
-                        </ActionForm>
-                        <FormError error=sibling_error fields=&["title"] />
-                    </section>
-                    <section class="card space-y-3" aria-label="Move">
-                        <ActionForm action=move_action attr:class="space-y-3">
-                            <FormError error=move_error />
-                            <input type="hidden" name="slug" value=slug_m />
-                            <input type="hidden" name="id" value=id_m />
-                            <div class="space-y-1">
-                                <label for="parent_id" class="block text-sm font-medium">"Move under"</label>
-                                <select id="parent_id" name="parent_id" class="field-input" data-testid="move-parent">
-                                    {topics.clone().into_iter().map(|(tid, label)| view! {
-                                        <option value=tid.to_string() selected=Some(tid) == parent>{label}</option>
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                            <Field label="Position (1 = first; empty = last)" name="position" kind="number" error=field_error(move_error, "position") />
-                            <button type="submit" class="btn-secondary" data-testid="move-topic">"Move"</button>
-                        </ActionForm>
-                    </section>
-                    <section class="card space-y-3" aria-label="Delete">
-                        <ActionForm action=delete attr:class="space-y-3">
-                            <FormError error=delete_error />
-                            <input type="hidden" name="slug" value=slug_d />
-                            <input type="hidden" name="id" value=id_d />
-                            <label class="flex items-center gap-2 text-sm">
-                                <input type="checkbox" required=true data-testid="confirm-delete-topic" />
-                                "Delete this topic and all its subtopics"
-                            </label>
-                            <button type="submit" class="btn-danger" data-testid="delete-topic">"Delete"</button>
-                        </ActionForm>
-                    </section>
-                })}
-            </div>
+                <section class="card space-y-3" aria-label="Move">
+                    <ActionForm action=move_action attr:class="space-y-3">
+                        <FormError error=move_error />
+                        <input type="hidden" name="slug" value=slug_m />
+                        <input type="hidden" name="id" value=id_m />
+                        <div class="space-y-1">
+                            <label for="parent_id" class="block text-sm font-medium">"Move under"</label>
+                            <select id="parent_id" name="parent_id" class="field-input" data-testid="move-parent">
+                                {topics.clone().into_iter().map(|(tid, label)| view! {
+                                    <option value=tid.to_string() selected=Some(tid) == parent>{label}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <Field label="Position (1 = first; empty = last)" name="position" kind="number" error=field_error(move_error, "position") />
+                        <button type="submit" class="btn-secondary" data-testid="move-topic">"Move"</button>
+                    </ActionForm>
+                </section>
+                <section class="card space-y-3" aria-label="Delete">
+                    <ActionForm action=delete attr:class="space-y-3">
+                        <FormError error=delete_error />
+                        <input type="hidden" name="slug" value=slug_d />
+                        <input type="hidden" name="id" value=id_d />
+                        <label class="flex items-center gap-2 text-sm">
+                            <input type="checkbox" required=true data-testid="confirm-delete-topic" />
+                            "Delete this topic and all its subtopics"
+                        </label>
+                        <button type="submit" class="btn-danger" data-testid="delete-topic">"Delete"</button>
+                    </ActionForm>
+                </section>
+            })}
+        </div>
+    }
+    .into_any();
+    view! {
+        <div class="space-y-6">
+            <h1 class="text-2xl font-bold">"Edit "<a href=view_href class="text-emerald-700 hover:underline dark:text-emerald-400">{heading}</a></h1>
+            {title_section}
+            {text_section}
+            {tree_actions}
         </div>
     }
 }

@@ -791,7 +791,13 @@ impl Hub {
                     }
                     Some(level) => {
                         if let Some(peer) = live.peers.get_mut(&conn) {
-                            peer.access = access_for(level);
+                            let access = access_for(level);
+                            if peer.access == Access::ReadWrite && access == Access::ReadOnly {
+                                // Tells the client at once, before it types into a refusal.
+                                let denied = arbor_collab::denied_message("read-only");
+                                let _ = peer.tx.try_send(Out::Frame(denied.into()));
+                            }
+                            peer.access = access;
                         }
                     }
                 }

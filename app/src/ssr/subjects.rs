@@ -14,10 +14,10 @@ use super::access::{self, Granted, Need};
 use super::accounts::user_named;
 use super::auth::Caller;
 use super::bus::Event;
-use super::{AppState, markdown, now_ms};
+use super::{AppState, markdown, now_ms, tree};
 use crate::content::{
-    Author, AuthorDetail, Member, ReaderState, Role, SubjectCard, SubjectDetail, Summary, Tags,
-    Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
+    Author, AuthorDetail, Body, Member, ReaderState, Role, SubjectCard, SubjectDetail, Summary,
+    Tags, Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
@@ -456,6 +456,46 @@ fn topic_ref(row: &TopicNodeRow, slug: &str) -> TopicRef {
         subject_slug: slug.to_owned(),
         subject_title: None,
     }
+}
+
+/// At most this many distinct `[[links]]` of a draft are looked up for its preview; the
+/// rest show as text until the body is saved.
+const PREVIEW_LINKS: usize = 50;
+
+/// A draft of a topic's body rendered as readers will see it, `[[links]]` resolved with the
+/// caller's access. Changes nothing; anyone who may read the topic may ask.
+pub async fn preview(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    topic_id: i64,
+    body: &Body,
+) -> Result<String, AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Read).await?;
+    let subject = &granted.subject;
+    match state.db().topic(subject.id, topic_id).await {
+        Ok(_) => {}
+        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(e) => return Err(e.into()),
+    }
+    let draft = markdown::render(body.as_str(), |_| None);
+    let mut targets = HashMap::new();
+    for link in draft.links.iter().take(PREVIEW_LINKS) {
+        let key = tree::link_ref(&subject.slug, link);
+        if targets.contains_key(&key) {
+            continue;
+        }
+        let target = state.db().link_target(&key, granted.viewer).await?;
+        let href = target.map(|id| format!("/s/{}/t/{id}", key.slug));
+        targets.insert(key, href);
+    }
+    let rendered = markdown::render(body.as_str(), |link| {
+        targets
+            .get(&tree::link_ref(&subject.slug, link))
+            .cloned()
+            .flatten()
+    });
+    Ok(rendered.html)
 }
 
 /// A topic with its rendered body, place in the tree, links and backlinks.

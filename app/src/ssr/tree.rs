@@ -15,7 +15,7 @@ use arbor_db::DbError;
 use arbor_db::topics::{LinkRef, MoveOutcome, TopicContent, TopicNodeRow};
 
 use super::access::Granted;
-use super::markdown;
+use super::markdown::{self, WikiLink};
 use super::{AppState, now_ms, subjects};
 use crate::content::{Body, Title};
 use crate::error::AppError;
@@ -118,20 +118,21 @@ impl Tree {
     }
 }
 
-/// A body's plain text and `[[links]]`, keyed by target slug and case-folded title.
+/// A `[[link]]` written in subject `own_slug`, keyed by target slug and case-folded title.
+pub fn link_ref(own_slug: &str, link: &WikiLink) -> LinkRef {
+    LinkRef {
+        slug: link.subject.as_deref().unwrap_or(own_slug).to_lowercase(),
+        title_key: link.title.to_lowercase(),
+    }
+}
+
+/// A body's plain text and `[[links]]`.
 fn parse_body(own_slug: &str, body: &str) -> (String, Vec<LinkRef>) {
     let rendered = markdown::render(body, |_| None);
     let links: BTreeSet<LinkRef> = rendered
         .links
         .iter()
-        .map(|link| LinkRef {
-            slug: link
-                .subject
-                .clone()
-                .unwrap_or_else(|| own_slug.to_owned())
-                .to_lowercase(),
-            title_key: link.title.to_lowercase(),
-        })
+        .map(|link| link_ref(own_slug, link))
         .collect();
     (rendered.plain_text, links.into_iter().collect())
 }

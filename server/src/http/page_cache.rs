@@ -31,7 +31,7 @@ fn anonymous_page_request(req: &Request) -> bool {
     let path = req.uri().path();
     (req.method() == Method::GET || req.method() == Method::HEAD)
         && ![
-            "/api/", "/pkg/", "/fn/", "/collab/", "/healthz", "/readyz", "/metrics",
+            "/api/", "/pkg/", "/editor/", "/fn/", "/collab/", "/healthz", "/readyz", "/metrics",
         ]
         .iter()
         .any(|p| path.starts_with(p))

@@ -39,12 +39,13 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
 
 /// `Cache-Control: private, no-store` on every response to a request that carried a
 /// credential, unless the handler chose otherwise: personal pages, API answers and new token
-/// secrets must never sit in a shared cache. Static assets under `/pkg` stay cacheable.
+/// secrets must never sit in a shared cache. Static assets (`/pkg`, `/editor`) stay cacheable.
 pub async fn no_store_when_credentialed(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let credentialed = !req.uri().path().starts_with("/pkg/")
+    let path = req.uri().path();
+    let credentialed = !(path.starts_with("/pkg/") || path.starts_with("/editor/"))
         && (req.headers().contains_key(header::AUTHORIZATION)
             || arbor_app::ssr::auth::session_secret(req.headers()).is_some());
     let mut response = next.run(req).await;

@@ -104,5 +104,6 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             topics::delete_topic
         ))
         .routes(routes!(topics::move_topic))
+        .routes(routes!(topics::preview_topic))
         .split_for_parts()
 }

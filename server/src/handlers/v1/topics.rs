@@ -187,3 +187,40 @@ pub async fn delete_topic(
     let deleted = tree::delete_topic(&state, &granted, id).await?;
     Ok(Json(Deleted { deleted }))
 }
+
+/// A draft body to render.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Markdown, at most 100 KB.
+    pub body: String,
+}
+
+/// A draft body as readers would see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewResponse {
+    /// Sanitised HTML; `[[links]]` to topics you may not see are plain text.
+    pub html: String,
+}
+
+/// Render a draft body exactly as the topic page would (the live editor's preview). Changes
+/// nothing; anyone who may read the topic may ask.
+#[utoipa::path(post, path = "/subjects/{slug}/topics/{id}/preview", tag = "topics",
+    request_body = PreviewRequest,
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = PreviewResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+pub async fn preview_topic(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(request): ApiJson<PreviewRequest>,
+) -> Result<Json<PreviewResponse>, AppError> {
+    let body = Body::parse(&request.body)?;
+    let html = subjects::preview(&state, caller.as_ref(), &slug, id, &body).await?;
+    Ok(Json(PreviewResponse { html }))
+}

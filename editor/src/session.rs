@@ -1,0 +1,477 @@
+//! One person's copy of a topic document and the y-websocket conversation about it, with no
+//! DOM and no socket: what to send when the connection opens, what a frame from the server
+//! changes, how an edit of the text area becomes a CRDT change, undo and redo of this
+//! person's own changes, presence (name, colour, caret) and whether everything typed is
+//! saved. The browser glue in `dom.rs` moves bytes and text between this and the page.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use arbor_collab::{TEXT, presence_message, step1_message, step2_message, update_message};
+use serde::{Deserialize, Serialize};
+use yrs::branch::BranchPtr;
+use yrs::encoding::read::Cursor;
+use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::undo::{Options as UndoOptions, UndoManager};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{
+    Assoc, Doc, GetString, IndexScope, IndexedSequence, OffsetKind, Options, Origin, ReadTxn,
+    StickyIndex, Text, TextRef, Transact, Transaction, Update,
+};
+
+use arbor_collab::diff::{Splice, splice};
+
+/// Milliseconds since the Unix epoch, from the page's clock (or the host's, in tests).
+pub type Clock = fn() -> u64;
+
+/// Who this person is to the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub color: String,
+}
+
+/// A caret or selection: where it starts (`anchor`) and where it ends (`head`), as positions
+/// that survive concurrent edits (Yjs relative positions, the shape y-codemirror uses).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Cursor16 {
+    anchor: StickyIndex,
+    head: StickyIndex,
+}
+
+/// A presence state as stored in the awareness table: `{user: {name, color}, cursor}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PresenceState {
+    user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<Cursor16>,
+}
+
+/// Someone else's caret, as UTF-16 offsets into the current text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCaret {
+    pub user: User,
+    pub anchor: u32,
+    pub head: u32,
+}
+
+/// What a frame from the server changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// Frames to send back.
+    pub replies: Vec<Vec<u8>>,
+    pub text_changed: bool,
+    pub presence_changed: bool,
+    /// The server refused a change: this connection is read-only.
+    pub denied: bool,
+}
+
+/// Whether what this person typed is safe on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// The server confirmed every change (it answered a sync step 1 sent after them, which
+    /// it does only once they are committed).
+    All,
+    /// Changes are on their way or not yet confirmed.
+    Pending,
+}
+
+/// The transaction origin of this person's typing: the undo manager tracks only it, so undo
+/// never touches other people's changes.
+const LOCAL: &str = "local";
+/// The transaction origin of changes that came from the server.
+const REMOTE: &str = "remote";
+
+pub struct Session {
+    doc: Doc,
+    text: TextRef,
+    awareness: Awareness,
+    undo: UndoManager<()>,
+    /// Updates made here (typing, undo, redo), to send while connected.
+    outbox: Arc<Mutex<Vec<Vec<u8>>>>,
+    user: User,
+    read_only: bool,
+    /// A connection is open and the server's sync step 1 was answered: updates may flow.
+    handshaken: bool,
+    /// The first sync step 2 from the server arrived: the text is the server's.
+    synced: bool,
+    /// Local changes made so far, counted.
+    changes: u64,
+    /// Local changes sent on the current connection (or confirmed on an earlier one).
+    sent: u64,
+    /// Local changes the server confirmed as committed.
+    confirmed: u64,
+    /// For each sync step 1 sent and not answered yet: the count of changes it confirms.
+    awaiting: VecDeque<u64>,
+    /// The caret last announced, as UTF-16 offsets.
+    caret: Option<(u32, u32)>,
+}
+
+impl Session {
+    pub fn new(user: User, read_only: bool, clock: Clock) -> Session {
+        let doc = Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let text = doc.get_or_insert_text(TEXT);
+        let mut undo = UndoManager::with_options(UndoOptions {
+            capture_timeout_millis: 500,
+            tracked_origins: Default::default(),
+            capture_transaction: None,
+            timestamp: Arc::new(clock),
+            init_undo_stack: Vec::new(),
+            init_redo_stack: Vec::new(),
+        });
+        undo.expand_scope(&doc, &text);
+        undo.include_origin(Origin::from(LOCAL));
+
+        let outbox = Arc::new(Mutex::new(Vec::new()));
+        let sink = outbox.clone();
+        let remote = Origin::from(REMOTE);
+        doc.observe_update_v1("outbox", move |txn, event| {
+            if txn.origin() != Some(&remote) {
+                sink.lock().expect("outbox").push(event.update.clone());
+            }
+        })
+        .expect("a new document is not in a transaction");
+        let awareness = Awareness::with_clock(doc.clone(), clock);
+        let mut session = Session {
+            doc,
+            text,
+            awareness,
+            undo,
+            outbox,
+            user,
+            read_only,
+            handshaken: false,
+            synced: false,
+            changes: 0,
+            sent: 0,
+            confirmed: 0,
+            awaiting: VecDeque::new(),
+            caret: None,
+        };
+        session.announce();
+        session
+    }
+
+    pub fn text(&self) -> String {
+        self.text.get_string(&self.doc.transact())
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The server's text has arrived (editing before it would edit an empty document).
+    pub fn synced(&self) -> bool {
+        self.synced
+    }
+
+    pub fn saved(&self) -> Saved {
+        if self.confirmed >= self.changes {
+            Saved::All
+        } else {
+            Saved::Pending
+        }
+    }
+
+    /// Changes made here that the server has not confirmed.
+    pub fn unconfirmed(&self) -> u64 {
+        self.changes - self.confirmed
+    }
+
+    /// A connection opened: ask for what the server has, and say who is here.
+    pub fn opened(&mut self) -> Vec<Vec<u8>> {
+        self.handshaken = false;
+        self.sent = self.confirmed;
+        self.awaiting.clear();
+        self.outbox.lock().expect("outbox").clear();
+        let sv = self.doc.transact().state_vector().encode_v1();
+        self.awaiting.push_back(self.sent);
+        vec![step1_message(&sv), self.presence_frame()]
+    }
+
+    /// The connection closed: nothing in flight will be answered, and the others' presence
+    /// is stale.
+    pub fn closed(&mut self) {
+        self.handshaken = false;
+        self.awaiting.clear();
+        self.outbox.lock().expect("outbox").clear();
+        let own = self.awareness.client_id();
+        let others: Vec<_> = self
+            .awareness
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| *id != own)
+            .collect();
+        for id in others {
+            self.awareness.remove_state(id);
+        }
+    }
+
+    /// Handles one frame from the server.
+    pub fn receive(&mut self, frame: &[u8]) -> Received {
+        let mut out = Received::default();
+        let message = match Message::decode(&mut DecoderV1::new(Cursor::new(frame))) {
+            Ok(message) => message,
+            Err(_) => return out,
+        };
+        match message {
+            Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                // Everything the server lacks, offline edits included, in one update.
+                let update = self.doc.transact().encode_state_as_update_v1(&sv);
+                self.outbox.lock().expect("outbox").clear();
+                if !self.read_only {
+                    out.replies.push(step2_message(&update));
+                    self.sent = self.changes;
+                }
+                self.handshaken = true;
+                if self.sent > self.awaiting.back().copied().unwrap_or(self.confirmed) {
+                    out.replies.push(self.confirm_request());
+                }
+            }
+            Message::Sync(SyncMessage::SyncStep2(update)) => {
+                out.text_changed = self.apply_remote(&update);
+                self.synced = true;
+                if let Some(upto) = self.awaiting.pop_front() {
+                    self.confirmed = self.confirmed.max(upto);
+                }
+            }
+            Message::Sync(SyncMessage::Update(update)) => {
+                out.text_changed = self.apply_remote(&update);
+            }
+            Message::Awareness(update) => {
+                out.presence_changed = self.awareness.apply_update(update).is_ok();
+            }
+            Message::Auth(Some(_)) => {
+                self.read_only = true;
+                out.denied = true;
+            }
+            Message::AwarenessQuery => out.replies.push(self.presence_frame()),
+            Message::Auth(None) | Message::Custom(..) => {}
+        }
+        out
+    }
+
+    fn apply_remote(&mut self, update: &[u8]) -> bool {
+        let Ok(update) = Update::decode_v1(update) else {
+            return false;
+        };
+        let before = self.text();
+        {
+            let mut txn = self.doc.transact_mut_with(REMOTE);
+            if txn.apply_update(update).is_err() {
+                return false;
+            }
+        }
+        self.text() != before
+    }
+
+    /// The text area now holds `value`: records the difference from the document as this
+    /// person's change. Returns the frames to send (none while offline or before the
+    /// handshake: the next sync step 2 carries the change).
+    pub fn edit(&mut self, value: &str) -> Vec<Vec<u8>> {
+        if self.read_only || !self.synced {
+            return Vec::new();
+        }
+        let current = self.text();
+        let Some(Splice {
+            start,
+            removed,
+            inserted,
+        }) = splice(&current, value)
+        else {
+            return Vec::new();
+        };
+        {
+            let mut txn = self.doc.transact_mut_with(LOCAL);
+            if removed > 0 {
+                self.text.remove_range(&mut txn, start, removed);
+            }
+            if !inserted.is_empty() {
+                self.text.insert(&mut txn, start, inserted);
+            }
+        }
+        self.local_change()
+    }
+
+    /// Undoes this person's last change (others' changes stay): the frames to send, or
+    /// `None` if there was nothing to undo.
+    pub fn undo(&mut self) -> Option<Vec<Vec<u8>>> {
+        (!self.read_only && self.undo.undo_blocking()).then(|| self.local_change())
+    }
+
+    pub fn redo(&mut self) -> Option<Vec<Vec<u8>>> {
+        (!self.read_only && self.undo.redo_blocking()).then(|| self.local_change())
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.read_only && self.undo.can_undo()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.read_only && self.undo.can_redo()
+    }
+
+    fn local_change(&mut self) -> Vec<Vec<u8>> {
+        self.changes += 1;
+        let updates = std::mem::take(&mut *self.outbox.lock().expect("outbox"));
+        if !self.handshaken {
+            return Vec::new();
+        }
+        self.sent = self.changes;
+        updates.iter().map(|u| update_message(u)).collect()
+    }
+
+    /// A sync step 1 whose answer confirms the changes sent so far, if any are unconfirmed
+    /// and not already asked about.
+    pub fn confirm(&mut self) -> Option<Vec<u8>> {
+        let asked = self.awaiting.back().copied().unwrap_or(self.confirmed);
+        (self.handshaken && self.sent > asked).then(|| self.confirm_request())
+    }
+
+    fn confirm_request(&mut self) -> Vec<u8> {
+        self.awaiting.push_back(self.sent);
+        step1_message(&self.doc.transact().state_vector().encode_v1())
+    }
+
+    /// Where the caret is now (UTF-16 offsets into the text): a presence frame if it moved.
+    pub fn move_caret(&mut self, anchor: u32, head: u32) -> Option<Vec<u8>> {
+        if self.caret == Some((anchor, head)) {
+            return None;
+        }
+        self.caret = Some((anchor, head));
+        self.announce();
+        Some(self.presence_frame())
+    }
+
+    /// Presence again, so the server does not expire it (it forgets a silent client after
+    /// 30 s).
+    pub fn renew(&mut self) -> Vec<u8> {
+        self.announce();
+        self.presence_frame()
+    }
+
+    /// Leaving: a presence frame that removes this person at once.
+    pub fn leave(&mut self) -> Vec<u8> {
+        self.awareness.clean_local_state();
+        self.presence_frame()
+    }
+
+    fn announce(&mut self) {
+        let cursor = self.caret.and_then(|(anchor, head)| {
+            let txn = self.doc.transact();
+            Some(Cursor16 {
+                anchor: self.sticky(&txn, anchor)?,
+                head: self.sticky(&txn, head)?,
+            })
+        });
+        let state = PresenceState {
+            user: self.user.clone(),
+            cursor,
+        };
+        let json = serde_json::to_string(&state).expect("presence is JSON");
+        self.awareness.set_local_state_raw(json);
+    }
+
+    fn presence_frame(&self) -> Vec<u8> {
+        let own = self.awareness.client_id();
+        let update: AwarenessUpdate = self
+            .awareness
+            .update_with_clients([own])
+            .expect("own presence is present");
+        presence_message(&update.encode_v1())
+    }
+
+    /// Everyone here (this person first), with their colours.
+    pub fn people(&self) -> Vec<User> {
+        let own = self.awareness.client_id();
+        let mut people = vec![self.user.clone()];
+        let mut others: Vec<(u64, User)> = self
+            .awareness
+            .iter()
+            .filter(|(id, _)| *id != own)
+            .filter_map(|(id, state)| {
+                let json = state.data?;
+                let state: PresenceState = serde_json::from_str(&json).ok()?;
+                Some((id.get(), state.user))
+            })
+            .collect();
+        others.sort_by_key(|(id, _)| *id);
+        people.extend(others.into_iter().map(|(_, user)| user));
+        people
+    }
+
+    /// The others' carets and selections in the current text.
+    pub fn carets(&self) -> Vec<RemoteCaret> {
+        let own = self.awareness.client_id();
+        let txn = self.doc.transact();
+        let mut carets: Vec<(u64, RemoteCaret)> = self
+            .awareness
+            .iter()
+            .filter(|(id, _)| *id != own)
+            .filter_map(|(id, state)| {
+                let json = state.data?;
+                let state: PresenceState = serde_json::from_str(&json).ok()?;
+                let cursor = state.cursor?;
+                Some((
+                    id.get(),
+                    RemoteCaret {
+                        user: state.user,
+                        anchor: cursor.anchor.get_offset(&txn)?.index,
+                        head: cursor.head.get_offset(&txn)?.index,
+                    },
+                ))
+            })
+            .collect();
+        carets.sort_by_key(|(id, _)| *id);
+        carets.into_iter().map(|(_, caret)| caret).collect()
+    }
+
+    /// Positions that follow the text through remote changes: taken before applying them,
+    /// resolved after (so the local caret stays where the person left it).
+    pub fn pin(&self, offsets: [u32; 2]) -> Option<[StickyIndex; 2]> {
+        let txn = self.doc.transact();
+        Some([
+            self.sticky(&txn, offsets[0])?,
+            self.sticky(&txn, offsets[1])?,
+        ])
+    }
+
+    /// A position that stays before the character now at `offset`; at the very end of the
+    /// text (where yrs has no character to follow), the end of the text.
+    fn sticky(&self, txn: &Transaction, offset: u32) -> Option<StickyIndex> {
+        let len = self.text.len(txn);
+        if offset >= len {
+            let branch: &yrs::branch::Branch = self.text.as_ref();
+            let branch = BranchPtr::from(branch);
+            return Some(StickyIndex::new(
+                IndexScope::from_branch(branch),
+                Assoc::After,
+            ));
+        }
+        self.text.sticky_index(txn, offset, Assoc::After)
+    }
+
+    pub fn unpin(&self, pins: &[StickyIndex; 2]) -> Option<[u32; 2]> {
+        let txn = self.doc.transact();
+        Some([
+            pins[0].get_offset(&txn)?.index,
+            pins[1].get_offset(&txn)?.index,
+        ])
+    }
+}
+
+/// A colour for a name: the same on every screen, from a palette readable on light and dark
+/// backgrounds.
+pub fn color_for(name: &str) -> String {
+    const PALETTE: [&str; 8] = [
+        "#e11d48", "#2563eb", "#059669", "#d97706", "#7c3aed", "#0891b2", "#c026d3", "#65a30d",
+    ];
+    let hash = name.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
+    PALETTE[hash as usize % PALETTE.len()].to_owned()
+}
