@@ -112,7 +112,12 @@ test("two people edit a topic at once and see each other's text and carets; a vi
   await expect(bob.page.getByTestId("live-editor")).toHaveAttribute("data-link", "online");
   await expect(bobInput).toHaveValue(`${merged} Oops`);
 
-  // The reading page catches up once the snapshot is refreshed (2 s after the last change).
+  // The reading page catches up once the snapshot is refreshed (2 s after the last change),
+  // and never downloads the editor module.
+  const editorFetches: string[] = [];
+  val.page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/editor/")) editorFetches.push(request.url());
+  });
   await expect
     .poll(
       async () => {
@@ -122,6 +127,8 @@ test("two people edit a topic at once and see each other's text and carets; a vi
       { timeout: 20_000, intervals: [1_000] },
     )
     .toContain("Evict the cold. 😀 Oops");
+  await expect(val.page.getByTestId("topic-body").getByRole("heading", { name: "Caching" })).toBeVisible();
+  expect(editorFetches).toEqual([]);
 
   for (const person of [ada, bob, val]) expect(person.problems).toEqual([]);
 });
