@@ -70,6 +70,8 @@ struct Editor {
     url: String,
     preview_url: String,
     doc_name: String,
+    /// Where unconfirmed changes are kept in the browser (`None` for viewers and guests).
+    store_key: Option<String>,
     socket: Option<WebSocket>,
     /// The current socket's handlers; the previous socket's are dropped when the next opens.
     socket_handlers: Vec<Box<dyn std::any::Any>>,
@@ -136,6 +138,7 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         n => n,
     };
     let can_edit = data("data-can-edit") == "true";
+    let account = data("data-account");
     let preview_url = data("data-preview");
     let location = window().location();
     let scheme = if location.protocol()? == "https:" {
@@ -163,6 +166,8 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         parts,
         url,
         preview_url,
+        store_key: (can_edit && !account.is_empty())
+            .then(|| format!("arbor:unsaved:{account}:{doc_name}")),
         doc_name,
         socket: None,
         socket_handlers: Vec::new(),
@@ -197,6 +202,10 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         if let Some(live) = p.root.query_selector("[data-role=\"live\"]")? {
             live.unchecked_into::<HtmlElement>().set_hidden(false);
         }
+    }
+    {
+        let mut ed = shared.borrow_mut();
+        ed.restore();
         ed.refresh();
     }
     listen(&shared)?;
@@ -539,12 +548,13 @@ impl Editor {
         self.changed(shared);
     }
 
-    /// After any change of the text: confirm, preview and carets later, status now.
+    /// After any change of the text: confirm, keep, preview and carets later, status now.
     fn changed(&mut self, shared: &Shared) {
         later(shared, CONFIRM_MS, |ed, _| {
             if let Some(frame) = ed.session.confirm() {
                 ed.send(&[frame]);
             }
+            ed.keep();
         });
         self.preview_generation = self.preview_generation.wrapping_add(1);
         let generation = self.preview_generation;
@@ -582,7 +592,44 @@ impl Editor {
         if received.presence_changed {
             self.queue_render_with(shared);
         }
+        if self.session.saved() == Saved::All {
+            self.keep();
+        }
         self.refresh();
+    }
+
+    /// Keeps the document in the browser's storage while some of this person's changes are
+    /// unconfirmed (so a page closed or reloaded offline loses nothing), and forgets it once
+    /// the server has confirmed them all.
+    fn keep(&self) {
+        let (Some(key), Some(storage)) = (&self.store_key, local_storage()) else {
+            return;
+        };
+        if self.session.saved() == Saved::All {
+            let _ = storage.remove_item(key);
+        } else {
+            use base64::Engine;
+            let state = base64::engine::general_purpose::STANDARD.encode(self.session.export());
+            // Over quota: the changes are still in this page, as before.
+            let _ = storage.set_item(key, &state);
+        }
+    }
+
+    /// Takes back what an earlier page of this person kept (see [`Editor::keep`]).
+    fn restore(&mut self) {
+        let (Some(key), Some(storage)) = (&self.store_key, local_storage()) else {
+            return;
+        };
+        let Some(state) = storage.get_item(key).ok().flatten() else {
+            return;
+        };
+        use base64::Engine;
+        let restored = base64::engine::general_purpose::STANDARD
+            .decode(state)
+            .is_ok_and(|bytes| self.session.import(&bytes));
+        if !restored {
+            let _ = storage.remove_item(key);
+        }
     }
 
     /// The server refused a change: this person may only read now. Changes it refused are
@@ -590,6 +637,10 @@ impl Editor {
     /// (once; a refusal right after that only switches to reading).
     fn denied(&mut self) {
         self.parts.input.set_read_only(true);
+        // Changes the server refused are not worth keeping.
+        if let (Some(key), Some(storage)) = (self.store_key.take(), local_storage()) {
+            let _ = storage.remove_item(&key);
+        }
         let key = format!("arbor:denied:{}", self.doc_name);
         let storage = window().session_storage().ok().flatten();
         let recent = storage
@@ -810,6 +861,10 @@ impl Editor {
         p.undo.set_disabled(!self.session.can_undo());
         p.redo.set_disabled(!self.session.can_redo());
     }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
 }
 
 fn caret_mark(doc: &Document, user: &User) -> Result<Element, JsValue> {

@@ -82,6 +82,8 @@ pub enum Saved {
 const LOCAL: &str = "local";
 /// The transaction origin of changes that came from the server.
 const REMOTE: &str = "remote";
+/// The transaction origin of changes restored from the browser's storage.
+const RESTORED: &str = "restored";
 
 pub struct Session {
     doc: Doc,
@@ -295,6 +297,35 @@ impl Session {
             }
         }
         self.local_change()
+    }
+
+    /// The whole document as one update: what the page keeps in the browser's storage while
+    /// changes are unconfirmed, so closing the tab offline loses nothing.
+    pub fn export(&self) -> Vec<u8> {
+        self.doc
+            .transact()
+            .encode_state_as_update_v1(&Default::default())
+    }
+
+    /// Takes back a document [`Session::export`]ed by an earlier page: its changes count as
+    /// this person's unconfirmed ones (undo does not reach them) and travel in the next sync
+    /// step 2. Returns whether the bytes were a document.
+    pub fn import(&mut self, update: &[u8]) -> bool {
+        if self.read_only {
+            return false;
+        }
+        let Ok(update) = Update::decode_v1(update) else {
+            return false;
+        };
+        let applied = self
+            .doc
+            .transact_mut_with(RESTORED)
+            .apply_update(update)
+            .is_ok();
+        if applied {
+            self.local_change();
+        }
+        applied
     }
 
     /// Undoes this person's last change (others' changes stay): the frames to send, or

@@ -260,3 +260,39 @@ fn the_local_caret_survives_remote_changes() {
     net.pump();
     assert_eq!(net.people[a].0.unpin(&pins), Some([14, 14]));
 }
+
+#[test]
+fn edits_kept_by_a_closed_page_reach_the_server_from_the_next_one() {
+    let mut net = Net::new();
+    let a = net.join(person("ada", false));
+    let b = net.join(person("bob", false));
+    net.pump();
+    net.edit(a, "base\n");
+    net.pump();
+    net.disconnect(a);
+    net.edit(a, "base\nwritten before the tab closed\n");
+    let kept = net.people[a].0.export();
+    net.edit(b, "bob was here\nbase\n");
+    net.pump();
+
+    // A new page: an empty session that takes the kept document back, then connects.
+    let mut again = person("ada", false);
+    assert!(again.import(&kept));
+    assert_eq!(again.saved(), Saved::Pending);
+    assert!(!again.can_undo(), "restored changes are not an undo step");
+    let c = net.join(again);
+    net.pump();
+    assert_eq!(
+        net.text(c),
+        "bob was here\nbase\nwritten before the tab closed\n"
+    );
+    assert_eq!(net.text(b), net.text(c));
+    net.confirm(c);
+    net.pump();
+    assert_eq!(net.people[c].0.saved(), Saved::All);
+    assert!(
+        !person("val", true).import(&kept),
+        "a viewer restores nothing"
+    );
+    assert!(!person("eve", false).import(b"not a document"));
+}

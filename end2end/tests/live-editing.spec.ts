@@ -174,6 +174,11 @@ test("edits made offline are kept and merged when the connection returns", async
   await expect(ada.page.getByTestId("live-status")).toContainText("unsaved change");
   await expect(bobInput).toHaveValue("written online\nshared\n");
 
+  // Ada's page is loaded again while still offline: what she typed was kept in the browser.
+  await ada.page.reload();
+  await expect(adaEditor).toHaveAttribute("data-link", "offline");
+  await expect(ada.page.getByTestId("live-status")).toContainText("1 unsaved change");
+
   offline = false;
   await ada.page.evaluate(() => window.dispatchEvent(new Event("online")));
   const merged = "written online\nshared\nwritten offline ✈\n";

@@ -13,6 +13,7 @@ use crate::components::layout::CurrentUser;
 use crate::components::subject::VisibilityBadge;
 use crate::content::{Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
 use crate::error::ErrorCode;
+use crate::model::Me;
 use crate::pages::not_found::NotFound;
 use crate::subjects::{CreateTopic, DeleteTopic, MoveTopic, UpdateTopic, get_subject, get_topic};
 
@@ -150,7 +151,7 @@ pub fn TopicEditPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = match me {
-                    Some(CurrentUser(me)) => me.await.ok().flatten().map(|me| me.display_name),
+                    Some(CurrentUser(me)) => me.await.ok().flatten(),
                     None => None,
                 };
                 match (detail.await, tree.await) {
@@ -207,7 +208,7 @@ export function stopEditor(root) {
 #[component]
 fn LiveBody(
     detail: TopicDetail,
-    user: Option<String>,
+    user: Option<Me>,
     can_edit: bool,
     children: Children,
 ) -> impl IntoView {
@@ -231,6 +232,9 @@ fn LiveBody(
         detail.subject.slug, detail.id
     );
     let doc = format!("topic:{}", detail.id);
+    let (name, account) = user
+        .map(|me| (me.display_name, me.username))
+        .unwrap_or_default();
     let body = detail.body.clone();
     let html = detail.html.clone();
     // Its own view: nested in the page's, the type would be too deep for rustc.
@@ -258,7 +262,7 @@ fn LiveBody(
     .into_any();
     view! {
         <div node_ref=root class="space-y-3" data-testid="live-editor" data-doc=doc
-            data-preview=preview data-user=user.unwrap_or_default() data-can-edit=can_edit.to_string()
+            data-preview=preview data-user=name data-account=account data-can-edit=can_edit.to_string()
             data-link="loading" data-module=EDITOR_MODULE>
             <div data-role="fallback">{children()}</div>
             {live}
@@ -269,7 +273,7 @@ fn LiveBody(
 
 /// The edit page for someone who may only read: the body live, read-only.
 #[component]
-fn TopicWatcher(detail: TopicDetail, user: Option<String>) -> impl IntoView {
+fn TopicWatcher(detail: TopicDetail, user: Option<Me>) -> impl IntoView {
     let view_href = format!("/s/{}/t/{}", detail.subject.slug, detail.id);
     let title = detail.title.clone();
     let html = detail.html.clone();
@@ -291,11 +295,7 @@ fn TopicWatcher(detail: TopicDetail, user: Option<String>) -> impl IntoView {
 }
 
 #[component]
-fn TopicEditor(
-    detail: TopicDetail,
-    topics: Vec<(i64, String)>,
-    user: Option<String>,
-) -> impl IntoView {
+fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>, user: Option<Me>) -> impl IntoView {
     let slug = detail.subject.slug.clone();
     let id = detail.id.to_string();
     let is_root = detail.parent_id.is_none();
