@@ -28,6 +28,8 @@ const SILENCE_MS: f64 = 30_000.0;
 const RENEW_MS: f64 = 15_000.0;
 /// A connection attempt that has not opened after this long is given up.
 const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
+/// A connection up this long resets the reconnect backoff.
+const STABLE_MS: f64 = 5_000.0;
 /// Reconnect backoff: 0.5 s doubling up to 10 s, plus up to 0.5 s of jitter.
 const BACKOFF_MS: [f64; 6] = [500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 10_000.0];
 /// Quiet time before asking the server to confirm what was typed, and before a preview.
@@ -79,7 +81,11 @@ struct Editor {
     failures: usize,
     next_attempt: f64,
     attempt_started: f64,
+    opened_at: f64,
     last_heard: f64,
+    /// Until when the status says the text is at its largest.
+    too_long_until: f64,
+    confirm_generation: u32,
     last_renewed: f64,
     composing: bool,
     /// Frames that arrived during an IME composition, applied when it ends.
@@ -175,7 +181,10 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         failures: 0,
         next_attempt: 0.0,
         attempt_started: now(),
+        opened_at: now(),
         last_heard: now(),
+        too_long_until: 0.0,
+        confirm_generation: 0,
         last_renewed: now(),
         composing: false,
         deferred: Vec::new(),
@@ -341,6 +350,7 @@ fn listen(shared: &Shared) -> Result<(), JsValue> {
         }
     })?;
     on(shared, &window().into(), "pagehide", |ed, _, _| {
+        ed.keep();
         let frame = ed.session.leave();
         ed.send(&[frame]);
     })?;
@@ -427,7 +437,7 @@ fn connect(shared: &Shared) {
     let onopen = Closure::<dyn FnMut(Event)>::new(move |_| {
         with(&weak, |ed, _| {
             ed.link = Link::Online;
-            ed.failures = 0;
+            ed.opened_at = now();
             ed.last_heard = now();
             ed.last_renewed = now();
             let frames = ed.session.opened();
@@ -480,6 +490,12 @@ impl Editor {
     /// The connection is gone: keep editing locally and retry later (unless refused).
     fn lost(&mut self, refused: bool) {
         self.session.closed();
+        if refused {
+            // What the server refused for good must not be sent again by the next page.
+            if let (Some(key), Some(storage)) = (self.store_key.take(), local_storage()) {
+                let _ = storage.remove_item(&key);
+            }
+        }
         self.link = if refused {
             Link::Refused
         } else {
@@ -506,10 +522,20 @@ impl Editor {
         }
         if self.link == Link::Online {
             if t - self.last_heard > SILENCE_MS {
-                if let Some(socket) = &self.socket {
+                // Dead (a network that drops traffic may not deliver the close for minutes):
+                // give it up at once and reconnect.
+                if let Some(socket) = self.socket.take() {
+                    detach(&socket);
                     let _ = socket.close();
                 }
-            } else if t - self.last_renewed > RENEW_MS {
+                self.lost(false);
+                return false;
+            }
+            if t - self.opened_at > STABLE_MS {
+                // Only a connection that stayed up resets the backoff.
+                self.failures = 0;
+            }
+            if t - self.last_renewed > RENEW_MS {
                 self.last_renewed = t;
                 let frame = self.session.renew();
                 self.send(&[frame]);
@@ -522,6 +548,15 @@ impl Editor {
     /// The text area changed by the person's hand.
     fn typed(&mut self, shared: &Shared) {
         let value = self.parts.input.value();
+        if !self.session.fits(&value) {
+            // Refused here, where it is clear why, rather than by the server (which would
+            // close the connection).
+            self.too_long_until = now() + 5_000.0;
+            let pins = self.pins();
+            self.show_text(pins);
+            self.refresh();
+            return;
+        }
         let frames = self.session.edit(&value);
         self.send(&frames);
         if self.session.read_only() || !self.session.synced() {
@@ -550,11 +585,15 @@ impl Editor {
 
     /// After any change of the text: confirm, keep, preview and carets later, status now.
     fn changed(&mut self, shared: &Shared) {
-        later(shared, CONFIRM_MS, |ed, _| {
-            if let Some(frame) = ed.session.confirm() {
-                ed.send(&[frame]);
+        self.confirm_generation = self.confirm_generation.wrapping_add(1);
+        let confirm = self.confirm_generation;
+        later(shared, CONFIRM_MS, move |ed, _| {
+            if ed.confirm_generation == confirm {
+                if let Some(frame) = ed.session.confirm() {
+                    ed.send(&[frame]);
+                }
+                ed.keep();
             }
-            ed.keep();
         });
         self.preview_generation = self.preview_generation.wrapping_add(1);
         let generation = self.preview_generation;
@@ -627,7 +666,10 @@ impl Editor {
         let restored = base64::engine::general_purpose::STANDARD
             .decode(state)
             .is_ok_and(|bytes| self.session.import(&bytes));
-        if !restored {
+        if restored {
+            // Shown (read-only until the server's text arrives and is merged in).
+            self.show_text(None);
+        } else {
             let _ = storage.remove_item(key);
         }
     }
@@ -801,6 +843,14 @@ impl Editor {
         }
         // A trailing newline needs something after it to take up a line.
         let _ = layer.append_child(&doc.create_text_node("\u{200b}"));
+        // The text stops at the last caret's line; below it, room to scroll as far as the
+        // text area can (100 KB of text is far less than this tall), without measuring the
+        // text area on every keystroke.
+        if let Ok(spacer) = doc.create_element("div") {
+            let spacer: HtmlElement = spacer.unchecked_into();
+            let _ = spacer.style().set_property("height", "4000000px");
+            let _ = layer.append_child(&spacer);
+        }
         self.sync_scroll();
         self.drawn = Some(key);
     }
@@ -829,7 +879,7 @@ impl Editor {
         let p = &self.parts;
         let saved = self.session.saved() == Saved::All;
         let unconfirmed = self.session.unconfirmed();
-        let (link, text) = match self.link {
+        let (link, mut text) = match self.link {
             Link::Connecting => ("connecting", "Connecting…".to_owned()),
             Link::Online if !self.session.synced() => ("connecting", "Loading…".to_owned()),
             Link::Online if self.session.read_only() => ("online", "Live · view only".to_owned()),
@@ -845,6 +895,12 @@ impl Editor {
             Link::Offline => ("offline", "Offline · reconnecting…".to_owned()),
             Link::Refused => ("refused", "Disconnected · reload the page".to_owned()),
         };
+        if now() < self.too_long_until {
+            text = format!(
+                "{text} · a topic holds at most {} KB of text",
+                arbor_collab::Limits::default().max_text / 1000
+            );
+        }
         let _ = p.root.set_attribute("data-link", link);
         let _ = p
             .root

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use arbor_collab::{TEXT, presence_message, step1_message, step2_message, update_message};
+use arbor_collab::{Limits, TEXT, presence_message, step1_message, step2_message, update_message};
 use serde::{Deserialize, Serialize};
 use yrs::branch::BranchPtr;
 use yrs::encoding::read::Cursor;
@@ -271,6 +271,12 @@ impl Session {
         self.text() != before
     }
 
+    /// Whether `value` is within the largest text the server takes (UTF-8 bytes, as it
+    /// counts); shrinking is always allowed.
+    pub fn fits(&self, value: &str) -> bool {
+        value.len() <= Limits::default().max_text || value.len() <= self.text().len()
+    }
+
     /// The text area now holds `value`: records the difference from the document as this
     /// person's change. Returns the frames to send (none while offline or before the
     /// handshake: the next sync step 2 carries the change).
@@ -427,7 +433,7 @@ impl Session {
             .filter_map(|(id, state)| {
                 let json = state.data?;
                 let state: PresenceState = serde_json::from_str(&json).ok()?;
-                Some((id.get(), state.user))
+                Some((id.get(), shown(state.user)))
             })
             .collect();
         others.sort_by_key(|(id, _)| *id);
@@ -450,7 +456,7 @@ impl Session {
                 Some((
                     id.get(),
                     RemoteCaret {
-                        user: state.user,
+                        user: shown(state.user),
                         anchor: cursor.anchor.get_offset(&txn)?.index,
                         head: cursor.head.get_offset(&txn)?.index,
                     },
@@ -492,6 +498,22 @@ impl Session {
             pins[0].get_offset(&txn)?.index,
             pins[1].get_offset(&txn)?.index,
         ])
+    }
+}
+
+/// A remote person as shown: their colour only if it is a plain `#rrggbb` (it goes into a
+/// style property), else the one their name gives.
+fn shown(user: User) -> User {
+    let plain = user.color.len() == 7
+        && user.color.starts_with('#')
+        && user.color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if plain {
+        user
+    } else {
+        User {
+            color: color_for(&user.name),
+            name: user.name,
+        }
     }
 }
 

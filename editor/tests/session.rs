@@ -296,3 +296,15 @@ fn edits_kept_by_a_closed_page_reach_the_server_from_the_next_one() {
     );
     assert!(!person("eve", false).import(b"not a document"));
 }
+
+#[test]
+fn a_text_past_the_server_limit_is_refused_here() {
+    let s = person("ada", false);
+    let limit = arbor_collab::Limits::default().max_text;
+    assert!(s.fits(&"x".repeat(limit)));
+    assert!(!s.fits(&"x".repeat(limit + 1)));
+    assert!(
+        !s.fits(&"é".repeat(limit / 2 + 1)),
+        "counted in UTF-8 bytes, as the server does"
+    );
+}

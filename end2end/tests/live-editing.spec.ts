@@ -127,6 +127,7 @@ test("two people edit a topic at once and see each other's text and carets; a vi
       { timeout: 20_000, intervals: [1_000] },
     )
     .toContain("Evict the cold. 😀 Oops");
+  await expect(val.page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await expect(val.page.getByTestId("topic-body").getByRole("heading", { name: "Caching" })).toBeVisible();
   expect(editorFetches).toEqual([]);
 

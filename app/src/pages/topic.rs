@@ -263,7 +263,7 @@ fn LiveBody(
     view! {
         <div node_ref=root class="space-y-3" data-testid="live-editor" data-doc=doc
             data-preview=preview data-user=name data-account=account data-can-edit=can_edit.to_string()
-            data-link="loading" data-module=EDITOR_MODULE>
+            data-link="loading">
             <div data-role="fallback">{children()}</div>
             {live}
         </div>

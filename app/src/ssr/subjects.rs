@@ -479,12 +479,13 @@ pub async fn preview(
         Err(e) => return Err(e.into()),
     }
     let draft = markdown::render(body.as_str(), |_| None);
+    let keys: BTreeSet<_> = draft
+        .links
+        .iter()
+        .map(|link| tree::link_ref(&subject.slug, link))
+        .collect();
     let mut targets = HashMap::new();
-    for link in draft.links.iter().take(PREVIEW_LINKS) {
-        let key = tree::link_ref(&subject.slug, link);
-        if targets.contains_key(&key) {
-            continue;
-        }
+    for key in keys.into_iter().take(PREVIEW_LINKS) {
         let target = state.db().link_target(&key, granted.viewer).await?;
         let href = target.map(|id| format!("/s/{}/t/{id}", key.slug));
         targets.insert(key, href);
