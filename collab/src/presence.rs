@@ -3,7 +3,9 @@
 //! The server keeps its own table rather than trusting clients: each state is checked JSON of
 //! bounded size, owned by the connection that last sent it, removed (and the removal
 //! broadcast) when that connection closes or falls silent for [`PRESENCE_TIMEOUT_MS`], and a
-//! connection may hold only a few client ids.
+//! connection may hold only a few client ids. Who a connection is comes from the server
+//! ([`Presence::identify`]): those fields overwrite the state's `user` object, so nobody can
+//! appear under someone else's name.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +32,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Presence {
     entries: HashMap<u64, Entry>,
+    /// The server's word on who each connection is: fields set in every state it sends.
+    identities: HashMap<ConnId, serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Encodes `(client, clock, state)` triples as one awareness update.
@@ -67,7 +71,7 @@ impl Presence {
             let client = r.var_u64()?;
             let clock = r.var_u32()?;
             let text = r.string()?;
-            let state: Option<Arc<str>> = (text.trim() != "null").then(|| Arc::from(text));
+            let state: Option<Arc<str>> = (text.trim() != "null").then(|| self.stamp(conn, text));
             let owned = self
                 .entries
                 .iter()
@@ -114,6 +118,35 @@ impl Presence {
         })))
     }
 
+    /// Sets who `conn` is (for example `{"name": …, "account": …}`): from now on these fields
+    /// replace those of the `user` object in every state it sends.
+    pub fn identify(&mut self, conn: ConnId, user: serde_json::Map<String, serde_json::Value>) {
+        self.identities.insert(conn, user);
+    }
+
+    /// `state` with the sender's identity written into its `user` object (a state that is
+    /// not a JSON object is kept as it is: it names nobody).
+    fn stamp(&self, conn: ConnId, state: &str) -> Arc<str> {
+        let Some(identity) = self.identities.get(&conn) else {
+            return Arc::from(state);
+        };
+        let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str(state) else {
+            return Arc::from(state);
+        };
+        let user = object
+            .entry("user")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if !user.is_object() {
+            *user = serde_json::Value::Object(Default::default());
+        }
+        if let Some(user) = user.as_object_mut() {
+            for (key, value) in identity {
+                user.insert(key.clone(), value.clone());
+            }
+        }
+        Arc::from(serde_json::Value::Object(object).to_string())
+    }
+
     /// Every present client's state, for a connection that just arrived (or asked).
     pub fn snapshot(&self) -> Option<Vec<u8>> {
         encode(self.entries.iter().filter_map(|(client, e)| {
@@ -125,6 +158,7 @@ impl Presence {
 
     /// Removes what `conn` held; returns the removal to broadcast.
     pub fn disconnect(&mut self, conn: ConnId, now_ms: u64) -> Option<Vec<u8>> {
+        self.identities.remove(&conn);
         self.remove_where(now_ms, |e| e.conn == conn)
     }
 

@@ -178,6 +178,35 @@ fn presence_is_echoed_owned_and_expired() {
 }
 
 #[test]
+fn presence_names_are_the_servers_word() {
+    let mut room = Room::default();
+    let frame = |json: &str| {
+        let mut p = vec![1, 7, 1, json.len() as u8];
+        p.extend_from_slice(json.as_bytes());
+        let mut f = vec![1, p.len() as u8];
+        f.extend(p);
+        f
+    };
+    let identity = serde_json::json!({"name": "Ann Lee", "account": "ann"});
+    room.presence
+        .identify(1, identity.as_object().unwrap().clone());
+    let effects = room.receive(
+        1,
+        Access::ReadWrite,
+        &frame(r##"{"user":{"name":"the owner","color":"#e11d48"},"cursor":null}"##),
+        0,
+    );
+    let sent = String::from_utf8_lossy(&effects.presence.unwrap()).into_owned();
+    assert!(sent.contains(r#""name":"Ann Lee""#), "{sent}");
+    assert!(sent.contains(r#""account":"ann""#), "{sent}");
+    assert!(
+        sent.contains("#e11d48"),
+        "the client's own fields stay: {sent}"
+    );
+    assert!(!sent.contains("the owner"), "{sent}");
+}
+
+#[test]
 fn malformed_frames_close_with_a_reason_and_change_nothing() {
     let mut room = Room::default();
     let cases: Vec<Vec<u8>> = vec![

@@ -170,6 +170,7 @@ pub fn TopicEditPage() -> impl IntoView {
 }
 
 /// Where the page's script finds the editor module (built by `scripts/build-editor.sh`).
+#[cfg(feature = "hydrate")]
 const EDITOR_MODULE: &str = "/editor/editor.js";
 
 #[cfg(feature = "hydrate")]

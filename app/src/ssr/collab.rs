@@ -331,15 +331,29 @@ impl Hub {
     }
 
     /// Adds a connection with `access` to `topic`'s room; the greeting is already queued.
+    ///
+    /// `who` is the signed-in person as (username, display name), `None` for a signed-out
+    /// reader: presence states the connection sends are stamped with it (`user.name`,
+    /// `user.account`), so nobody appears under someone else's name.
     pub async fn join(
         &self,
         topic: &TopicRow,
         access: Access,
         user_id: i64,
+        who: Option<(&str, &str)>,
     ) -> Result<Joined, AppError> {
         let (slot, mut guard) = self.open(topic).await?;
         let live = guard.as_mut().expect("open loads the room");
         let conn = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (name, account) = match who {
+            Some((username, display_name)) => (display_name.into(), username.into()),
+            None => ("Guest".into(), serde_json::Value::Null),
+        };
+        let identity = serde_json::Map::from_iter([
+            ("name".to_owned(), name),
+            ("account".to_owned(), account),
+        ]);
+        live.room.presence.identify(conn, identity);
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
         for frame in live.room.greeting() {
             let _ = tx.try_send(Out::Frame(Bytes::from(frame)));

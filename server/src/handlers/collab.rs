@@ -114,7 +114,10 @@ pub async fn connect(
         .max_write_buffer_size(4 * max_frame)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| run(socket, state, topic, access_for(level), user_id)))
+        .on_upgrade(move |socket| {
+            let who = caller.map(|c| (c.user.username, c.user.display_name));
+            run(socket, state, topic, access_for(level), user_id, who)
+        }))
 }
 
 fn close_frame(code: u16, reason: &str) -> Message {
@@ -129,13 +132,21 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn run(socket: WebSocket, state: AppState, topic: TopicRow, access: Access, user_id: i64) {
+async fn run(
+    socket: WebSocket,
+    state: AppState,
+    topic: TopicRow,
+    access: Access,
+    user_id: i64,
+    who: Option<(String, String)>,
+) {
     let hub = state.collab().clone();
     let (mut sink, mut stream) = socket.split();
     // The calls into the room are boxed: their futures (database reads, reloads) are large,
     // and an idle connection's task would otherwise carry room for them all its life
     // (measured with massif: 11 KiB of the 16 KiB an idle connection cost).
-    let joined = Box::pin(hub.join(&topic, access, user_id)).await;
+    let who = who.as_ref().map(|(u, d)| (u.as_str(), d.as_str()));
+    let joined = Box::pin(hub.join(&topic, access, user_id, who)).await;
     let Joined { slot, conn, mut rx } = match joined {
         Ok(joined) => joined,
         Err(e) => {
