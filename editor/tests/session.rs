@@ -190,7 +190,10 @@ fn offline_edits_merge_on_reconnect() {
     assert_eq!(net.text(b), net.text(a));
     // The reconnect itself asks for confirmation (after its sync step 2), and gets it.
     assert_eq!(net.people[a].0.saved(), Saved::All);
-    assert!(net.people[a].0.confirm().is_none(), "nothing left to ask about");
+    assert!(
+        net.people[a].0.confirm().is_none(),
+        "nothing left to ask about"
+    );
 }
 
 #[test]
