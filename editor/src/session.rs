@@ -422,49 +422,45 @@ impl Session {
         presence_message(&update.encode_v1())
     }
 
-    /// Everyone here (this person first), with their colours.
-    pub fn people(&self) -> Vec<User> {
+    /// The others' presence states, in client id order (the same on every screen).
+    fn others(&self) -> Vec<PresenceState> {
         let own = self.awareness.client_id();
-        let mut people = vec![self.user.clone()];
-        let mut others: Vec<(u64, User)> = self
+        let mut others: Vec<(u64, PresenceState)> = self
             .awareness
             .iter()
             .filter(|(id, _)| *id != own)
             .filter_map(|(id, state)| {
-                let json = state.data?;
-                let state: PresenceState = serde_json::from_str(&json).ok()?;
-                Some((id.get(), shown(state.user)))
+                let mut state: PresenceState = serde_json::from_str(&state.data?).ok()?;
+                state.user = shown(state.user);
+                Some((id.get(), state))
             })
             .collect();
         others.sort_by_key(|(id, _)| *id);
-        people.extend(others.into_iter().map(|(_, user)| user));
+        others.into_iter().map(|(_, state)| state).collect()
+    }
+
+    /// Everyone here (this person first), with their colours.
+    pub fn people(&self) -> Vec<User> {
+        let mut people = vec![self.user.clone()];
+        people.extend(self.others().into_iter().map(|state| state.user));
         people
     }
 
     /// The others' carets and selections in the current text.
     pub fn carets(&self) -> Vec<RemoteCaret> {
-        let own = self.awareness.client_id();
+        let others = self.others();
         let txn = self.doc.transact();
-        let mut carets: Vec<(u64, RemoteCaret)> = self
-            .awareness
-            .iter()
-            .filter(|(id, _)| *id != own)
-            .filter_map(|(id, state)| {
-                let json = state.data?;
-                let state: PresenceState = serde_json::from_str(&json).ok()?;
+        others
+            .into_iter()
+            .filter_map(|state| {
                 let cursor = state.cursor?;
-                Some((
-                    id.get(),
-                    RemoteCaret {
-                        user: shown(state.user),
-                        anchor: cursor.anchor.get_offset(&txn)?.index,
-                        head: cursor.head.get_offset(&txn)?.index,
-                    },
-                ))
+                Some(RemoteCaret {
+                    user: state.user,
+                    anchor: cursor.anchor.get_offset(&txn)?.index,
+                    head: cursor.head.get_offset(&txn)?.index,
+                })
             })
-            .collect();
-        carets.sort_by_key(|(id, _)| *id);
-        carets.into_iter().map(|(_, caret)| caret).collect()
+            .collect()
     }
 
     /// Positions that follow the text through remote changes: taken before applying them,
