@@ -10,9 +10,11 @@
 //!
 //! Every update inserts a marker `#<seq>#`; receivers find it in the update bytes (a Yjs v1
 //! update carries inserted text as UTF-8), so the latency is send → receipt at each other
-//! client of the room, measured on one clock. Server memory comes from `/proc/<pid>/status`
-//! (`--server-pid`): resident size before connecting, with every client connected and idle,
-//! and after the runs. See `docs/BENCHMARKS.md` for the command and figures.
+//! client of the room, measured on one clock; "all reached" is when an update's slowest
+//! delivery arrived. Server memory comes from `/proc/<pid>/status` (`--server-pid`): resident
+//! size before connecting, with every client connected and idle, and after the runs. CPU per
+//! delivery (user / system, from `/proc/<pid>/stat`) is given for the server and for this load
+//! generator, which share the machine. See `docs/BENCHMARKS.md` for the command and figures.
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +30,7 @@ use rand::Rng as _;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use yrs::{Doc, ReadTxn, Text, Transact};
 
 #[derive(Debug, Parser)]
@@ -60,7 +63,8 @@ struct Args {
 #[derive(Default)]
 struct Recorder {
     sent: Mutex<HashMap<u64, Instant>>,
-    latencies: Mutex<Vec<Duration>>,
+    /// Each delivery: the update's sequence number and its latency.
+    latencies: Mutex<Vec<(u64, Duration)>>,
 }
 
 impl Recorder {
@@ -69,16 +73,36 @@ impl Recorder {
         let Some(seq) = marker(update) else { return };
         let sent = self.sent.lock().ok().and_then(|s| s.get(&seq).copied());
         if let (Some(sent), Ok(mut l)) = (sent, self.latencies.lock()) {
-            l.push(now - sent);
+            l.push((seq, now - sent));
         }
     }
 
-    fn take(&self) -> Vec<Duration> {
+    fn take(&self) -> Vec<(u64, Duration)> {
         self.sent.lock().map(|mut s| s.clear()).ok();
         self.latencies
             .lock()
             .map(|mut l| std::mem::take(&mut *l))
             .unwrap_or_default()
+    }
+}
+
+/// CPU time a process has used, user and system, in clock ticks (`/proc/<pid>/stat`).
+fn cpu_ticks(pid: &str) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it are space-separated.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
+/// Microseconds of CPU (user, system) per delivery between two readings, at 100 ticks/s.
+fn per_delivery(before: Option<(u64, u64)>, after: Option<(u64, u64)>, n: usize) -> String {
+    match (before, after) {
+        // Ticks are 10 ms: too coarse for a few deliveries.
+        (Some(b), Some(a)) if n >= 10_000 => {
+            let us = |ticks: u64| ticks as f64 * 10_000.0 / n as f64;
+            format!("{:.1} / {:.1}", us(a.0 - b.0), us(a.1 - b.1))
+        }
+        _ => "–".to_owned(),
     }
 }
 
@@ -138,7 +162,11 @@ impl Client {
 }
 
 async fn connect(url: String, recorder: Arc<Recorder>, synced: Arc<AtomicU64>) -> Result<Client> {
-    let (socket, _) = tokio_tungstenite::connect_async(&url)
+    // tungstenite's default 128 KiB read buffer is zeroed on every read: with a thousand
+    // readers that memset was two thirds of this load generator's CPU (perf), and its queue
+    // of unread frames, not the server, set the measured latency.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), false)
         .await
         .with_context(|| format!("connecting {url}"))?;
     let (mut sink, mut stream) = socket.split();
@@ -194,6 +222,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Sends `rate` markers per second for `seconds` from `senders`' pick of client, waits for
 /// stragglers, and returns the table row.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     name: &str,
     clients: &[Client],
@@ -202,8 +231,12 @@ async fn run(
     seconds: u64,
     recorder: &Recorder,
     seq: &AtomicU64,
+    server_pid: Option<u32>,
 ) -> String {
     let total = u64::from(rate) * seconds;
+    let server = server_pid.map(|p| p.to_string());
+    let cpu = || (server.as_deref().and_then(cpu_ticks), cpu_ticks("self"));
+    let (server_before, bench_before) = cpu();
     let started = Instant::now();
     let mut rng = rand::rng();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
@@ -218,17 +251,31 @@ async fn run(
     }
     let sending = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut latencies = recorder.take();
+    let (server_after, bench_after) = cpu();
+    let deliveries = recorder.take();
+    // When each update had reached every client of its room: its slowest delivery.
+    let mut everyone: HashMap<u64, Duration> = HashMap::new();
+    for (seq, latency) in &deliveries {
+        let slowest = everyone.entry(*seq).or_default();
+        *slowest = (*slowest).max(*latency);
+    }
+    let mut everyone: Vec<Duration> = everyone.into_values().collect();
+    everyone.sort();
+    let mut latencies: Vec<Duration> = deliveries.iter().map(|(_, l)| *l).collect();
     latencies.sort();
+    let n = latencies.len();
     format!(
-        "| {name} | {total} | {:.0} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {name} | {total} | {:.0} | {n} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} / {:.2} | {} | {} |",
         total as f64 / sending.as_secs_f64(),
-        latencies.len(),
-        latencies.len() as f64 / sending.as_secs_f64(),
+        n as f64 / sending.as_secs_f64(),
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.9),
         percentile(&latencies, 0.99),
         latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        percentile(&everyone, 0.5),
+        percentile(&everyone, 0.99),
+        per_delivery(server_before, server_after, n),
+        per_delivery(bench_before, bench_after, n),
     )
 }
 
@@ -317,6 +364,7 @@ async fn main() -> Result<()> {
             args.seconds,
             &recorder,
             &seq,
+            args.server_pid,
         )
         .await,
     );
@@ -366,6 +414,7 @@ async fn main() -> Result<()> {
             args.seconds,
             &recorder,
             &seq,
+            args.server_pid,
         )
         .await,
     );
@@ -376,9 +425,12 @@ async fn main() -> Result<()> {
     );
     println!();
     println!(
-        "| run | updates | sent/s | deliveries | deliveries/s | p50 ms | p90 ms | p99 ms | max ms |"
+        "| run | updates | sent/s | deliveries | deliveries/s | p50 ms | p90 ms | p99 ms | max ms \
+         | all reached p50 / p99 ms | server CPU µs/delivery user / sys | bench CPU µs/delivery |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for row in rows {
         println!("{row}");
     }

@@ -60,7 +60,7 @@ pub async fn level(
     user_level(state, caller.map_or(0, |c| c.user.id), subject).await
 }
 
-/// [`level`] for a user id (0: nobody signed in), as live connections re-check it.
+/// [`level`] for a user id (0: nobody signed in), as a connection is opened.
 pub async fn user_level(
     state: &AppState,
     user_id: i64,
@@ -69,18 +69,43 @@ pub async fn user_level(
     let role = match user_id {
         0 => None,
         id if id == subject.owner_id => return Ok(Some(Need::Own)),
-        id => state
-            .db()
-            .member_role(subject.id, id)
-            .await?
-            .and_then(|r| Role::parse(&r).ok()),
+        id => state.db().member_role(subject.id, id).await?,
     };
-    Ok(match role {
+    Ok(level_with_role(user_id, subject, role.as_deref()))
+}
+
+/// [`user_level`] for many users at once, from one read of the collaborators, as live
+/// connections re-check it (a room may hold a thousand readers; one query each would turn
+/// every change to the subject into a thousand queries).
+pub async fn user_levels(
+    state: &AppState,
+    subject: &SubjectRow,
+) -> Result<impl Fn(i64) -> Option<Need>, AppError> {
+    let roles: std::collections::HashMap<i64, String> = state
+        .db()
+        .members(subject.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m.role))
+        .collect();
+    let subject = subject.clone();
+    Ok(move |user_id| {
+        let role = (user_id != 0).then(|| roles.get(&user_id)).flatten();
+        level_with_role(user_id, &subject, role.map(String::as_str))
+    })
+}
+
+/// The level of `user_id` on `subject` given their collaborator role, if any.
+fn level_with_role(user_id: i64, subject: &SubjectRow, role: Option<&str>) -> Option<Need> {
+    if user_id != 0 && user_id == subject.owner_id {
+        return Some(Need::Own);
+    }
+    match role.and_then(|r| Role::parse(r).ok()) {
         Some(Role::Editor) => Some(Need::Edit),
         Some(Role::Viewer) => Some(Need::Read),
         None if subject.visibility != Visibility::Private.as_str() => Some(Need::Read),
         None => None,
-    })
+    }
 }
 
 /// Loads the subject `slug` for `caller`, if they hold at least `need` on it.

@@ -777,17 +777,16 @@ impl Hub {
                     continue;
                 }
             };
-            let mut decided = Vec::with_capacity(users.len());
-            for (conn, user_id) in users {
-                let level = match &subject {
-                    Some(subject) => match access::user_level(state, user_id, subject).await {
-                        Ok(level) => level,
-                        Err(_) => continue,
-                    },
-                    None => None,
-                };
-                decided.push((conn, level));
-            }
+            let decided: Vec<(ConnId, Option<Need>)> = match &subject {
+                Some(subject) => match access::user_levels(state, subject).await {
+                    Ok(level) => users.into_iter().map(|(c, u)| (c, level(u))).collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not re-check access; keeping connections");
+                        continue;
+                    }
+                },
+                None => users.into_iter().map(|(c, _)| (c, None)).collect(),
+            };
             let mut guard = slot.live.lock().await;
             let Some(live) = guard.as_mut() else { continue };
             for (conn, level) in decided {
