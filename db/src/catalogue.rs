@@ -27,9 +27,9 @@ pub struct CatalogueLimits {
     /// Ordered by relevance, only this many of the newest subjects that pass every filter are
     /// scored: ranking every match of a common word (tens of thousands) would cost far more
     /// than a page is worth. It also bounds the worst case on Postgres, a pair of words
-    /// matching a few thousand subjects, where finding the candidates costs about
-    /// `sqrt(relevance × public subjects)` rows either way (see `rank_newest`): 2,000 gave
-    /// 25–90 ms there, 500 keeps it near 10 ms.
+    /// matching a few thousand subjects, where finding the candidates reads on the order of
+    /// `sqrt(relevance × public subjects)` rows either way (see `rank_newest`): 500 reads
+    /// half as many as the 2,000 it was (docs/BENCHMARKS.md has the figures).
     pub relevance: i64,
 }
 
@@ -619,9 +619,9 @@ impl Db {
     /// How Postgres should find the newest candidates. Walking the subjects newest first
     /// reads about `relevance / density` rows; reading every match from the GIN index reads
     /// `matches` rows, each dearer (see [`WALK_TO_BITMAP_ROW_COST`]); they cross at
-    /// `sqrt(relevance × public subjects × that ratio)` matches. The planner's own row estimates give both
-    /// numbers without reading anything (it misjudges only the cost of checking a row's
-    /// TOASTed text, which is why it is not left to choose).
+    /// `sqrt(relevance × public subjects × that ratio)` matches. The planner's own row
+    /// estimates give both numbers without reading anything (its costs are what it misjudges,
+    /// which is why it is not left to choose).
     async fn rank_newest(&self, search: &SubjectSearch, limits: CatalogueLimits) -> DbResult<Plan> {
         let crate::Pool::Postgres(pool) = &self.pool else {
             return Ok(Plan::RankNewest {
