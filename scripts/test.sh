@@ -37,7 +37,7 @@ say "clippy (server: ssr)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "clippy (browser: hydrate, wasm32)"
-cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor \
+cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor -p arbor-map \
   --features arbor-app/hydrate,arbor-frontend/hydrate \
   --target wasm32-unknown-unknown --locked -- -D warnings
 

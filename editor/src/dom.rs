@@ -479,10 +479,13 @@ fn connect(shared: &Shared) {
 impl Editor {
     fn send(&self, frames: &[Vec<u8>]) {
         let Some(socket) = &self.socket else { return };
-        if socket.ready_state() != WebSocket::OPEN {
-            return;
-        }
         for frame in frames {
+            // Checked before every frame: a send can start the socket closing (a proxy that
+            // lost its other end closes at once), and sending on a closing socket is an error
+            // in the console. What is not sent goes with the next connection's sync step.
+            if socket.ready_state() != WebSocket::OPEN {
+                return;
+            }
             let _ = socket.send_with_u8_array(frame);
         }
     }
