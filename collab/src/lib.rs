@@ -84,6 +84,9 @@ impl Close {
     pub const TOO_LARGE: u16 = 4413;
     /// The server dropped its copy of the document; the client reconnects and syncs again.
     pub const RELOAD: u16 = 1012;
+    /// A read-only connection's holder may edit now: the client reconnects (stock clients do
+    /// so on their own) and comes back read-write; a page built for reading says to reload.
+    pub const PROMOTED: u16 = 4001;
 
     fn new(code: u16, reason: impl Into<String>) -> Close {
         Close {

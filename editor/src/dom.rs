@@ -85,6 +85,8 @@ struct Editor {
     last_heard: f64,
     /// Until when the status says the text is at its largest.
     too_long_until: f64,
+    /// The server said this read-only copy's holder may edit now (reload to get the editor).
+    promoted: bool,
     confirm_generation: u32,
     last_renewed: f64,
     composing: bool,
@@ -184,6 +186,7 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         opened_at: now(),
         last_heard: now(),
         too_long_until: 0.0,
+        promoted: false,
         confirm_generation: 0,
         last_renewed: now(),
         composing: false,
@@ -464,6 +467,11 @@ fn connect(shared: &Shared) {
     let onclose = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         with(&weak, |ed, _| {
             ed.socket = None;
+            // The holder of this read-only copy may edit now: it keeps following (the next
+            // connection is read-write, but this page was built for reading) and says so.
+            if e.code() == arbor_collab::Close::PROMOTED {
+                ed.promoted = true;
+            }
             // 4400–4499: the server refused this client for good (access withdrawn, a
             // malformed or oversized message); anything else is worth retrying.
             ed.lost((4400..4500).contains(&e.code()));
@@ -885,6 +893,10 @@ impl Editor {
         let (link, mut text) = match self.link {
             Link::Connecting => ("connecting", "Connecting…".to_owned()),
             Link::Online if !self.session.synced() => ("connecting", "Loading…".to_owned()),
+            Link::Online if self.session.read_only() && self.promoted => (
+                "online",
+                "Live · view only · you may edit now: reload the page".to_owned(),
+            ),
             Link::Online if self.session.read_only() => ("online", "Live · view only".to_owned()),
             Link::Online if saved => ("online", "Live · all changes saved".to_owned()),
             Link::Online => ("online", "Live · saving…".to_owned()),

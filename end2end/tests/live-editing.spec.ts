@@ -134,6 +134,30 @@ test("two people edit a topic at once and see each other's text and carets; a vi
   for (const person of [ada, bob, val]) expect(person.problems).toEqual([]);
 });
 
+test("a viewer made an editor while following is told at once, and edits after a reload", async ({ browser }) => {
+  const ada = await newPerson(browser, "ada");
+  const val = await newPerson(browser, "val");
+  const { slug, id } = await sharedTopic(ada.page, val.name);
+  await api(ada.page, "PUT", `/subjects/${slug}/members/${val.name}`, { role: "viewer" });
+  const path = `/s/${slug}/t/${id}/edit`;
+
+  const valEditor = await openEditor(val.page, path);
+  await expect(valEditor).toHaveAttribute("data-mode", "view");
+  await api(ada.page, "PUT", `/subjects/${slug}/members/${val.name}`, { role: "editor" });
+  await expect(val.page.getByTestId("live-status")).toContainText("you may edit now: reload the page");
+  await expect(valEditor).toHaveAttribute("data-link", "online");
+
+  await val.page.reload();
+  await expect(valEditor).toHaveAttribute("data-mode", "edit");
+  await expect(valEditor).toHaveAttribute("data-link", "online");
+  const valInput = val.page.getByTestId("live-input");
+  await valInput.click();
+  await valInput.pressSequentially("promoted");
+  await expect(valEditor).toHaveAttribute("data-saved", "true");
+
+  for (const person of [ada, val]) expect(person.problems).toEqual([]);
+});
+
 test("edits made offline are kept and merged when the connection returns", async ({ browser }) => {
   const ada = await newPerson(browser, "ada");
   const bob = await newPerson(browser, "bob");
@@ -161,8 +185,11 @@ test("edits made offline are kept and merged when the connection returns", async
 
   offline = true;
   for (const ws of open.splice(0)) {
-    await ws.server.close();
+    // The page's end first: closing the server's end first leaves a moment in which the page
+    // still sees an open socket and its frames go to Playwright's closing proxy, which logs
+    // "WebSocket is already in CLOSING or CLOSED state." (a harness artefact, seen 1 run in 10).
     await ws.page.close();
+    await ws.server.close();
   }
   await expect(adaEditor).toHaveAttribute("data-link", "offline");
 

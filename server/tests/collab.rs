@@ -434,6 +434,30 @@ async fn handshakes_are_authenticated_and_roles_apply_live() {
         e.pump(Duration::from_millis(300)).await;
         assert_eq!(e.denied, 2, "and its next edit is refused");
         assert_eq!(e.closed, None);
+
+        // Promoted back, its read-only socket is closed with "reconnect", within a second,
+        // and the new connection may write.
+        let started = Instant::now();
+        send(
+            owner
+                .put(app.url(&format!("/api/v1/subjects/{slug}/members/roles2")))
+                .json(&json!({"role": "editor"})),
+        )
+        .await;
+        while e.closed.is_none() && started.elapsed() < Duration::from_secs(3) {
+            e.pump(Duration::from_millis(50)).await;
+        }
+        assert_eq!(e.closed, Some(arbor_collab::Close::PROMOTED));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let mut again = YClient::connect(&url, &[("cookie", session_of(2)), origin.clone()]).await;
+        again.edit(|t, txn| t.insert(txn, 0, "promoted ")).await;
+        again.pump(Duration::from_millis(300)).await;
+        assert_eq!(again.denied, 0);
+        assert!(
+            again.text().starts_with("promoted edited "),
+            "{}",
+            again.text()
+        );
         app.stop().await;
     }
 }

@@ -803,15 +803,30 @@ impl Hub {
                         }
                     }
                     Some(level) => {
-                        if let Some(peer) = live.peers.get_mut(&conn) {
-                            let access = access_for(level);
-                            if peer.access == Access::ReadWrite && access == Access::ReadOnly {
-                                // Tells the client at once, before it types into a refusal.
-                                let denied = arbor_collab::denied_message("read-only");
-                                let _ = peer.tx.try_send(Out::Frame(denied.into()));
+                        let access = access_for(level);
+                        let Some(peer) = live.peers.get_mut(&conn) else {
+                            continue;
+                        };
+                        if peer.access == Access::ReadOnly && access == Access::ReadWrite {
+                            // y-websocket has no message for "you may write now": the client
+                            // reconnects, read-write, and a page built for reading says so.
+                            if let Some(peer) = live.drop_peer(conn) {
+                                let _ = peer.tx.try_send(Out::Close(Close {
+                                    code: Close::PROMOTED,
+                                    reason: "you may edit now; reconnect".into(),
+                                }));
                             }
-                            peer.access = access;
+                            if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
+                                live.broadcast(&removal, None);
+                            }
+                            continue;
                         }
+                        if peer.access == Access::ReadWrite && access == Access::ReadOnly {
+                            // Tells the client at once, before it types into a refusal.
+                            let denied = arbor_collab::denied_message("read-only");
+                            let _ = peer.tx.try_send(Out::Frame(denied.into()));
+                        }
+                        peer.access = access;
                     }
                 }
             }
