@@ -193,8 +193,13 @@ impl Structure {
 
     /// The tree this state of the document stands for (`None` before [`Structure::init`]).
     pub fn read<T: ReadTxn>(&self, txn: &T) -> Option<Tree> {
+        self.state(txn).map(|(tree, _)| tree)
+    }
+
+    /// The tree and the entries it was resolved from (one read for a change to use).
+    fn state<T: ReadTxn>(&self, txn: &T) -> Option<(Tree, BTreeMap<NodeId, Raw>)> {
         let (root, raw) = self.raw(txn);
-        resolve(root?, &raw)
+        resolve(root?, &raw).map(|tree| (tree, raw))
     }
 
     fn node(&self, txn: &TransactionMut, id: NodeId) -> Option<MapRef> {
@@ -205,8 +210,7 @@ impl Structure {
     }
 
     /// A stamp above every stamp in the document.
-    fn next_stamp(&self, txn: &TransactionMut) -> f64 {
-        let (_, raw) = self.raw(txn);
+    fn next_stamp(raw: &BTreeMap<NodeId, Raw>) -> f64 {
         raw.values()
             .filter_map(|r| r.place.as_ref().map(|p| p.stamp))
             .fold(0.0, f64::max)
@@ -217,13 +221,11 @@ impl Structure {
     /// out of the count.
     fn order_at(
         &self,
-        txn: &TransactionMut,
-        tree: &Tree,
+        (tree, raw): &(Tree, BTreeMap<NodeId, Raw>),
         parent: NodeId,
         index: usize,
         moving: Option<NodeId>,
     ) -> String {
-        let (_, raw) = self.raw(txn);
         let keys: Vec<&str> = tree.nodes[&parent]
             .children
             .iter()
@@ -252,18 +254,18 @@ impl Structure {
         index: usize,
         title: &str,
     ) -> Result<(), MapError> {
-        let tree = self.read(txn).ok_or(MapError::Empty)?;
+        let state = self.state(txn).ok_or(MapError::Empty)?;
         if self.node(txn, id).is_some() {
             return Err(MapError::Exists(id));
         }
-        if !tree.nodes.contains_key(&parent) {
+        if !state.0.nodes.contains_key(&parent) {
             return Err(MapError::NoSuchNode(parent));
         }
         let place = Place {
             parent,
-            order: self.order_at(txn, &tree, parent, index, None),
+            order: self.order_at(&state, parent, index, None),
             from: 0,
-            stamp: self.next_stamp(txn),
+            stamp: Self::next_stamp(&state.1),
         };
         let node = self.nodes.insert(txn, id.to_string(), MapPrelim::default());
         node.insert(txn, TITLE, TextPrelim::new(title));
@@ -301,7 +303,8 @@ impl Structure {
         parent: NodeId,
         index: usize,
     ) -> Result<(), MapError> {
-        let tree = self.read(txn).ok_or(MapError::Empty)?;
+        let state = self.state(txn).ok_or(MapError::Empty)?;
+        let tree = &state.0;
         if id == tree.root {
             return Err(MapError::Root);
         }
@@ -314,9 +317,9 @@ impl Structure {
         }
         let place = Place {
             parent,
-            order: self.order_at(txn, &tree, parent, index, Some(id)),
+            order: self.order_at(&state, parent, index, Some(id)),
             from: current.parent.unwrap_or(0),
-            stamp: self.next_stamp(txn),
+            stamp: Self::next_stamp(&state.1),
         };
         let node = self.node(txn, id).ok_or(MapError::NoSuchNode(id))?;
         node.insert(txn, PLACE, place.to_any());

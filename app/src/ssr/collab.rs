@@ -155,6 +155,16 @@ impl Live {
         peer
     }
 
+    /// Closes one connection with `close` and tells the others it left.
+    fn eject(&mut self, conn: ConnId, close: Close) {
+        if let Some(peer) = self.drop_peer(conn) {
+            let _ = peer.tx.try_send(Out::Close(close));
+        }
+        if let Some(removal) = self.room.leave(conn, now_ms() as u64) {
+            self.broadcast(&removal, None);
+        }
+    }
+
     /// Closes every connection, to reconnect and sync.
     fn close_all(&mut self) {
         let all: Vec<ConnId> = self.peers.keys().copied().collect();
@@ -791,17 +801,13 @@ impl Hub {
             let Some(live) = guard.as_mut() else { continue };
             for (conn, level) in decided {
                 match level {
-                    None => {
-                        if let Some(peer) = live.drop_peer(conn) {
-                            let _ = peer.tx.try_send(Out::Close(Close {
-                                code: Close::FORBIDDEN,
-                                reason: "access was withdrawn".into(),
-                            }));
-                        }
-                        if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
-                            live.broadcast(&removal, None);
-                        }
-                    }
+                    None => live.eject(
+                        conn,
+                        Close {
+                            code: Close::FORBIDDEN,
+                            reason: "access was withdrawn".into(),
+                        },
+                    ),
                     Some(level) => {
                         let access = access_for(level);
                         let Some(peer) = live.peers.get_mut(&conn) else {
@@ -810,15 +816,13 @@ impl Hub {
                         if peer.access == Access::ReadOnly && access == Access::ReadWrite {
                             // y-websocket has no message for "you may write now": the client
                             // reconnects, read-write, and a page built for reading says so.
-                            if let Some(peer) = live.drop_peer(conn) {
-                                let _ = peer.tx.try_send(Out::Close(Close {
+                            live.eject(
+                                conn,
+                                Close {
                                     code: Close::PROMOTED,
                                     reason: "you may edit now; reconnect".into(),
-                                }));
-                            }
-                            if let Some(removal) = live.room.leave(conn, now_ms() as u64) {
-                                live.broadcast(&removal, None);
-                            }
+                                },
+                            );
                             continue;
                         }
                         if peer.access == Access::ReadWrite && access == Access::ReadOnly {
