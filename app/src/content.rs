@@ -269,6 +269,8 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubjectDetail {
+    /// The live document of the subject's structure, `subject:{id}` (see `/collab/{doc}`).
+    pub map_document: String,
     pub subject: SubjectCard,
     pub root: TopicNode,
     pub reader: ReaderState,

@@ -13,7 +13,6 @@ pub mod error;
 pub mod html;
 pub mod map;
 pub mod model;
-pub mod order_key;
 pub mod pages;
 pub mod query;
 #[cfg(feature = "ssr")]

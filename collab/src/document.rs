@@ -11,7 +11,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{
+    Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, TransactionMut,
+    Update,
+};
 
 use crate::{Limits, Malformed, check, diff};
 
@@ -200,6 +203,30 @@ impl Document {
             self.text_bytes = new.len();
         }
         Some(update)
+    }
+
+    /// Runs `read` on the underlying yrs document (for schemas other than one text, such as a
+    /// subject's structure). Open transactions only inside `read`.
+    pub fn read<R>(&self, read: impl FnOnce(&Doc) -> R) -> R {
+        read(&self.doc)
+    }
+
+    /// Runs `change` in one transaction as the server's own edit (trusted code, not a
+    /// client's bytes) and returns its result with the update to store and broadcast, `None`
+    /// when nothing changed. Handles on shared types come from [`Document::read`] beforehand.
+    pub fn change<R>(
+        &mut self,
+        change: impl FnOnce(&mut TransactionMut) -> R,
+    ) -> (R, Option<Vec<u8>>) {
+        let mut txn = self.doc.transact_mut();
+        let result = change(&mut txn);
+        let update = txn.encode_update_v1();
+        drop(txn);
+        let changed = check::update(&update).is_ok_and(|shape| !shape.is_empty());
+        if changed {
+            self.size += update.len();
+        }
+        (result, changed.then_some(update))
     }
 
     /// The size estimate the document limit is checked against.

@@ -76,6 +76,20 @@ impl Db {
         })?)
     }
 
+    /// Deletes document `name` if it belongs to subject `subject_id` and to no topic (a body
+    /// seeded for a topic that was then not created).
+    pub async fn discard_doc(&self, name: &str, subject_id: i64) -> DbResult<()> {
+        dispatch!(self, |pool| {
+            sqlx::query("DELETE FROM docs WHERE name = $1 AND subject_id = $2 AND topic_id IS NULL")
+                .bind(name)
+                .bind(subject_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// A document's snapshot and log.
     #[tracing::instrument(skip(self))]
     pub async fn load_doc(&self, id: i64) -> DbResult<StoredDoc> {

@@ -28,6 +28,8 @@ use sqlx::{PgPool, SqlitePool};
 
 pub mod catalogue;
 pub mod docs;
+pub mod imports;
+pub mod projection;
 pub mod secrets;
 pub mod sessions;
 pub mod social;

@@ -1,10 +1,10 @@
-//! Topics: the `topics` tree and the `topic_links` between topics.
+//! Topics: reading the `topics` tree and the `topic_links` between topics, and storing a
+//! topic's text. The tree's shape (which rows exist, where they hang) is written only by
+//! [`crate::projection`], from the subject's structure document.
 //!
-//! Every change to the tree runs in one transaction that first writes the subject row (bumping
-//! its `updated_at`). That write takes the subject's lock on both backends, so changes to one
-//! tree are serialised and the checks made inside the transaction (the parent belongs to the
-//! subject, a move makes no cycle) cannot be raced. The subject's search text is recomputed in
-//! the same transaction.
+//! Every change runs in one transaction that first writes the subject row (bumping its
+//! `updated_at`). That write takes the subject's lock on both backends, so changes to one
+//! subject are serialised. The subject's search text is recomputed in the same transaction.
 
 use crate::{Backend, Db, DbError, DbResult, dispatch};
 
@@ -55,17 +55,6 @@ pub struct LinkedTopicRow {
     pub subject_title: String,
     /// For outgoing links: the case-folded title written in the link.
     pub title_key: String,
-}
-
-/// What became of a move. (The recursive walks below stop at a depth of 10,000, so even a
-/// damaged tree cannot make them run forever.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MoveOutcome {
-    Moved,
-    /// The new parent is the topic itself or one of its descendants.
-    Cycle,
-    /// The topic or the new parent is not in this subject.
-    NotFound,
 }
 
 /// SQL for "subject `s` is visible to the user whose id is the given placeholder" (0 for
@@ -169,6 +158,20 @@ impl Db {
         })?)
     }
 
+    /// Every topic of a subject with its body, in sibling order (for exports).
+    #[tracing::instrument(skip(self))]
+    pub async fn subject_topics(&self, subject_id: i64) -> DbResult<Vec<TopicRow>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, TopicRow>(
+                "SELECT id, subject_id, parent_id, order_key, title, body, created_at, updated_at
+                 FROM topics WHERE subject_id = $1 ORDER BY order_key, id",
+            )
+            .bind(subject_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     /// One topic of a subject; `NotFound` if it is not in that subject.
     #[tracing::instrument(skip(self))]
     pub async fn topic(&self, subject_id: i64, id: i64) -> DbResult<TopicRow> {
@@ -216,49 +219,6 @@ impl Db {
         })?)
     }
 
-    /// Adds a topic under `parent_id` (which must be in the subject) and returns its id.
-    #[tracing::instrument(skip(self, content))]
-    pub async fn insert_topic(
-        &self,
-        subject_id: i64,
-        parent_id: i64,
-        order_key: &str,
-        content: TopicContent<'_>,
-        now: i64,
-    ) -> DbResult<i64> {
-        tree_change!(self, subject_id, now, |tx| {
-            async {
-                let parent: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM topics WHERE id = $1 AND subject_id = $2")
-                        .bind(parent_id)
-                        .bind(subject_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if parent.is_none() {
-                    return Err(DbError::NotFound);
-                }
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO topics (subject_id, parent_id, order_key, title, title_key, body,
-                                         body_text, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-                )
-                .bind(subject_id)
-                .bind(parent_id)
-                .bind(order_key)
-                .bind(content.title)
-                .bind(content.title.to_lowercase())
-                .bind(content.body)
-                .bind(content.body_text)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                insert_links!(tx, id, content.links);
-                Ok(id)
-            }
-            .await
-        })
-    }
-
     /// Replaces a topic's title, body and links.
     #[tracing::instrument(skip(self, content))]
     pub async fn update_topic(
@@ -293,108 +253,6 @@ impl Db {
                     .await?;
                 insert_links!(tx, id, content.links);
                 Ok(())
-            }
-            .await
-        })
-    }
-
-    /// Moves a topic under `new_parent` with `order_key` among its new siblings, unless that
-    /// would put it under itself.
-    #[tracing::instrument(skip(self))]
-    pub async fn move_topic(
-        &self,
-        subject_id: i64,
-        id: i64,
-        new_parent: i64,
-        order_key: &str,
-        now: i64,
-    ) -> DbResult<MoveOutcome> {
-        tree_change!(self, subject_id, now, |tx| {
-            async {
-                // The new parent and all its ancestors, inside this subject.
-                let ancestors: Vec<i64> = sqlx::query_scalar(
-                    "WITH RECURSIVE up (id, parent_id, depth) AS (
-                         SELECT id, parent_id, 0 FROM topics WHERE id = $1 AND subject_id = $2
-                         UNION ALL
-                         SELECT t.id, t.parent_id, up.depth + 1 FROM topics t
-                         JOIN up ON t.id = up.parent_id WHERE up.depth < 10000
-                     )
-                     SELECT id FROM up",
-                )
-                .bind(new_parent)
-                .bind(subject_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                if ancestors.is_empty() {
-                    return Ok(MoveOutcome::NotFound);
-                }
-                if ancestors.contains(&id) {
-                    return Ok(MoveOutcome::Cycle);
-                }
-                let done = sqlx::query(
-                    "UPDATE topics SET parent_id = $3, order_key = $4, updated_at = $5
-                     WHERE id = $1 AND subject_id = $2 AND parent_id IS NOT NULL",
-                )
-                .bind(id)
-                .bind(subject_id)
-                .bind(new_parent)
-                .bind(order_key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                Ok(if done.rows_affected() == 0 {
-                    MoveOutcome::NotFound
-                } else {
-                    MoveOutcome::Moved
-                })
-            }
-            .await
-        })
-    }
-
-    /// Deletes a topic and its whole subtree; returns how many topics went. The root cannot be
-    /// deleted this way (`NotFound`): delete the subject instead.
-    #[tracing::instrument(skip(self))]
-    pub async fn delete_topic(&self, subject_id: i64, id: i64, now: i64) -> DbResult<u64> {
-        tree_change!(self, subject_id, now, |tx| {
-            async {
-                let subtree: Vec<i64> = sqlx::query_scalar(
-                    "WITH RECURSIVE down (id, depth) AS (
-                         SELECT id, 0 FROM topics
-                         WHERE id = $1 AND subject_id = $2 AND parent_id IS NOT NULL
-                         UNION ALL
-                         SELECT t.id, down.depth + 1 FROM topics t
-                         JOIN down ON t.parent_id = down.id WHERE down.depth < 10000
-                     )
-                     SELECT DISTINCT id FROM down",
-                )
-                .bind(id)
-                .bind(subject_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                if subtree.is_empty() {
-                    return Err(DbError::NotFound);
-                }
-                // Detach first, so the delete needs no deep cascade.
-                for chunk in subtree.chunks(500) {
-                    let list = chunk
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(",");
-                    // The ids are integers read back from the database, not user input.
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "UPDATE topics SET parent_id = NULL WHERE id IN ({list})"
-                    )))
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DELETE FROM topics WHERE id IN ({list})"
-                    )))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Ok(subtree.len() as u64)
             }
             .await
         })

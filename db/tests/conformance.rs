@@ -390,9 +390,11 @@ async fn secrets() {
 }
 
 use arbor_db::catalogue::{CatalogueLimits, Column, SearchCursor, SearchSort, SubjectSearch};
+use arbor_db::docs::DocOwner;
+use arbor_db::projection::{FreshText, PlacedTopic, Projected, TreeProjection};
 use arbor_db::social::{Mark, TimeCursor};
 use arbor_db::subjects::{NewSubject, SubjectUpdate};
-use arbor_db::topics::{LinkRef, MoveOutcome, TopicContent};
+use arbor_db::topics::{LinkRef, TopicContent};
 
 fn new_subject<'a>(slug: &'a str, owner_id: i64, tags: &'a [String], now: i64) -> NewSubject<'a> {
     NewSubject {
@@ -402,7 +404,7 @@ fn new_subject<'a>(slug: &'a str, owner_id: i64, tags: &'a [String], now: i64) -
         summary: "",
         tags,
         visibility: "public",
-        root_order_key: "a0",
+        root_order_key: "000000",
         now,
     }
 }
@@ -414,6 +416,48 @@ fn content<'a>(title: &'a str, body: &'a str, links: &'a [LinkRef]) -> TopicCont
         body_text: body,
         links,
     }
+}
+
+/// Projects a tree given as `(id, parent, title, body)` (root first, parents before
+/// children; a body for every topic that may be new) with `trashed` in the trash.
+async fn project(
+    db: &Db,
+    subject: i64,
+    nodes: &[(i64, Option<i64>, &str, &str)],
+    trashed: &[(i64, i64)],
+    now: i64,
+) -> Projected {
+    let mut children: std::collections::HashMap<Option<i64>, usize> = Default::default();
+    let placed = nodes
+        .iter()
+        .map(|(id, parent, title, _)| {
+            let index = children.entry(*parent).or_default();
+            *index += 1;
+            PlacedTopic {
+                id: *id,
+                parent_id: *parent,
+                order_key: format!("{:06}", *index - 1),
+                title: (*title).to_owned(),
+            }
+        })
+        .collect();
+    let fresh = nodes
+        .iter()
+        .map(|(id, _, _, body)| {
+            let text = FreshText {
+                body: (*body).to_owned(),
+                body_text: (*body).to_owned(),
+                links: Vec::new(),
+            };
+            (*id, text)
+        })
+        .collect();
+    let projection = TreeProjection {
+        nodes: placed,
+        fresh,
+        trashed: trashed.to_vec(),
+    };
+    db.project_tree(subject, &projection, now).await.unwrap()
 }
 
 async fn subjects_story(db: &Db) {
@@ -497,10 +541,12 @@ async fn subjects_story(db: &Db) {
 
     // Deleting takes everything under it.
     let root = tree[0].id;
-    let child = db
-        .insert_topic(s.id, root, "b0", content("Child", "text", &[]), 50)
-        .await
-        .unwrap();
+    let child = 1 << 40;
+    let nodes = [
+        (root, None, tree[0].title.as_str(), ""),
+        (child, Some(root), "Child", "text"),
+    ];
+    assert_eq!(project(db, s.id, &nodes, &[], 50).await.changes, 1);
     db.set_mark(Mark::Like, eve.id, s.id, true, 60)
         .await
         .unwrap();
@@ -526,56 +572,66 @@ async fn topics_story(db: &Db) {
         .await
         .unwrap();
     let root = db.topic_tree(s.id).await.unwrap()[0].id;
-    let a = db
-        .insert_topic(s.id, root, "a", content("A", "alpha", &[]), 1)
-        .await
-        .unwrap();
-    let b = db
-        .insert_topic(s.id, a, "a", content("B", "beta", &[]), 2)
-        .await
-        .unwrap();
-    let c = db
-        .insert_topic(s.id, b, "a", content("C", "gamma", &[]), 3)
-        .await
-        .unwrap();
+    let (a, b, c) = (1 << 40, (1 << 40) + 1, (1 << 40) + 2);
+    let abc = [
+        (root, None, "trees", ""),
+        (a, Some(root), "A", "alpha"),
+        (b, Some(a), "B", "beta"),
+        (c, Some(b), "C", "gamma"),
+    ];
+    assert_eq!(project(db, s.id, &abc, &[], 3).await.changes, 3);
+    assert_eq!(db.subject_by_id(s.id).await.unwrap().updated_at, 3);
+    assert_eq!(db.topic(s.id, c).await.unwrap().body, "gamma");
+    // The same tree again changes nothing, not even the subject's time.
+    assert_eq!(project(db, s.id, &abc, &[], 4).await, Projected::default());
     assert_eq!(db.subject_by_id(s.id).await.unwrap().updated_at, 3);
 
-    // A parent from another subject is refused.
+    // A topic without a row and without prepared text: nothing is written.
+    let unprepared = TreeProjection {
+        nodes: vec![PlacedTopic {
+            id: 77,
+            parent_id: Some(root),
+            order_key: "000009".into(),
+            title: "Late".into(),
+        }],
+        ..TreeProjection::default()
+    };
+    let outcome = db.project_tree(s.id, &unprepared, 5).await.unwrap();
+    assert!(outcome.stale && outcome.changes == 0);
+    assert_eq!(db.topic_tree(s.id).await.unwrap().len(), 4);
+
+    // An id belonging to another subject is left alone, with everything under it.
     let other = db
         .create_subject(new_subject("other", owner.id, &[], 0))
         .await
         .unwrap();
     let other_root = db.topic_tree(other.id).await.unwrap()[0].id;
-    assert!(matches!(
-        db.insert_topic(s.id, other_root, "a", content("X", "", &[]), 4)
-            .await,
-        Err(DbError::NotFound)
-    ));
+    let mut with_foreign = abc.to_vec();
+    with_foreign.push((other_root, Some(root), "Stolen", ""));
+    with_foreign.push(((1 << 40) + 9, Some(other_root), "Under it", ""));
+    let outcome = project(db, s.id, &with_foreign, &[], 5).await;
+    assert_eq!(outcome.foreign, vec![other_root, (1 << 40) + 9]);
+    assert_eq!(outcome.changes, 0);
+    assert_eq!(db.topic(other.id, other_root).await.unwrap().title, "other");
 
-    // Moves: under itself or a descendant is a cycle; the root does not move.
-    assert_eq!(
-        db.move_topic(s.id, a, c, "z", 5).await.unwrap(),
-        MoveOutcome::Cycle
-    );
-    assert_eq!(
-        db.move_topic(s.id, a, a, "z", 5).await.unwrap(),
-        MoveOutcome::Cycle
-    );
-    assert_eq!(
-        db.move_topic(s.id, root, c, "z", 5).await.unwrap(),
-        MoveOutcome::Cycle
-    );
-    assert_eq!(
-        db.move_topic(s.id, c, other_root, "z", 5).await.unwrap(),
-        MoveOutcome::NotFound
-    );
-    assert_eq!(
-        db.move_topic(s.id, c, root, "b", 6).await.unwrap(),
-        MoveOutcome::Moved
-    );
+    // Moves and renames follow the tree.
+    let moved = [
+        (root, None, "trees", ""),
+        (c, Some(root), "C", ""),
+        (a, Some(root), "A", ""),
+        (b, Some(a), "Bee", ""),
+    ];
+    assert_eq!(project(db, s.id, &moved, &[], 6).await.changes, 3);
     let tree = db.topic_tree(s.id).await.unwrap();
     let parent_of = |id: i64| tree.iter().find(|t| t.id == id).unwrap().parent_id;
     assert_eq!((parent_of(c), parent_of(b)), (Some(root), Some(a)));
+    let order: Vec<i64> = tree
+        .iter()
+        .filter(|t| t.parent_id == Some(root))
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(order, vec![c, a]);
+    assert_eq!(db.topic(s.id, b).await.unwrap().title, "Bee");
 
     // Search text follows the topics.
     let found = db
@@ -600,7 +656,7 @@ async fn topics_story(db: &Db) {
     let links = [
         LinkRef {
             slug: "trees".into(),
-            title_key: "b".into(),
+            title_key: "bee".into(),
         },
         LinkRef {
             slug: "trees".into(),
@@ -610,16 +666,16 @@ async fn topics_story(db: &Db) {
     db.update_topic(
         secret.id,
         secret_root,
-        content("Secret", "see [[trees/B]]", &links),
+        content("Secret", "see [[trees/Bee]]", &links),
         7,
     )
     .await
     .unwrap();
     let same = [LinkRef {
         slug: "trees".into(),
-        title_key: "b".into(),
+        title_key: "bee".into(),
     }];
-    db.update_topic(s.id, c, content("C", "see [[B]]", &same), 8)
+    db.update_topic(s.id, c, content("C", "see [[Bee]]", &same), 8)
         .await
         .unwrap();
     let anyone = db.backlinks(s.id, b, 0).await.unwrap();
@@ -632,10 +688,11 @@ async fn topics_story(db: &Db) {
     let out = db.outgoing_links(secret_root, owner.id).await.unwrap();
     assert_eq!(out.iter().map(|l| l.topic_id).collect::<Vec<_>>(), vec![b]);
     // A topic created later with a linked title starts resolving.
-    let nowhere = db
-        .insert_topic(s.id, root, "c", content("Nowhere", "", &[]), 9)
-        .await
-        .unwrap();
+    let nowhere = 1 << 41;
+    let mut with_nowhere = moved.to_vec();
+    with_nowhere.push((nowhere, Some(root), "Nowhere", ""));
+    let outcome = project(db, s.id, &with_nowhere, &[], 9).await;
+    assert_eq!(outcome.changes, 1, "{outcome:?}");
     assert_eq!(
         db.outgoing_links(secret_root, owner.id)
             .await
@@ -649,14 +706,49 @@ async fn topics_story(db: &Db) {
     );
     assert_eq!(db.backlinks(s.id, nowhere, 0).await.unwrap().len(), 0);
 
-    // Deleting a subtree takes its descendants; the root cannot be deleted.
-    assert_eq!(db.delete_topic(s.id, a, 10).await.unwrap(), 2);
+    // A subtree to the trash: its rows go, its text and body document wait.
+    let b_doc = format!("topic:{b}");
+    let doc = db
+        .open_doc(&b_doc, DocOwner::Topic(b), b"snapshot", 9)
+        .await
+        .unwrap();
+    let kept = [
+        (root, None, "trees", ""),
+        (c, Some(root), "C", ""),
+        (nowhere, Some(root), "Nowhere", ""),
+    ];
+    let trash = [(a, 10), (b, 10)];
+    // Two rows to the trash, and Nowhere moves up a place.
+    assert_eq!(project(db, s.id, &kept, &trash, 10).await.changes, 3);
     assert!(matches!(db.topic(s.id, b).await, Err(DbError::NotFound)));
+    let waiting = db.trashed_topics(s.id).await.unwrap();
+    let waiting: Vec<(i64, &str, &str, i64)> = waiting
+        .iter()
+        .map(|t| (t.id, t.title.as_str(), t.body.as_str(), t.trashed_at))
+        .collect();
+    assert_eq!(waiting, vec![(a, "A", "alpha", 10), (b, "Bee", "beta", 10)]);
+    assert_eq!(db.doc_id(&b_doc).await.unwrap(), Some(doc));
+    assert!(db.backlinks(s.id, nowhere, owner.id).await.unwrap().len() == 1);
+
+    // Back from the trash (the caller prepares the text), the document with it.
+    let mut back = kept.to_vec();
+    back.push((a, Some(root), "A", "alpha"));
+    back.push((b, Some(a), "Bee", "beta again"));
+    assert_eq!(project(db, s.id, &back, &[], 11).await.changes, 2);
+    assert_eq!(db.topic(s.id, b).await.unwrap().body, "beta again");
+    assert!(db.trashed_topics(s.id).await.unwrap().is_empty());
+
+    // Trashed, then purged: the rows, the kept text and the body document go for good; a
+    // topic neither in the tree nor in the trash is deleted outright.
+    assert_eq!(project(db, s.id, &kept, &trash, 12).await.changes, 2);
+    assert_eq!(project(db, s.id, &kept[..2], &[], 13).await.changes, 3);
+    assert!(db.trashed_topics(s.id).await.unwrap().is_empty());
+    assert_eq!(db.doc_id(&b_doc).await.unwrap(), None);
     assert!(matches!(
-        db.delete_topic(s.id, root, 10).await,
+        db.topic(s.id, nowhere).await,
         Err(DbError::NotFound)
     ));
-    assert_eq!(db.topic_tree(s.id).await.unwrap().len(), 3);
+    assert_eq!(db.topic_tree(s.id).await.unwrap().len(), 2);
 }
 
 async fn social_story(db: &Db) {
@@ -779,15 +871,11 @@ async fn catalogue_story(db: &Db) {
         .await
         .unwrap();
     let root = db.topic_tree(c.id).await.unwrap()[0].id;
-    db.insert_topic(
-        c.id,
-        root,
-        "b",
-        content("Consumers", "Rust clients for Kafka", &[]),
-        4,
-    )
-    .await
-    .unwrap();
+    let consumers = [
+        (root, None, "kafka-streams", ""),
+        (1 << 40, Some(root), "Consumers", "Rust clients for Kafka"),
+    ];
+    assert_eq!(project(db, c.id, &consumers, &[], 4).await.changes, 1);
     db.set_mark(Mark::Like, bob.id, a.id, true, 5)
         .await
         .unwrap();

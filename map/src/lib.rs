@@ -43,8 +43,17 @@ pub struct Tree {
     pub root: NodeId,
     /// Every node in the tree (not the trash), the root included.
     pub nodes: BTreeMap<NodeId, Node>,
-    /// The tops of deleted subtrees, each with every node under it, in id order.
-    pub trash: BTreeMap<NodeId, Vec<NodeId>>,
+    /// The deleted subtrees, by the id of their top node.
+    pub trash: BTreeMap<NodeId, Trashed>,
+}
+
+/// A deleted subtree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trashed {
+    /// When its top node was deleted (Unix ms, as the deleting writer's clock said).
+    pub at: i64,
+    /// Every node of the subtree, its top included, in id order.
+    pub members: Vec<NodeId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +94,8 @@ pub enum MapError {
     Cycle(NodeId),
     #[error("topic {0} is not in the trash")]
     NotDeleted(NodeId),
+    #[error("topic {0} comes before its parent {1}")]
+    ParentUnknown(NodeId, NodeId),
 }
 
 /// Where a node sits, as written (one `place` value).
@@ -131,7 +142,8 @@ impl Place {
 struct Raw {
     place: Option<Place>,
     title: String,
-    deleted: bool,
+    /// When it was deleted (Unix ms).
+    deleted: Option<i64>,
 }
 
 /// The structure of one subject inside a Yrs document. The document must use UTF-16 offsets
@@ -160,6 +172,44 @@ impl Structure {
         node.insert(txn, TITLE, TextPrelim::new(title));
     }
 
+    /// Creates the map with its root and `nodes` as `(id, parent, title)`, each parent listed
+    /// before its children and siblings in order (for a subject whose tree existed before its
+    /// document did). One pass: the keys are appended per parent.
+    pub fn seed(
+        &self,
+        txn: &mut TransactionMut,
+        root: NodeId,
+        title: &str,
+        nodes: &[(NodeId, NodeId, &str)],
+    ) -> Result<(), MapError> {
+        let mut last: HashMap<NodeId, Option<String>> = HashMap::from([(root, None)]);
+        for (id, parent, _) in nodes {
+            if !last.contains_key(parent) {
+                return Err(MapError::ParentUnknown(*id, *parent));
+            }
+            if last.insert(*id, None).is_some() {
+                return Err(MapError::Exists(*id));
+            }
+        }
+        self.init(txn, root, title);
+        for (stamp, (id, parent, title)) in nodes.iter().enumerate() {
+            let before = last.get(parent).cloned().flatten();
+            let order = order::between(before.as_deref(), None, self.client)
+                .expect("an appended key follows any well-formed key");
+            last.insert(*parent, Some(order.clone()));
+            let place = Place {
+                parent: *parent,
+                order,
+                from: 0,
+                stamp: stamp as f64 + 1.0,
+            };
+            let node = self.nodes.insert(txn, id.to_string(), MapPrelim::default());
+            node.insert(txn, TITLE, TextPrelim::new(*title));
+            node.insert(txn, PLACE, place.to_any());
+        }
+        Ok(())
+    }
+
     fn raw<T: ReadTxn>(&self, txn: &T) -> (Option<NodeId>, BTreeMap<NodeId, Raw>) {
         let root = match self.meta.get(txn, ROOT) {
             Some(Out::Any(Any::Number(n))) => n.as_i64(),
@@ -178,7 +228,10 @@ impl Structure {
                 Some(Out::Any(any)) => Place::parse(&any),
                 _ => None,
             };
-            let deleted = matches!(node.get(txn, DELETED), Some(Out::Any(Any::Number(_))));
+            let deleted = match node.get(txn, DELETED) {
+                Some(Out::Any(Any::Number(n))) => Some(n.as_f64().unwrap_or(0.0) as i64),
+                _ => None,
+            };
             raw.insert(
                 id,
                 Raw {
@@ -348,6 +401,24 @@ impl Structure {
         }
         Ok(())
     }
+
+    /// Forgets deleted nodes for good (the trash is emptied of them); `ids` must all be in
+    /// the trash, or nothing is removed.
+    pub fn purge(&self, txn: &mut TransactionMut, ids: &[NodeId]) -> Result<(), MapError> {
+        let tree = self.read(txn).ok_or(MapError::Empty)?;
+        let trashed: BTreeSet<NodeId> = tree
+            .trash
+            .values()
+            .flat_map(|t| t.members.iter().copied())
+            .collect();
+        if let Some(live) = ids.iter().find(|id| !trashed.contains(id)) {
+            return Err(MapError::NotDeleted(*live));
+        }
+        for id in ids {
+            self.nodes.remove(txn, &id.to_string());
+        }
+        Ok(())
+    }
 }
 
 /// The one resolution: any set of entries to a valid tree, the same wherever it runs (every
@@ -405,14 +476,21 @@ fn resolve(root: NodeId, raw: &BTreeMap<NodeId, Raw>) -> Option<Tree> {
         kids.sort_by(|a, b| order(a).cmp(order(b)).then(a.cmp(b)));
     }
     let mut nodes = BTreeMap::new();
-    let mut trash: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
+    let mut trash: BTreeMap<NodeId, Trashed> = BTreeMap::new();
     let mut stack: Vec<(NodeId, Option<NodeId>)> = vec![(root, None)];
     while let Some((id, deleted_above)) = stack.pop() {
-        let top = deleted_above.or((id != root && raw[&id].deleted).then_some(id));
+        let top = deleted_above.or((id != root && raw[&id].deleted.is_some()).then_some(id));
         let kids = children.remove(&id).unwrap_or_default();
         stack.extend(kids.iter().map(|k| (*k, top)));
         match top {
-            Some(top) => trash.entry(top).or_default().push(id),
+            Some(top) => trash
+                .entry(top)
+                .or_insert_with(|| Trashed {
+                    at: raw[&top].deleted.unwrap_or(0),
+                    members: Vec::new(),
+                })
+                .members
+                .push(id),
             None => {
                 let node = Node {
                     parent: parent.get(&id).copied(),
@@ -423,8 +501,8 @@ fn resolve(root: NodeId, raw: &BTreeMap<NodeId, Raw>) -> Option<Tree> {
             }
         }
     }
-    for members in trash.values_mut() {
-        members.sort();
+    for trashed in trash.values_mut() {
+        trashed.members.sort();
     }
     // A live node's children include deleted ones until here.
     let live: BTreeSet<NodeId> = nodes.keys().copied().collect();

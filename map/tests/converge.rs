@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use arbor_map::{MapError, NodeId, Structure, Tree};
+use arbor_map::{MapError, NodeId, Structure, Trashed, Tree};
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
@@ -53,7 +53,12 @@ fn assert_valid(tree: &Tree, added: &BTreeSet<NodeId>) {
         "every node hangs from the root"
     );
     assert_eq!(tree.nodes[&tree.root].parent, None);
-    let trashed: BTreeSet<NodeId> = tree.trash.values().flatten().copied().collect();
+    let trashed: BTreeSet<NodeId> = tree
+        .trash
+        .values()
+        .flat_map(|t| &t.members)
+        .copied()
+        .collect();
     assert!(trashed.is_disjoint(&seen));
     let all: BTreeSet<NodeId> = seen.union(&trashed).copied().collect();
     assert_eq!(&all, added, "nothing lost");
@@ -185,7 +190,7 @@ proptest! {
                 let known: BTreeSet<NodeId> = tree
                     .nodes
                     .keys()
-                    .chain(tree.trash.values().flatten())
+                    .chain(tree.trash.values().flat_map(|t| &t.members))
                     .copied()
                     .collect();
                 assert_valid(&tree, &known);
@@ -283,7 +288,8 @@ fn deleting_while_someone_moves_a_child_in_keeps_both_recoverable() {
         .unwrap();
     let tree = both_ways(&a, &b);
     // The moved topic went with its new parent to the trash, and comes back with it.
-    assert_eq!(tree.trash[&2], vec![2, 3]);
+    assert_eq!(tree.trash[&2].members, vec![2, 3]);
+    assert_eq!(tree.trash[&2].at, 5);
     Structure::new(&a)
         .restore(&mut a.transact_mut(), 2)
         .unwrap();
@@ -306,7 +312,7 @@ fn deleting_while_someone_moves_a_child_out_keeps_the_child() {
         .move_to(&mut b.transact_mut(), 3, ROOT, 0)
         .unwrap();
     let tree = both_ways(&a, &b);
-    assert_eq!(tree.trash[&2], vec![2]);
+    assert_eq!(tree.trash[&2].members, vec![2]);
     assert_eq!(tree.nodes[&3].parent, Some(ROOT));
 }
 
@@ -370,4 +376,54 @@ fn bad_changes_are_refused_and_change_nothing() {
         assert_eq!(s.restore(&mut txn, 3), Err(MapError::NotDeleted(3)));
     }
     assert_eq!(before, state());
+}
+
+#[test]
+fn seeding_keeps_the_given_order_and_purging_forgets_only_the_trash() {
+    let a = replica(1);
+    let s = Structure::new(&a);
+    let nodes = [(5, ROOT, "E"), (3, ROOT, "C"), (9, 5, "E1"), (2, 5, "E2")];
+    s.seed(&mut a.transact_mut(), ROOT, "Root", &nodes).unwrap();
+    let tree = read(&a);
+    assert_eq!(tree.nodes[&ROOT].children, vec![5, 3]);
+    assert_eq!(tree.nodes[&5].children, vec![9, 2]);
+    assert_eq!(tree.nodes[&9].title, "E1");
+    s.add(&mut a.transact_mut(), 7, ROOT, 9, "G").unwrap();
+    assert_eq!(read(&a).nodes[&ROOT].children, vec![5, 3, 7]);
+
+    assert_eq!(
+        s.purge(&mut a.transact_mut(), &[3]),
+        Err(MapError::NotDeleted(3))
+    );
+    s.delete(&mut a.transact_mut(), 5, 42).unwrap();
+    let tree = read(&a);
+    assert_eq!(
+        tree.trash[&5],
+        Trashed {
+            at: 42,
+            members: vec![2, 5, 9]
+        }
+    );
+    s.purge(&mut a.transact_mut(), &[2, 5, 9]).unwrap();
+    let tree = read(&a);
+    assert!(tree.trash.is_empty());
+    assert_eq!(
+        tree.nodes.keys().copied().collect::<Vec<_>>(),
+        vec![1, 3, 7]
+    );
+
+    let b = replica(2);
+    assert_eq!(
+        Structure::new(&b).seed(
+            &mut b.transact_mut(),
+            ROOT,
+            "Root",
+            &[(4, 6, "x"), (6, ROOT, "y")]
+        ),
+        Err(MapError::ParentUnknown(4, 6))
+    );
+    assert!(
+        Structure::new(&b).read(&b.transact()).is_none(),
+        "nothing written"
+    );
 }

@@ -8,6 +8,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use arbor_map::{Structure, Tree};
 use common::{
     PrivateRedis, TestApp, backends, quick_sessions, quick_users, replicas_through_redis,
 };
@@ -115,7 +116,21 @@ fn utf16_doc() -> Doc {
 }
 
 impl YClient {
+    /// Connects to a topic's document, once its text has arrived.
     async fn connect(url: &str, headers: &[(&str, String)]) -> YClient {
+        YClient::connect_until(url, headers, |c| !c.text().is_empty()).await
+    }
+
+    /// Connects to a subject's structure, once its tree has arrived.
+    async fn connect_map(url: &str, headers: &[(&str, String)]) -> YClient {
+        YClient::connect_until(url, headers, |c| c.tree().is_some()).await
+    }
+
+    async fn connect_until(
+        url: &str,
+        headers: &[(&str, String)],
+        ready: impl Fn(&YClient) -> bool,
+    ) -> YClient {
         let socket = open(url, headers).await.expect("handshake accepted");
         let mut client = YClient {
             socket,
@@ -130,7 +145,7 @@ impl YClient {
             .await;
         // Until the server's step 2 (the document) has arrived.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while client.text().is_empty() && Instant::now() < deadline {
+        while !ready(&client) && Instant::now() < deadline {
             client.pump(Duration::from_millis(200)).await;
         }
         client
@@ -154,6 +169,21 @@ impl YClient {
     fn text(&self) -> String {
         let text = self.doc.get_or_insert_text("body");
         text.get_string(&self.doc.transact())
+    }
+
+    /// The subject's tree, as this client's copy of its structure resolves.
+    fn tree(&self) -> Option<Tree> {
+        Structure::new(&self.doc).read(&self.doc.transact())
+    }
+
+    /// Changes the structure and sends the update.
+    async fn change_map(&mut self, f: impl FnOnce(&Structure, &mut yrs::TransactionMut)) {
+        let structure = Structure::new(&self.doc);
+        let before = self.doc.transact().state_vector();
+        f(&structure, &mut self.doc.transact_mut());
+        let update = self.doc.transact().encode_state_as_update_v1(&before);
+        self.send(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+            .await;
     }
 
     /// Handles incoming messages for `wait`; returns how many arrived.
@@ -713,4 +743,192 @@ async fn a_killed_replica_and_a_restarted_redis_lose_nothing() {
     assert_eq!(fresh.text(), x.text());
     drop(p2);
     app.stop().await;
+}
+
+/// The tree the API serves: id → (parent, title, children in order).
+type Shape = std::collections::BTreeMap<i64, (Option<i64>, String, Vec<i64>)>;
+
+async fn api_shape(app: &TestApp, client: &Client, slug: &str) -> Shape {
+    fn walk(node: &Value, parent: Option<i64>, out: &mut Shape) {
+        let id = node["id"].as_i64().unwrap();
+        let children: Vec<&Value> = node["children"].as_array().unwrap().iter().collect();
+        let ids = children.iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        out.insert(
+            id,
+            (parent, node["title"].as_str().unwrap().to_owned(), ids),
+        );
+        for child in children {
+            walk(child, Some(id), out);
+        }
+    }
+    let (status, v) = send(client.get(app.url(&format!("/api/v1/subjects/{slug}")))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let mut shape = Shape::new();
+    walk(&v["root"], None, &mut shape);
+    shape
+}
+
+fn shape_of(tree: &Tree) -> Shape {
+    tree.nodes
+        .iter()
+        .map(|(id, n)| (*id, (n.parent, n.title.clone(), n.children.clone())))
+        .collect()
+}
+
+/// Waits until the API serves `want` (the rows follow live changes shortly).
+async fn until_projected(app: &TestApp, client: &Client, slug: &str, want: &Shape) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let shape = api_shape(app, client, slug).await;
+        if &shape == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "rows {shape:?}\nmap {want:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn new_topic(app: &TestApp, client: &Client, slug: &str, body: Value) -> i64 {
+    let (status, v) = send(
+        client
+            .post(app.url(&format!("/api/v1/subjects/{slug}/topics")))
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_map_is_one_live_document_that_the_api_and_live_editors_share() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_sessions(&app, "mapper", 3).await;
+        let owner = &users[0].1;
+        let origin = ("origin", app.base.clone());
+        let cookie = |i: usize| ("cookie", users[i].2.clone());
+        let (status, v) = send(
+            owner
+                .post(app.url("/api/v1/subjects"))
+                .json(&json!({"title": "Live map", "visibility": "private"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let slug = v["slug"].as_str().unwrap().to_owned();
+        for (user, role) in [("mapper1", "editor"), ("mapper2", "viewer")] {
+            let path = format!("/api/v1/subjects/{slug}/members/{user}");
+            let (status, v) = send(owner.put(app.url(&path)).json(&json!({"role": role}))).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+        let (_, v) = send(owner.get(app.url(&format!("/api/v1/subjects/{slug}")))).await;
+        let root = v["root"]["id"].as_i64().unwrap();
+        let url = ws_url(
+            &app,
+            &format!("/collab/{}", v["map_document"].as_str().unwrap()),
+        );
+
+        // Topics made through the API are in the live document.
+        let a = new_topic(&app, owner, &slug, json!({"title": "A", "parent_id": root})).await;
+        let b = new_topic(&app, owner, &slug, json!({"title": "B", "parent_id": root})).await;
+        let c = new_topic(
+            &app,
+            owner,
+            &slug,
+            json!({"title": "C", "parent_id": a, "body": "gamma body"}),
+        )
+        .await;
+        let mut one = YClient::connect_map(&url, &[cookie(0), origin.clone()]).await;
+        let tree = one.tree().unwrap();
+        assert_eq!(tree.root, root);
+        assert_eq!(tree.nodes[&root].children, vec![a, b]);
+        assert_eq!(tree.nodes[&c].parent, Some(a));
+        assert_eq!(
+            shape_of(&tree),
+            api_shape(&app, owner, &slug).await,
+            "the rows are the document's projection"
+        );
+
+        // Live changes (a new topic with an id the client made up, a rename) reach the rows.
+        let live = (1_i64 << 40) + 17;
+        one.change_map(|s, txn| {
+            s.add(txn, live, b, 0, "Made live").unwrap();
+            s.rename(txn, a, "Alpha").unwrap();
+        })
+        .await;
+        until_projected(&app, owner, &slug, &shape_of(&one.tree().unwrap())).await;
+        let path = format!("/api/v1/subjects/{slug}/topics/{live}");
+        let (status, v) = send(owner.get(app.url(&path))).await;
+        assert_eq!(
+            (status, v["title"].as_str()),
+            (StatusCode::OK, Some("Made live"))
+        );
+
+        // Concurrent moves that close a cycle (A under B here, B under A there) resolve to
+        // one valid tree, the same for both editors and in the rows.
+        let mut two = YClient::connect_map(&url, &[cookie(1), origin.clone()]).await;
+        assert_eq!(two.tree(), one.tree());
+        one.change_map(|s, txn| s.move_to(txn, a, b, 0).unwrap())
+            .await;
+        two.change_map(|s, txn| s.move_to(txn, b, a, 0).unwrap())
+            .await;
+        one.settle(Duration::from_millis(400)).await;
+        two.settle(Duration::from_millis(400)).await;
+        let merged = one.tree().unwrap();
+        assert_eq!(Some(&merged), two.tree().as_ref());
+        assert!(merged.is_within(a, root) && merged.is_within(b, root));
+        assert!(
+            merged.is_within(a, b) != merged.is_within(b, a),
+            "exactly one of the two moves stands"
+        );
+        until_projected(&app, owner, &slug, &shape_of(&merged)).await;
+
+        // A viewer follows live but its changes are refused, and the map is untouched.
+        let mut viewer = YClient::connect_map(&url, &[cookie(2), origin.clone()]).await;
+        assert_eq!(viewer.tree().as_ref(), Some(&merged));
+        viewer
+            .change_map(|s, txn| s.rename(txn, root, "Vandalised").unwrap())
+            .await;
+        viewer.pump(Duration::from_millis(300)).await;
+        assert_eq!(viewer.denied, 1);
+        one.pump(Duration::from_millis(200)).await;
+        assert_eq!(one.tree().as_ref(), Some(&merged));
+
+        // Deleting through the API sends the subtree to the trash; the live editors see it
+        // there, its topics leave the pages, and restoring brings back the text too.
+        let path = format!("/api/v1/subjects/{slug}/topics/{a}");
+        let (status, v) = send(owner.delete(app.url(&path))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        one.pump(Duration::from_millis(300)).await;
+        let tree = one.tree().unwrap();
+        assert!(tree.trash.contains_key(&a), "{:?}", tree.trash);
+        assert!(!tree.nodes.contains_key(&c));
+        let path = format!("/api/v1/subjects/{slug}/topics/{c}");
+        assert_eq!(
+            send(owner.get(app.url(&path))).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (status, v) = send(owner.get(app.url(&format!("/api/v1/subjects/{slug}/trash")))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["items"][0]["id"].as_i64(), Some(a));
+        assert_eq!(v["items"][0]["title"], "Alpha");
+        assert!(v["items"][0]["topics"].as_u64().unwrap() >= 2, "{v}");
+        let viewer_trash = format!("/api/v1/subjects/{slug}/trash");
+        assert_eq!(
+            send(users[2].1.get(app.url(&viewer_trash))).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let restore = format!("/api/v1/subjects/{slug}/trash/{a}/restore");
+        let (status, v) = send(owner.post(app.url(&restore))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(topic_body(&app, owner, &slug, c).await, "gamma body");
+        assert_eq!(
+            send(owner.post(app.url(&restore))).await.0,
+            StatusCode::NOT_FOUND
+        );
+        one.pump(Duration::from_millis(300)).await;
+        let tree = one.tree().unwrap();
+        assert!(tree.trash.is_empty() && tree.nodes.contains_key(&c));
+        until_projected(&app, owner, &slug, &shape_of(&tree)).await;
+        app.stop().await;
+    }
 }

@@ -108,6 +108,8 @@ async fn openapi_document_covers_every_route() {
         ("/subjects/{slug}/topics/{id}", "delete"),
         ("/subjects/{slug}/topics/{id}/move", "post"),
         ("/subjects/{slug}/topics/{id}/preview", "post"),
+        ("/subjects/{slug}/trash", "get"),
+        ("/subjects/{slug}/trash/{id}/restore", "post"),
     ];
     for (path, method) in expected {
         let op = &paths[path][method];

@@ -94,6 +94,7 @@ fn SubjectView(
         root,
         reader,
         map_svg,
+        ..
     } = detail;
     let slug = subject.slug.clone();
     let description = if subject.summary.is_empty() {

@@ -1,6 +1,7 @@
-//! Live documents in this replica: the rooms clients edit together, the group-commit writer
-//! that makes their updates durable, and the upkeep that refreshes topic snapshots, compacts
-//! logs, expires presence, re-checks access and unloads idle rooms.
+//! Live documents in this replica: the rooms clients edit together (`topic:{id}` bodies and
+//! `subject:{id}` structures), the group-commit writer that makes their updates durable, and
+//! the upkeep that refreshes topic snapshots and subject projections, compacts logs, expires
+//! presence, re-checks access and unloads idle rooms.
 //!
 //! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
 //! module supplies storage, fan-out and time. The websocket transport is the server crate's.
@@ -23,7 +24,9 @@ use std::time::{Duration, Instant};
 use arbor_collab::{Access, Close, ConnId, Document, Limits, Room, TEXT};
 use arbor_db::DbError;
 use arbor_db::docs::DocOwner;
+use arbor_db::subjects::SubjectRow;
 use arbor_db::topics::TopicRow;
+use arbor_map::{Structure, Tree};
 use axum::body::Bytes;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -41,6 +44,10 @@ const BATCH: usize = 256;
 const RENDER_QUIET: Duration = Duration::from_secs(2);
 /// …or this long after the first unrendered one, whichever comes first.
 const RENDER_AT_MOST: Duration = Duration::from_secs(10);
+/// A subject's rows follow a live change to its structure this long after the last change…
+const PROJECT_QUIET: Duration = Duration::from_millis(400);
+/// …or this long after the first unprojected one.
+const PROJECT_AT_MOST: Duration = Duration::from_secs(2);
 /// The log is folded into the snapshot after this many updates or bytes.
 const COMPACT_UPDATES: usize = 200;
 const COMPACT_BYTES: usize = 512 << 10;
@@ -74,15 +81,46 @@ struct Live {
     log_updates: usize,
     log_bytes: usize,
     compacting: bool,
-    /// First and last change not yet in the topic's rendered snapshot.
+    /// First and last change not yet in the topic's rendered snapshot (or the subject's
+    /// rows).
     unrendered: Option<(Instant, Instant)>,
     empty_since: Option<Instant>,
+}
+
+/// What a live document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKey {
+    /// `topic:{id}`: a topic's markdown body, the root `Y.Text` [`TEXT`].
+    Topic(i64),
+    /// `subject:{id}`: a subject's structure ([`arbor_map`]).
+    Subject(i64),
+}
+
+impl DocKey {
+    /// The key a document name stands for.
+    pub fn parse(name: &str) -> Option<DocKey> {
+        let (kind, id) = name.split_once(':')?;
+        let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        match kind {
+            "topic" => Some(DocKey::Topic(id)),
+            "subject" => Some(DocKey::Subject(id)),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            DocKey::Topic(id) => format!("topic:{id}"),
+            DocKey::Subject(id) => format!("subject:{id}"),
+        }
+    }
 }
 
 /// A room's slot; `live` is `None` once unloaded (a connection holding a stale slot retries).
 pub struct Slot {
     name: String,
-    topic_id: i64,
+    key: DocKey,
+    /// The subject the document belongs to (itself, for a structure).
     subject_id: i64,
     live: Arc<Mutex<Option<Live>>>,
 }
@@ -110,6 +148,8 @@ struct HubInner {
     writer: mpsc::Sender<Write>,
     limits: Limits,
     next_conn: AtomicU64,
+    /// One projection at a time per subject (see [`Hub::projection_lock`]).
+    projecting: SyncMutex<HashMap<i64, Arc<Mutex<()>>>>,
 }
 
 /// A connection's place in a room, as [`Hub::join`] returns it.
@@ -117,10 +157,6 @@ pub struct Joined {
     pub slot: Arc<Slot>,
     pub conn: ConnId,
     pub rx: mpsc::Receiver<Out>,
-}
-
-fn topic_doc(topic_id: i64) -> String {
-    format!("topic:{topic_id}")
 }
 
 /// Sends `out` to a peer; `false` when its queue is full or gone (drop it).
@@ -211,6 +247,7 @@ impl Hub {
                 writer,
                 limits,
                 next_conn: AtomicU64::new(1),
+                projecting: SyncMutex::new(HashMap::new()),
             }),
         };
         if let Some(relay) = relay {
@@ -265,13 +302,14 @@ impl Hub {
         }
     }
 
-    /// The slot of `topic`'s document, loaded (seeded from the topic's body the first time).
-    /// The returned guard holds the room.
+    /// The slot of document `key` of subject `subject_id`, loaded (seeded from the rows the
+    /// first time: a topic's body, a subject's tree). The returned guard holds the room.
     async fn open(
         &self,
-        topic: &TopicRow,
+        key: DocKey,
+        subject_id: i64,
     ) -> Result<(Arc<Slot>, tokio::sync::OwnedMutexGuard<Option<Live>>), AppError> {
-        let name = topic_doc(topic.id);
+        let name = key.name();
         loop {
             let slot = {
                 let mut rooms = self.rooms();
@@ -280,8 +318,8 @@ impl Hub {
                     .or_insert_with(|| {
                         Arc::new(Slot {
                             name: name.clone(),
-                            topic_id: topic.id,
-                            subject_id: topic.subject_id,
+                            key,
+                            subject_id,
                             live: Arc::new(Mutex::new(None)),
                         })
                     })
@@ -296,13 +334,32 @@ impl Hub {
                 {
                     continue; // unloaded meanwhile: take the new slot
                 }
-                *live = Some(self.load(topic, &name).await?);
+                *live = Some(self.load(key, subject_id, &name).await?);
             }
             return Ok((slot, live));
         }
     }
 
-    async fn load(&self, topic: &TopicRow, name: &str) -> Result<Live, AppError> {
+    /// The first state of a document that has never been stored, from the rows.
+    async fn seed(&self, key: DocKey, subject_id: i64) -> Result<Document, AppError> {
+        let db = &self.inner.db;
+        let mut seed = Document::default();
+        match key {
+            DocKey::Topic(id) => {
+                let topic = db.topic(subject_id, id).await?;
+                seed.replace_text(TEXT, &topic.body);
+            }
+            DocKey::Subject(id) => {
+                let rows = db.topic_tree(id).await?;
+                let structure = seed.read(Structure::new);
+                seed.change(|txn| super::tree::seed(&structure, txn, &rows))
+                    .0?;
+            }
+        }
+        Ok(seed)
+    }
+
+    async fn load(&self, key: DocKey, subject_id: i64, name: &str) -> Result<Live, AppError> {
         // Listen first, then read: an update another replica commits meanwhile is either in
         // what is read or arrives on the channel.
         if let Some(relay) = &self.inner.relay {
@@ -312,13 +369,16 @@ impl Hub {
         let doc_id = match db.doc_id(name).await? {
             Some(id) => id,
             None => {
-                let mut seed = Document::default();
-                seed.replace_text(TEXT, &topic.body);
-                let snapshot = seed
+                let snapshot = self
+                    .seed(key, subject_id)
+                    .await?
                     .snapshot()
                     .map_err(|e| AppError::internal(anyhow::anyhow!("seeding {name}: {e}")))?;
-                db.open_doc(name, DocOwner::Topic(topic.id), &snapshot, now_ms())
-                    .await?
+                let owner = match key {
+                    DocKey::Topic(id) => DocOwner::Topic(id),
+                    DocKey::Subject(id) => DocOwner::Subject(id),
+                };
+                db.open_doc(name, owner, &snapshot, now_ms()).await?
             }
         };
         let stored = db.load_doc(doc_id).await?;
@@ -328,6 +388,7 @@ impl Hub {
         )
         .map_err(|e| AppError::internal(anyhow::anyhow!("loading {name}: {e}")))?;
         metrics::counter!("arbor_collab_loads_total").increment(1);
+        let now = Instant::now();
         Ok(Live {
             room: Room::new(document, self.inner.limits.clone()),
             doc_id,
@@ -335,24 +396,28 @@ impl Hub {
             log_updates: stored.log.len(),
             log_bytes: stored.log_bytes(),
             compacting: false,
-            unrendered: None,
-            empty_since: Some(Instant::now()),
+            // A structure is projected once after loading: its rows may lag (a replica that
+            // died before projecting), and expired trash is purged then.
+            unrendered: matches!(key, DocKey::Subject(_)).then_some((now, now)),
+            empty_since: Some(now),
         })
     }
 
-    /// Adds a connection with `access` to `topic`'s room; the greeting is already queued.
+    /// Adds a connection with `access` to the room of document `key` (of subject
+    /// `subject_id`); the greeting is already queued.
     ///
     /// `who` is the signed-in person as (username, display name), `None` for a signed-out
     /// reader: presence states the connection sends are stamped with it (`user.name`,
     /// `user.account`), so nobody appears under someone else's name.
     pub async fn join(
         &self,
-        topic: &TopicRow,
+        key: DocKey,
+        subject_id: i64,
         access: Access,
         user_id: i64,
         who: Option<(&str, &str)>,
     ) -> Result<Joined, AppError> {
-        let (slot, mut guard) = self.open(topic).await?;
+        let (slot, mut guard) = self.open(key, subject_id).await?;
         let live = guard.as_mut().expect("open loads the room");
         let conn = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let (name, account) = match who {
@@ -592,28 +657,137 @@ impl Hub {
     /// Makes `topic`'s text read `body` (a plain-form edit) through its document, so live
     /// editors see the change and no later snapshot refresh undoes it.
     pub async fn set_text(&self, topic: &TopicRow, body: &str) -> Result<(), AppError> {
-        let (slot, mut guard) = self.open(topic).await?;
+        let (slot, mut guard) = self.open(DocKey::Topic(topic.id), topic.subject_id).await?;
         let live = guard.as_mut().expect("open loads the room");
-        let Some(update) = live.room.document.replace_text(TEXT, body) else {
-            return Ok(());
-        };
+        let update = live.room.document.replace_text(TEXT, body);
+        self.commit_own(&slot, guard, update).await
+    }
+
+    /// Stores, broadcasts and relays `update`, a change the server made itself to the room
+    /// `guard` holds (released before the write is awaited).
+    async fn commit_own(
+        &self,
+        slot: &Slot,
+        mut guard: tokio::sync::OwnedMutexGuard<Option<Live>>,
+        update: Option<Vec<u8>>,
+    ) -> Result<(), AppError> {
+        let Some(update) = update else { return Ok(()) };
+        let live = guard.as_mut().expect("the room is loaded");
         let doc_id = live.doc_id;
         live.broadcast(&arbor_collab::update_message(&update), None);
         live.log_updates += 1;
         live.log_bytes += update.len();
         drop(guard);
         if !self.append(doc_id, update.clone()).await {
-            self.reload(&slot, true).await;
+            self.reload(slot, true).await;
             return Err(AppError::internal(anyhow::anyhow!(
-                "could not save the topic's text"
+                "could not save a change to {}",
+                slot.name
             )));
         }
         self.publish(&slot.name, Relayed::Update(update)).await;
         Ok(())
     }
 
-    /// Before the process stops: refreshes every topic snapshot that lags its document and
-    /// waits for pending writes. (The log already holds every accepted update.)
+    /// Changes `subject`'s structure as the server's own edit: `edit` gets the structure,
+    /// the transaction and the tree as it stands, and writes nothing when it fails. The
+    /// change is durable when this returns `Ok` (the caller then projects it).
+    pub async fn change_structure<R>(
+        &self,
+        subject: &SubjectRow,
+        edit: impl FnOnce(&Structure, &mut yrs::TransactionMut, &Tree) -> Result<R, AppError>,
+    ) -> Result<R, AppError> {
+        let (slot, mut guard) = self.open(DocKey::Subject(subject.id), subject.id).await?;
+        let live = guard.as_mut().expect("open loads the room");
+        let document = &mut live.room.document;
+        let structure = document.read(Structure::new);
+        let tree = document
+            .read(|doc| structure.read(&yrs::Transact::transact(doc)))
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("{} has no root", slot.name)))?;
+        let (result, update) = document.change(|txn| edit(&structure, txn, &tree));
+        let result = result?;
+        self.commit_own(&slot, guard, update).await?;
+        Ok(result)
+    }
+
+    /// `subject`'s tree as its structure document resolves it now.
+    pub async fn structure(&self, subject: &SubjectRow) -> Result<Tree, AppError> {
+        self.change_structure(subject, |_, _, tree| Ok(tree.clone()))
+            .await
+    }
+
+    /// Held while projecting `subject_id`, so this replica's projections of one subject run
+    /// one at a time, each from the latest state.
+    pub async fn projection_lock(&self, subject_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut all = self
+                .inner
+                .projecting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            all.retain(|_, lock| Arc::strong_count(lock) > 1);
+            Arc::clone(all.entry(subject_id).or_default())
+        };
+        lock.lock_owned().await
+    }
+
+    /// Creates the body documents of topics about to be added to `subject_id` (`(id, body)`),
+    /// before the topics exist anywhere: owned by the subject until a projection gives each
+    /// topic its row, so whichever replica projects first finds the text.
+    pub async fn seed_bodies(
+        &self,
+        subject_id: i64,
+        bodies: &[(i64, &str)],
+    ) -> Result<(), AppError> {
+        for (topic_id, body) in bodies {
+            let mut document = Document::default();
+            document.replace_text(TEXT, body);
+            let snapshot = document
+                .snapshot()
+                .map_err(|e| AppError::internal(anyhow::anyhow!("seeding a body: {e}")))?;
+            let name = DocKey::Topic(*topic_id).name();
+            self.inner
+                .db
+                .open_doc(&name, DocOwner::Subject(subject_id), &snapshot, now_ms())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets body documents seeded for topics that were then not added.
+    pub async fn discard_bodies(&self, subject_id: i64, topic_ids: &[i64]) {
+        for topic_id in topic_ids {
+            let name = DocKey::Topic(*topic_id).name();
+            if let Err(e) = self.inner.db.discard_doc(&name, subject_id).await {
+                tracing::warn!(doc = %name, error = %e, "could not discard an unused body document");
+            }
+        }
+    }
+
+    /// The text of topic `topic_id`'s body document, if it has one: live here, or as stored.
+    pub async fn body_text(&self, topic_id: i64) -> Result<Option<String>, AppError> {
+        let name = DocKey::Topic(topic_id).name();
+        let slot = self.rooms().get(&name).cloned();
+        if let Some(slot) = slot
+            && let Some(live) = slot.live.lock().await.as_ref()
+        {
+            return Ok(Some(live.room.document.text(TEXT)));
+        }
+        let Some(doc_id) = self.inner.db.doc_id(&name).await? else {
+            return Ok(None);
+        };
+        let stored = self.inner.db.load_doc(doc_id).await?;
+        let document = Document::load(
+            Some(&stored.snapshot),
+            stored.log.iter().map(|(_, u)| u.as_slice()),
+        )
+        .map_err(|e| AppError::internal(anyhow::anyhow!("loading {name}: {e}")))?;
+        Ok(Some(document.text(TEXT)))
+    }
+
+    /// Before the process stops: refreshes every topic snapshot and subject projection that
+    /// lags its document and waits for pending writes. (The log already holds every accepted
+    /// update.)
     pub async fn shutdown(&self, state: &AppState) {
         for slot in self.slots() {
             let text = {
@@ -626,13 +800,23 @@ impl Hub {
                     _ => continue,
                 }
             };
-            if let Err(e) =
-                super::tree::store_body(state, slot.subject_id, slot.topic_id, &text).await
-            {
-                tracing::warn!(doc = %slot.name, error = %e, "refreshing a topic snapshot at exit failed");
+            if let Err(e) = self.refresh(state, &slot, &text).await {
+                tracing::warn!(doc = %slot.name, error = %e, "refreshing the rows of a document at exit failed");
             }
         }
         self.flush().await;
+    }
+
+    /// Brings the rows up to a document: a topic's rendered snapshot (`text` is its body), a
+    /// subject's projection.
+    async fn refresh(&self, state: &AppState, slot: &Slot, text: &str) -> Result<(), AppError> {
+        match slot.key {
+            DocKey::Topic(id) => super::tree::store_body(state, slot.subject_id, id, text).await,
+            DocKey::Subject(id) => {
+                let subject = state.db().subject_by_id(id).await?;
+                super::tree::project(state, &subject).await
+            }
+        }
     }
 
     /// Runs upkeep every [`UPKEEP_EVERY`] and on bus events, until the handle is aborted.
@@ -677,10 +861,12 @@ impl Hub {
                 if let Some(removal) = live.room.expire(now_ms() as u64) {
                     live.broadcast(&removal, None);
                 }
+                let (quiet, at_most) = match slot.key {
+                    DocKey::Topic(_) => (RENDER_QUIET, RENDER_AT_MOST),
+                    DocKey::Subject(_) => (PROJECT_QUIET, PROJECT_AT_MOST),
+                };
                 if let Some((first, last)) = live.unrendered
-                    && (now - last >= RENDER_QUIET
-                        || now - first >= RENDER_AT_MOST
-                        || live.peers.is_empty())
+                    && (now - last >= quiet || now - first >= at_most || live.peers.is_empty())
                 {
                     live.unrendered = None;
                     render = Some(live.room.document.text(TEXT));
@@ -708,8 +894,7 @@ impl Hub {
                 }
             }
             if let Some(text) = render
-                && let Err(e) =
-                    super::tree::store_body(state, slot.subject_id, slot.topic_id, &text).await
+                && let Err(e) = self.refresh(state, &slot, &text).await
             {
                 // A deleted topic has no snapshot to refresh; anything else is tried again.
                 if e.code != crate::error::ErrorCode::NotFound {
@@ -761,9 +946,9 @@ impl Hub {
         }
     }
 
-    /// Re-checks, for rooms of `subject_id` (all rooms when `None`), that the topic still
-    /// exists and what each connection may do: a role change takes effect on open sockets,
-    /// and people who lost access are disconnected.
+    /// Re-checks, for rooms of `subject_id` (all rooms when `None`), that the topic (or
+    /// subject) still exists and what each connection may do: a role change takes effect on
+    /// open sockets, and people who lost access are disconnected.
     async fn recheck(&self, state: &AppState, subject_id: Option<i64>) {
         for slot in self.slots() {
             if subject_id.is_some_and(|s| s != slot.subject_id) {
@@ -773,11 +958,21 @@ impl Hub {
                 Some(live) => live.peers.iter().map(|(c, p)| (*c, p.user_id)).collect(),
                 None => continue,
             };
-            let subject = match state.db().topic_by_id(slot.topic_id).await {
-                Ok(topic) if topic.subject_id == slot.subject_id => {
-                    state.db().subject_by_id(slot.subject_id).await.map(Some)
-                }
-                Ok(_) | Err(DbError::NotFound) => Ok(None),
+            let exists = match slot.key {
+                DocKey::Topic(id) => match state.db().topic_by_id(id).await {
+                    Ok(topic) => Ok(topic.subject_id == slot.subject_id),
+                    Err(DbError::NotFound) => Ok(false),
+                    Err(e) => Err(e),
+                },
+                DocKey::Subject(_) => Ok(true),
+            };
+            let subject = match exists {
+                Ok(true) => match state.db().subject_by_id(slot.subject_id).await {
+                    Ok(subject) => Ok(Some(subject)),
+                    Err(DbError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                Ok(false) => Ok(None),
                 Err(e) => Err(e),
             };
             let subject = match subject {

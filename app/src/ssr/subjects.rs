@@ -21,7 +21,6 @@ use crate::content::{
 };
 use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
-use crate::order_key;
 
 /// A reader's view counts at most once per subject in this window.
 pub const VIEW_WINDOW_MS: i64 = 3_600_000;
@@ -83,7 +82,7 @@ pub async fn create(
             summary: summary.as_str(),
             tags: tags.as_slice(),
             visibility: visibility.as_str(),
-            root_order_key: &order_key::between(None, None),
+            root_order_key: &super::tree::position_key(0),
             now: now_ms(),
         };
         match state.db().create_subject(new).await {
@@ -440,6 +439,7 @@ pub async fn detail(
     let reader = reader_state(state, caller, &granted).await?;
     Ok((
         SubjectDetail {
+            map_document: super::collab::DocKey::Subject(granted.subject.id).name(),
             subject: card(&granted.subject),
             root,
             reader,

@@ -1,30 +1,40 @@
-//! Every change to a subject's tree of topics — create, edit, move, delete — goes through this
-//! module, so the rules live once: the caller may edit, a subject holds at most
-//! [`MAX_TOPICS`] topics nested at most [`MAX_DEPTH`] deep, the root stays, and a move never
-//! puts a topic under itself. Today the SQL rows are the source of truth for the tree; the live
-//! map editor will make a Yrs document the source and these rows its projection, by changing
-//! this module alone. A topic's body already lives in its document (`topic:{id}`, see
-//! [`super::collab`]); the `body` column is its rendered snapshot.
+//! Every change to a subject's tree of topics — create, rename, move, delete, restore — goes
+//! through this module and, from here, through the subject's structure document
+//! (`subject:{id}`, [`arbor_map::Structure`]), the tree's one source of truth: the JSON API,
+//! the forms, the demo seed and the live map editor all write there. The `topics` rows are its
+//! projection ([`project`]), refreshed at once after a change made here and shortly after a
+//! change made live (see [`super::collab`]), for pages, search and links.
+//!
+//! The rules live here once: the caller may edit, a subject holds at most [`MAX_TOPICS`] topics
+//! nested at most [`MAX_DEPTH`] deep, the root stays, and a move never puts a topic under
+//! itself (concurrent moves that would are resolved by the map's one resolution function).
+//! Deleted subtrees wait in the trash for [`TRASH_DAYS`] days, restorable whole. A topic's body
+//! lives in its own document (`topic:{id}`); the `body` column is its rendered snapshot.
 //!
 //! After each change, the pages showing the subject (and subjects linking to or from it) are
 //! invalidated through the bus.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use arbor_db::DbError;
-use arbor_db::topics::{LinkRef, MoveOutcome, TopicContent, TopicNodeRow};
+use arbor_db::projection::{FreshText, PlacedTopic, TreeProjection};
+use arbor_db::subjects::SubjectRow;
+use arbor_db::topics::{LinkRef, TopicContent};
+use arbor_map::{MapError, NodeId, Structure, Tree};
 
 use super::access::Granted;
 use super::markdown::{self, WikiLink};
 use super::{AppState, now_ms, subjects};
 use crate::content::{Body, Title};
 use crate::error::AppError;
-use crate::order_key;
 
 /// Most topics in one subject.
 pub const MAX_TOPICS: usize = 1000;
 /// Deepest nesting (the root is depth 0).
 pub const MAX_DEPTH: usize = 32;
+/// Days a deleted subtree stays restorable; it is purged at the first projection after that.
+pub const TRASH_DAYS: i64 = 30;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Where a new topic goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +43,18 @@ pub enum Placement {
     ChildOf(i64),
     /// The sibling right after this topic.
     After(i64),
+}
+
+/// A deleted subtree waiting in the trash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashEntry {
+    /// Its top topic, the one to restore.
+    pub id: i64,
+    pub title: String,
+    /// Unix ms.
+    pub deleted_at: i64,
+    /// Topics in it, the top included.
+    pub topics: usize,
 }
 
 fn require_edit(granted: &Granted) -> Result<(), AppError> {
@@ -49,73 +71,65 @@ fn topic_not_found() -> AppError {
     AppError::not_found("No such topic in this subject.")
 }
 
-/// The tree's rows, with lookups the rules need.
-struct Tree {
-    rows: Vec<TopicNodeRow>,
+fn from_map(error: MapError) -> AppError {
+    match error {
+        MapError::NoSuchNode(_) => topic_not_found(),
+        MapError::Root => AppError::invalid(
+            "id",
+            "The root topic cannot be moved or deleted; delete the subject instead.",
+        ),
+        MapError::Cycle(_) => AppError::invalid(
+            "parent_id",
+            "A topic cannot move under itself or one of its own subtopics.",
+        ),
+        MapError::NotDeleted(_) => AppError::not_found("No such topic in the trash."),
+        MapError::Empty | MapError::Exists(_) | MapError::ParentUnknown(..) => AppError::internal(
+            anyhow::anyhow!("the subject's map refused a change: {error}"),
+        ),
+    }
 }
 
-impl Tree {
-    async fn load(state: &AppState, subject_id: i64) -> Result<Self, AppError> {
-        Ok(Self {
-            rows: state.db().topic_tree(subject_id).await?,
-        })
-    }
+/// A new topic's id: random in [2³², 2⁵²), so any writer (the live editor too) can make one
+/// without asking, and JavaScript numbers hold it exactly.
+pub fn new_topic_id() -> i64 {
+    rand::random_range((1_i64 << 32)..(1_i64 << 52))
+}
 
-    fn get(&self, id: i64) -> Option<&TopicNodeRow> {
-        self.rows.iter().find(|r| r.id == id)
-    }
+/// The `order_key` the projection stores for the `index`th child: the document's own keys
+/// order siblings there; the rows only need to sort the same way on every backend.
+pub fn position_key(index: usize) -> String {
+    format!("{index:06}")
+}
 
-    /// Children of `parent` in order, leaving out `skip`.
-    fn children(&self, parent: i64, skip: Option<i64>) -> Vec<&TopicNodeRow> {
-        self.rows
-            .iter()
-            .filter(|r| r.parent_id == Some(parent) && Some(r.id) != skip)
-            .collect()
+/// How deep `id` sits (the root is 0).
+fn depth(tree: &Tree, id: NodeId) -> usize {
+    let mut depth = 0;
+    let mut at = tree.nodes.get(&id).and_then(|n| n.parent);
+    while let Some(parent) = at {
+        depth += 1;
+        at = tree.nodes.get(&parent).and_then(|n| n.parent);
     }
+    depth
+}
 
-    fn depth(&self, id: i64) -> usize {
-        let mut depth = 0;
-        let mut at = self.get(id).and_then(|r| r.parent_id);
-        while let Some(parent) = at {
-            depth += 1;
-            if depth > self.rows.len() {
-                break;
-            }
-            at = self.get(parent).and_then(|r| r.parent_id);
-        }
-        depth
-    }
-
-    /// How many levels the subtree under `id` has below it.
-    fn height(&self, id: i64) -> usize {
-        let mut frontier = vec![id];
-        let mut height = 0;
-        loop {
-            let next: Vec<i64> = self
-                .rows
-                .iter()
-                .filter(|r| r.parent_id.is_some_and(|p| frontier.contains(&p)))
-                .map(|r| r.id)
-                .collect();
-            if next.is_empty() || height > self.rows.len() {
-                return height;
-            }
-            height += 1;
-            frontier = next;
+/// How many levels the subtree under `id` has below it.
+fn height(tree: &Tree, id: NodeId) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(id, 0)];
+    while let Some((at, below)) = stack.pop() {
+        deepest = deepest.max(below);
+        if let Some(node) = tree.nodes.get(&at) {
+            stack.extend(node.children.iter().map(|c| (*c, below + 1)));
         }
     }
+    deepest
+}
 
-    /// The key for position `index` among `parent`'s children (without `skip`); past the end
-    /// means last.
-    fn key_at(&self, parent: i64, index: usize, skip: Option<i64>) -> String {
-        let siblings = self.children(parent, skip);
-        let before = index
-            .min(siblings.len())
-            .checked_sub(1)
-            .map(|i| siblings[i].order_key.as_str());
-        let after = siblings.get(index).map(|s| s.order_key.as_str());
-        order_key::between(before, after)
-    }
+fn too_deep() -> AppError {
+    AppError::invalid(
+        "parent_id",
+        format!("Topics nest at most {MAX_DEPTH} levels deep."),
+    )
 }
 
 /// A `[[link]]` written in subject `own_slug`, keyed by target slug and case-folded title.
@@ -137,6 +151,23 @@ fn parse_body(own_slug: &str, body: &str) -> (String, Vec<LinkRef>) {
     (rendered.plain_text, links.into_iter().collect())
 }
 
+/// A title as written live, made fit for a row: one line, at most [`Title::MAX`] characters,
+/// never empty.
+fn row_title(title: &str) -> String {
+    let line: String = title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(Title::MAX)
+        .collect();
+    if line.is_empty() {
+        "Untitled".to_owned()
+    } else {
+        line
+    }
+}
+
 /// Creates a topic and returns its id.
 pub async fn create_topic(
     state: &AppState,
@@ -146,63 +177,57 @@ pub async fn create_topic(
     body: &Body,
 ) -> Result<i64, AppError> {
     require_edit(granted)?;
+    let id = new_topic_id();
+    let hub = state.collab();
     let subject = &granted.subject;
-    let tree = Tree::load(state, subject.id).await?;
-    if tree.rows.len() >= MAX_TOPICS {
-        return Err(AppError::invalid(
-            "parent_id",
-            format!("A subject holds at most {MAX_TOPICS} topics."),
-        ));
+    if !body.as_str().is_empty() {
+        hub.seed_bodies(subject.id, &[(id, body.as_str())]).await?;
     }
-    let (parent, key) = match placement {
-        Placement::ChildOf(parent) => {
-            tree.get(parent).ok_or_else(topic_not_found)?;
-            (parent, tree.key_at(parent, usize::MAX, None))
-        }
-        Placement::After(sibling) => {
-            let row = tree.get(sibling).ok_or_else(topic_not_found)?;
-            let parent = row
-                .parent_id
-                .ok_or_else(|| AppError::invalid("after_id", "The root topic has no siblings."))?;
-            let siblings = tree.children(parent, None);
-            let index = siblings.iter().position(|s| s.id == sibling).unwrap_or(0) + 1;
-            (parent, tree.key_at(parent, index, None))
-        }
-    };
-    if tree.depth(parent) + 1 > MAX_DEPTH {
-        return Err(AppError::invalid(
-            "parent_id",
-            format!("Topics nest at most {MAX_DEPTH} levels deep."),
-        ));
+    let added = hub
+        .change_structure(subject, |structure, txn, tree| {
+            if tree.nodes.len() >= MAX_TOPICS {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    format!("A subject holds at most {MAX_TOPICS} topics."),
+                ));
+            }
+            let (parent, index) = match placement {
+                Placement::ChildOf(parent) => {
+                    tree.nodes.get(&parent).ok_or_else(topic_not_found)?;
+                    (parent, usize::MAX)
+                }
+                Placement::After(sibling) => {
+                    let node = tree.nodes.get(&sibling).ok_or_else(topic_not_found)?;
+                    let parent = node.parent.ok_or_else(|| {
+                        AppError::invalid("after_id", "The root topic has no siblings.")
+                    })?;
+                    let index = tree.nodes[&parent]
+                        .children
+                        .iter()
+                        .position(|c| *c == sibling)
+                        .map_or(usize::MAX, |i| i + 1);
+                    (parent, index)
+                }
+            };
+            if depth(tree, parent) + 1 > MAX_DEPTH {
+                return Err(too_deep());
+            }
+            structure
+                .add(txn, id, parent, index, title.as_str())
+                .map_err(from_map)
+        })
+        .await;
+    if let Err(e) = added {
+        hub.discard_bodies(subject.id, &[id]).await;
+        return Err(e);
     }
-    let (text, links) = parse_body(&subject.slug, body.as_str());
-    let affected = subjects::affected(state, subject).await?;
-    let id = state
-        .db()
-        .insert_topic(
-            subject.id,
-            parent,
-            &key,
-            TopicContent {
-                title: title.as_str(),
-                body: body.as_str(),
-                body_text: &text,
-                links: &links,
-            },
-            now_ms(),
-        )
-        .await
-        .map_err(|e| match e {
-            DbError::NotFound => topic_not_found(),
-            other => other.into(),
-        })?;
-    subjects::changed(state, subject, affected).await;
+    project(state, subject).await?;
     Ok(id)
 }
 
-/// Changes a topic's title and/or body (absent: unchanged). A new body goes through the
-/// topic's live document first (as the server's own edit), so people editing it live see the
-/// change and the next snapshot refresh keeps it.
+/// Changes a topic's title and/or body (absent: unchanged). A new title goes through the
+/// subject's structure document and a new body through the topic's own document (as the
+/// server's own edits), so people editing live see the change and nothing later undoes it.
 pub async fn edit_topic(
     state: &AppState,
     granted: &Granted,
@@ -220,12 +245,21 @@ pub async fn edit_topic(
             DbError::NotFound => topic_not_found(),
             other => other.into(),
         })?;
+    if let Some(title) = title {
+        state
+            .collab()
+            .change_structure(subject, |structure, txn, _| {
+                structure.rename(txn, id, title.as_str()).map_err(from_map)
+            })
+            .await?;
+        project(state, subject).await?;
+    }
     if let Some(body) = body {
         state.collab().set_text(&current, body.as_str()).await?;
+        let title = title.map_or(current.title.as_str(), Title::as_str);
+        write_topic(state, subject, id, title, body.as_str()).await?;
     }
-    let title = title.map_or(current.title.as_str(), Title::as_str);
-    let body = body.map_or(current.body.as_str(), Body::as_str);
-    write_topic(state, subject, id, title, body).await
+    Ok(())
 }
 
 /// Stores `text`, the current text of a topic's live document, as its rendered snapshot
@@ -246,7 +280,7 @@ pub async fn store_body(
 
 async fn write_topic(
     state: &AppState,
-    subject: &arbor_db::subjects::SubjectRow,
+    subject: &SubjectRow,
     id: i64,
     title: &str,
     body: &str,
@@ -284,66 +318,260 @@ pub async fn move_topic(
     index: Option<usize>,
 ) -> Result<(), AppError> {
     require_edit(granted)?;
-    let subject = &granted.subject;
-    let tree = Tree::load(state, subject.id).await?;
-    let row = tree.get(id).ok_or_else(topic_not_found)?;
-    if row.parent_id.is_none() {
-        return Err(AppError::invalid("id", "The root topic cannot be moved."));
-    }
-    tree.get(new_parent)
-        .ok_or_else(|| AppError::not_found("No such parent topic in this subject."))?;
-    if tree.depth(new_parent) + 1 + tree.height(id) > MAX_DEPTH {
-        return Err(AppError::invalid(
-            "parent_id",
-            format!("Topics nest at most {MAX_DEPTH} levels deep."),
-        ));
-    }
-    let key = tree.key_at(new_parent, index.unwrap_or(usize::MAX), Some(id));
-    let affected = subjects::affected(state, subject).await?;
-    match state
-        .db()
-        .move_topic(subject.id, id, new_parent, &key, now_ms())
-        .await?
-    {
-        MoveOutcome::Moved => {
-            subjects::changed(state, subject, affected).await;
-            Ok(())
-        }
-        MoveOutcome::Cycle => Err(AppError::invalid(
-            "parent_id",
-            "A topic cannot move under itself or one of its own subtopics.",
-        )),
-        MoveOutcome::NotFound => Err(topic_not_found()),
-    }
+    state
+        .collab()
+        .change_structure(&granted.subject, |structure, txn, tree| {
+            if id == tree.root {
+                return Err(from_map(MapError::Root));
+            }
+            tree.nodes.get(&id).ok_or_else(topic_not_found)?;
+            if !tree.nodes.contains_key(&new_parent) {
+                return Err(AppError::not_found("No such parent topic in this subject."));
+            }
+            if !tree.is_within(new_parent, id)
+                && depth(tree, new_parent) + 1 + height(tree, id) > MAX_DEPTH
+            {
+                return Err(too_deep());
+            }
+            structure
+                .move_to(txn, id, new_parent, index.unwrap_or(usize::MAX))
+                .map_err(from_map)
+        })
+        .await?;
+    project(state, &granted.subject).await
 }
 
-/// Deletes a topic and everything under it; returns how many topics went.
+/// Sends a topic and everything under it to the trash; returns how many topics went.
 pub async fn delete_topic(state: &AppState, granted: &Granted, id: i64) -> Result<u64, AppError> {
     require_edit(granted)?;
-    let subject = &granted.subject;
-    let row = state
-        .db()
-        .topic(subject.id, id)
-        .await
-        .map_err(|e| match e {
-            DbError::NotFound => topic_not_found(),
-            other => other.into(),
-        })?;
-    if row.parent_id.is_none() {
-        return Err(AppError::invalid(
-            "id",
-            "The root topic cannot be deleted; delete the subject instead.",
-        ));
-    }
-    let affected = subjects::affected(state, subject).await?;
     let gone = state
-        .db()
-        .delete_topic(subject.id, id, now_ms())
-        .await
-        .map_err(|e| match e {
-            DbError::NotFound => topic_not_found(),
-            other => other.into(),
-        })?;
-    subjects::changed(state, subject, affected).await;
+        .collab()
+        .change_structure(&granted.subject, |structure, txn, tree| {
+            if id == tree.root {
+                return Err(AppError::invalid(
+                    "id",
+                    "The root topic cannot be deleted; delete the subject instead.",
+                ));
+            }
+            tree.nodes.get(&id).ok_or_else(topic_not_found)?;
+            let mut count = 0_u64;
+            let mut stack = vec![id];
+            while let Some(at) = stack.pop() {
+                count += 1;
+                stack.extend(&tree.nodes[&at].children);
+            }
+            structure.delete(txn, id, now_ms()).map_err(from_map)?;
+            Ok(count)
+        })
+        .await?;
+    project(state, &granted.subject).await?;
     Ok(gone)
+}
+
+/// Brings a deleted subtree back where it was (or under the root, if its parent went since).
+pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Result<(), AppError> {
+    require_edit(granted)?;
+    state
+        .collab()
+        .change_structure(&granted.subject, |structure, txn, tree| {
+            if !tree.trash.contains_key(&id) {
+                return Err(from_map(MapError::NotDeleted(id)));
+            }
+            structure.restore(txn, id).map_err(from_map)
+        })
+        .await?;
+    project(state, &granted.subject).await
+}
+
+/// What waits in a subject's trash, most recently deleted first.
+pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashEntry>, AppError> {
+    require_edit(granted)?;
+    let tree = state.collab().structure(&granted.subject).await?;
+    let titles: HashMap<i64, String> = state
+        .db()
+        .trashed_topics(granted.subject.id)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.title))
+        .collect();
+    let mut entries: Vec<TrashEntry> = tree
+        .trash
+        .iter()
+        .map(|(id, trashed)| TrashEntry {
+            id: *id,
+            title: titles
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| "Untitled".to_owned()),
+            deleted_at: trashed.at,
+            topics: trashed.members.len(),
+        })
+        .collect();
+    entries.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at).then(a.id.cmp(&b.id)));
+    Ok(entries)
+}
+
+/// Makes the subject's `topics` rows match its structure document, purging trash older than
+/// [`TRASH_DAYS`] first. Projections of one subject run one at a time in this replica, each
+/// from the document as it is when it starts; across replicas the database serialises them,
+/// and each replica projects again after every change it hears of, so the rows end at the
+/// converged tree.
+pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+    let hub = state.collab();
+    let _one_at_a_time = hub.projection_lock(subject.id).await;
+    purge_expired(state, subject).await?;
+    for _ in 0..3 {
+        let tree = hub.structure(subject).await?;
+        let projection = prepare(state, subject, &tree).await?;
+        let affected = subjects::affected(state, subject).await?;
+        let done = state
+            .db()
+            .project_tree(subject.id, &projection, now_ms())
+            .await?;
+        if done.stale {
+            continue;
+        }
+        if !done.foreign.is_empty() {
+            tracing::warn!(
+                subject = subject.id,
+                topics = ?done.foreign,
+                "the map names topics of another subject; they are left out of the pages"
+            );
+        }
+        if done.changes > 0 {
+            metrics::counter!("arbor_map_projections_total").increment(1);
+            subjects::changed(state, subject, affected).await;
+        }
+        return Ok(());
+    }
+    Err(AppError::internal(anyhow::anyhow!(
+        "subject {}'s rows kept changing under its projection",
+        subject.id
+    )))
+}
+
+/// Forgets subtrees deleted more than [`TRASH_DAYS`] ago.
+async fn purge_expired(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+    let cutoff = now_ms() - TRASH_DAYS * DAY_MS;
+    state
+        .collab()
+        .change_structure(subject, |structure, txn, tree| {
+            let expired: Vec<NodeId> = tree
+                .trash
+                .values()
+                .filter(|t| t.at < cutoff)
+                .flat_map(|t| t.members.iter().copied())
+                .collect();
+            if expired.is_empty() {
+                return Ok(());
+            }
+            structure.purge(txn, &expired).map_err(from_map)
+        })
+        .await
+}
+
+/// The rows `tree` stands for, with the text of every topic that has no row yet: its body
+/// document's text if it has one (a topic back from the trash), else what the trash kept,
+/// else empty (a new topic).
+async fn prepare(
+    state: &AppState,
+    subject: &SubjectRow,
+    tree: &Tree,
+) -> Result<TreeProjection, AppError> {
+    let rows: HashSet<i64> = state
+        .db()
+        .topic_tree(subject.id)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let mut nodes = Vec::with_capacity(tree.nodes.len());
+    let mut queue = std::collections::VecDeque::from([(tree.root, None, 0)]);
+    while let Some((id, parent_id, index)) = queue.pop_front() {
+        let node = &tree.nodes[&id];
+        nodes.push(PlacedTopic {
+            id,
+            parent_id,
+            order_key: position_key(index),
+            title: row_title(&node.title),
+        });
+        queue.extend(
+            node.children
+                .iter()
+                .enumerate()
+                .map(|(i, child)| (*child, Some(id), i)),
+        );
+    }
+    let fresh_ids: Vec<i64> = nodes
+        .iter()
+        .map(|n| n.id)
+        .filter(|id| !rows.contains(id))
+        .collect();
+    let mut fresh = HashMap::new();
+    if !fresh_ids.is_empty() {
+        let kept: HashMap<i64, String> = state
+            .db()
+            .trashed_topics(subject.id)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row.body))
+            .collect();
+        for id in fresh_ids {
+            let body = match state.collab().body_text(id).await? {
+                Some(text) => text,
+                None => kept.get(&id).cloned().unwrap_or_default(),
+            };
+            let (body_text, links) = parse_body(&subject.slug, &body);
+            fresh.insert(
+                id,
+                FreshText {
+                    body,
+                    body_text,
+                    links,
+                },
+            );
+        }
+    }
+    let trashed = tree
+        .trash
+        .values()
+        .flat_map(|t| t.members.iter().map(|m| (*m, t.at)))
+        .collect();
+    Ok(TreeProjection {
+        nodes,
+        fresh,
+        trashed,
+    })
+}
+
+/// Creates the structure of a subject whose document does not exist yet from its rows (the
+/// subjects made before the document was the source of truth, and new subjects): each parent
+/// before its children, siblings in their order.
+pub fn seed(
+    structure: &Structure,
+    txn: &mut yrs::TransactionMut,
+    rows: &[arbor_db::topics::TopicNodeRow],
+) -> Result<(), AppError> {
+    let root = rows
+        .iter()
+        .find(|r| r.parent_id.is_none())
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a subject without a root topic")))?;
+    let mut children: HashMap<i64, Vec<&arbor_db::topics::TopicNodeRow>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = row.parent_id {
+            children.entry(parent).or_default().push(row);
+        }
+    }
+    let mut nodes = Vec::with_capacity(rows.len());
+    let mut queue = std::collections::VecDeque::from([root.id]);
+    while let Some(id) = queue.pop_front() {
+        // `topic_tree` lists rows in sibling order already.
+        for child in children.remove(&id).unwrap_or_default() {
+            nodes.push((child.id, id, child.title.as_str()));
+            queue.push_back(child.id);
+        }
+    }
+    structure
+        .seed(txn, root.id, &root.title, &nodes)
+        .map_err(from_map)
 }

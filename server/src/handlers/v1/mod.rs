@@ -105,5 +105,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(topics::move_topic))
         .routes(routes!(topics::preview_topic))
+        .routes(routes!(topics::list_trash))
+        .routes(routes!(topics::restore_topic))
         .split_for_parts()
 }

@@ -161,13 +161,14 @@ pub async fn move_topic(
     Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))
 }
 
-/// How many topics a delete removed.
+/// How many topics a delete sent to the trash.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Deleted {
     pub deleted: u64,
 }
 
-/// Delete a topic and its whole subtree (not the root).
+/// Delete a topic and its whole subtree (not the root). They wait in the subject's trash for
+/// 30 days and can be restored whole.
 #[utoipa::path(delete, path = "/subjects/{slug}/topics/{id}", tag = "topics",
     params(("slug" = String, Path), ("id" = i64, Path)),
     responses(
@@ -223,4 +224,72 @@ pub async fn preview_topic(
     let body = Body::parse(&request.body)?;
     let html = subjects::preview(&state, caller.as_ref(), &slug, id, &body).await?;
     Ok(Json(PreviewResponse { html }))
+}
+
+/// A deleted subtree in a subject's trash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrashItem {
+    /// The top topic of the subtree: the one to restore.
+    pub id: i64,
+    pub title: String,
+    /// When it was deleted (Unix ms); it is purged 30 days later.
+    pub deleted_at: i64,
+    /// Topics in the subtree, its top included.
+    pub topics: usize,
+}
+
+/// What a subject's trash holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrashList {
+    /// Most recently deleted first.
+    pub items: Vec<TrashItem>,
+}
+
+/// The subject's trash: deleted subtrees, restorable for 30 days (editors).
+#[utoipa::path(get, path = "/subjects/{slug}/trash", tag = "topics",
+    params(("slug" = String, Path)),
+    responses(
+        (status = 200, body = TrashList),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn list_trash(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Json<TrashList>, AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let items = tree::trash(&state, &granted)
+        .await?
+        .into_iter()
+        .map(|entry| TrashItem {
+            id: entry.id,
+            title: entry.title,
+            deleted_at: entry.deleted_at,
+            topics: entry.topics,
+        })
+        .collect();
+    Ok(Json(TrashList { items }))
+}
+
+/// Restore a deleted subtree where it was (under the root if its old parent is gone too).
+#[utoipa::path(post, path = "/subjects/{slug}/trash/{id}/restore", tag = "topics",
+    params(("slug" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = TopicDetail),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 404, description = "Not in the trash", body = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn restore_topic(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+) -> Result<Json<TopicDetail>, AppError> {
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    tree::restore_topic(&state, &granted, id).await?;
+    Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))
 }
