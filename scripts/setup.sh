@@ -33,6 +33,8 @@ apt_install() {
 
 # --- C toolchain (bundled SQLite, cargo install) ------------------------------------------------
 command -v cc >/dev/null || apt_install build-essential pkg-config
+# A font for the labels of PNG map exports (drawn on the server with resvg).
+apt_install fonts-dejavu-core
 
 # --- Rust toolchain pieces --------------------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -110,6 +110,11 @@ async fn openapi_document_covers_every_route() {
         ("/subjects/{slug}/topics/{id}/preview", "post"),
         ("/subjects/{slug}/trash", "get"),
         ("/subjects/{slug}/trash/{id}/restore", "post"),
+        ("/subjects/{slug}/imports", "post"),
+        ("/subjects/{slug}/imports", "get"),
+        ("/subjects/{slug}/imports/{id}/source", "get"),
+        ("/subjects/{slug}/imports/{id}/rollback", "post"),
+        ("/subjects/{slug}/export", "get"),
     ];
     for (path, method) in expected {
         let op = &paths[path][method];

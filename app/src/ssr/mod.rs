@@ -16,6 +16,7 @@ pub mod relay;
 pub mod secrets;
 pub mod subjects;
 pub mod throttle;
+pub mod transfer;
 pub mod tree;
 
 use std::sync::Arc;

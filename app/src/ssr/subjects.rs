@@ -382,17 +382,18 @@ impl<'a> Outline<'a> {
         }
     }
 
+    /// The map from `row` down; nodes link to their topic pages when `slug` is given.
     fn map_node(
         &self,
         row: &TopicNodeRow,
-        slug: &str,
+        slug: Option<&str>,
         folded: &HashSet<i64>,
         depth: usize,
     ) -> MapNode {
         MapNode {
             id: row.id,
             label: row.title.clone(),
-            href: Some(format!("/s/{slug}/t/{}", row.id)),
+            href: slug.map(|slug| format!("/s/{slug}/t/{}", row.id)),
             collapsed: folded.contains(&row.id),
             children: if depth > super::tree::MAX_DEPTH {
                 Vec::new()
@@ -417,6 +418,14 @@ impl<'a> Outline<'a> {
     }
 }
 
+/// A subject's whole map as a standalone SVG document (no links, nothing folded), drawn as on
+/// its page.
+pub fn standalone_map(rows: &[TopicNodeRow], title: &str) -> Result<String, AppError> {
+    let outline = Outline::new(rows)?;
+    let map = outline.map_node(outline.root, None, &HashSet::new(), 0);
+    Ok(to_svg(&layout(&map), title))
+}
+
 /// A subject with its tree, its map (folded at `folded`), and what the reader may do.
 pub async fn detail(
     state: &AppState,
@@ -431,7 +440,7 @@ pub async fn detail(
     let root = outline.node(outline.root, 0);
     let map_svg = if with_map {
         let folded: HashSet<i64> = folded.iter().copied().collect();
-        let map = outline.map_node(outline.root, &granted.subject.slug, &folded, 0);
+        let map = outline.map_node(outline.root, Some(&granted.subject.slug), &folded, 0);
         to_svg(&layout(&map), &granted.subject.title)
     } else {
         String::new()

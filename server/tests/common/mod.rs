@@ -373,3 +373,11 @@ impl Drop for PrivateRedis {
         self.kill();
     }
 }
+
+/// Sends a request; the status and the JSON body (`Null` when there is none).
+pub async fn send(r: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}

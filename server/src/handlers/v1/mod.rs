@@ -6,6 +6,7 @@ pub mod me;
 pub mod subjects;
 pub mod tokens;
 pub mod topics;
+pub mod transfer;
 pub mod users;
 
 use arbor_app::error::AppError;
@@ -39,6 +40,7 @@ pub struct ApiJson<T>(pub T);
         (name = "users", description = "Public profiles, authors and follows"),
         (name = "subjects", description = "Subjects, the catalogue, collaborators, likes and saves"),
         (name = "topics", description = "The topic tree of a subject"),
+        (name = "transfer", description = "Import and export of a subject's tree, with an import history"),
     )
 )]
 struct ApiDoc;
@@ -107,5 +109,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(topics::preview_topic))
         .routes(routes!(topics::list_trash))
         .routes(routes!(topics::restore_topic))
+        .routes(routes!(transfer::create_import, transfer::list_imports))
+        .routes(routes!(transfer::import_source))
+        .routes(routes!(transfer::rollback_import))
+        .routes(routes!(transfer::export_subject))
         .split_for_parts()
 }

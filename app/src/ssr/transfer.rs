@@ -1,0 +1,459 @@
+//! Import and export of a subject's tree (issue 5): files in and out through `arbor_outline`,
+//! with every import applied through the subject's structure document like any other change
+//! ([`super::tree`]) and kept in the subject's import history, so its file can be downloaded
+//! again and the owner can roll the subject back to the state before it.
+//!
+//! An import replaces the subject's topics: the root's children go to the trash (restorable
+//! like any deleted subtree), the file's topics take their place, and the root takes the
+//! file's title and text when the file names a root. Rolling back sends the imported topics to
+//! the trash and restores the ones the import replaced, root title and text included; that
+//! works while the replaced topics are in the trash (30 days). See docs/import-export.md.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use arbor_db::DbError;
+use arbor_db::imports::{ImportRow, NewImport};
+use arbor_db::topics::{TopicNodeRow, TopicRow};
+use arbor_outline::{Format, Limits, Outline};
+use serde::{Deserialize, Serialize};
+
+use super::access::{self, Granted, Need};
+use super::auth::Caller;
+use super::tree::{self, MAX_DEPTH, MAX_TOPICS};
+use super::{AppState, now_ms, subjects};
+use crate::content::{Body, Title};
+use crate::error::{AppError, ErrorCode};
+
+/// What an imported file may hold: what the tree allows.
+pub const IMPORT_LIMITS: Limits = Limits {
+    topics: MAX_TOPICS,
+    depth: MAX_DEPTH,
+    title_chars: Title::MAX,
+    body_bytes: Body::MAX_BYTES,
+};
+
+/// Exports go this deep at most; deeper topics (only a live editor could make them) are
+/// written as children of their ancestor at this depth.
+const EXPORT_DEPTH: usize = 2 * MAX_DEPTH;
+
+/// A PNG holds at most this many pixels (a 1,000-topic map is tall).
+const PNG_MAX_PIXELS: f32 = 16_000_000.0;
+
+/// What an import changed, to undo it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Undo {
+    /// The imported topics under the root.
+    created: Vec<i64>,
+    /// The root's children the import sent to the trash.
+    replaced: Vec<i64>,
+    root_title: String,
+    root_body: String,
+}
+
+/// An import as applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    pub id: i64,
+    /// Topics created (the root not counted).
+    pub topics: usize,
+}
+
+/// The format of an upload: named, or from the file name's extension.
+pub fn format_of(named: Option<&str>, filename: &str) -> Result<Format, AppError> {
+    let named = named.filter(|n| !n.is_empty());
+    let extension = filename.rsplit_once('.').map(|(_, ext)| ext);
+    named
+        .or(extension)
+        .and_then(Format::parse)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "format",
+                "Give the format (markdown, opml, freemind or json) or a file name ending in .md, .opml, .mm or .json.",
+            )
+        })
+}
+
+/// Replaces `granted`'s topics with those of `source`, a `format` file named `filename`.
+/// A bad file is refused with where it went wrong, and nothing changes.
+pub async fn import(
+    state: &AppState,
+    granted: &Granted,
+    user_id: i64,
+    format: Format,
+    filename: &str,
+    source: &str,
+) -> Result<Imported, AppError> {
+    if !granted.can_edit() {
+        return Err(AppError::forbidden(
+            "You may read this subject but not change it.",
+        ));
+    }
+    let filename = filename.trim();
+    if filename.is_empty() || filename.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "filename",
+            "Give a file name of 1–200 characters.",
+        ));
+    }
+    let outline = format
+        .read(source, &IMPORT_LIMITS)
+        .map_err(|e| AppError::invalid("content", format!("The file cannot be imported: {e}.")))?;
+    let subject = &granted.subject;
+
+    // Ids for the new topics, parents first and siblings in order.
+    let mut plan: Vec<(i64, Option<i64>, &str)> = Vec::new();
+    let mut bodies: Vec<(i64, &str)> = Vec::new();
+    let mut created = Vec::new();
+    let mut stack: Vec<(&Outline, Option<i64>)> =
+        outline.children.iter().rev().map(|c| (c, None)).collect();
+    while let Some((topic, parent)) = stack.pop() {
+        let id = tree::new_topic_id();
+        if parent.is_none() {
+            created.push(id);
+        }
+        plan.push((id, parent, &topic.title));
+        if !topic.body.is_empty() {
+            bodies.push((id, &topic.body));
+        }
+        stack.extend(topic.children.iter().rev().map(|c| (c, Some(id))));
+    }
+    let hub = state.collab();
+    hub.seed_bodies(subject.id, &bodies).await?;
+    let applied = hub
+        .change_structure(subject, |structure, txn, tree| {
+            let root = tree.root;
+            let replaced = tree.nodes[&root].children.clone();
+            let root_title = tree.nodes[&root].title.clone();
+            let map = |e| AppError::internal(anyhow::anyhow!("importing: {e}"));
+            for id in &replaced {
+                structure.delete(txn, *id, now_ms()).map_err(map)?;
+            }
+            if !outline.title.is_empty() {
+                structure.rename(txn, root, &outline.title).map_err(map)?;
+            }
+            for (id, parent, title) in &plan {
+                let parent = parent.unwrap_or(root);
+                structure
+                    .add(txn, *id, parent, usize::MAX, title)
+                    .map_err(map)?;
+            }
+            Ok((root, replaced, root_title))
+        })
+        .await;
+    let (root, replaced, root_title) = match applied {
+        Ok(applied) => applied,
+        Err(e) => {
+            let ids: Vec<i64> = bodies.iter().map(|(id, _)| *id).collect();
+            hub.discard_bodies(subject.id, &ids).await;
+            return Err(e);
+        }
+    };
+    tree::project(state, subject).await?;
+    let root_body = state.db().topic(subject.id, root).await?.body;
+    if !outline.title.is_empty() || !outline.body.is_empty() {
+        let body = Body::parse(&outline.body)?;
+        tree::edit_topic(state, granted, root, None, Some(&body)).await?;
+    }
+    let undo = Undo {
+        created,
+        replaced,
+        root_title,
+        root_body,
+    };
+    let topics = plan.len();
+    let id = state
+        .db()
+        .record_import(NewImport {
+            subject_id: subject.id,
+            user_id,
+            format: format.name(),
+            filename,
+            source,
+            topics: topics as i64,
+            undo: &serde_json::to_string(&undo).map_err(AppError::internal)?,
+            now: now_ms(),
+        })
+        .await?;
+    metrics::counter!("arbor_imports_total", "format" => format.name()).increment(1);
+    Ok(Imported { id, topics })
+}
+
+/// A subject's imports, newest first (editors).
+pub async fn history(state: &AppState, granted: &Granted) -> Result<Vec<ImportRow>, AppError> {
+    if !granted.can_edit() {
+        return Err(AppError::forbidden(
+            "You may read this subject but not change it.",
+        ));
+    }
+    Ok(state.db().imports(granted.subject.id).await?)
+}
+
+/// An import's file as uploaded: (file name, text) (editors).
+pub async fn source(
+    state: &AppState,
+    granted: &Granted,
+    id: i64,
+) -> Result<(String, String), AppError> {
+    if !granted.can_edit() {
+        return Err(AppError::forbidden(
+            "You may read this subject but not change it.",
+        ));
+    }
+    match state.db().import_source(granted.subject.id, id).await {
+        Ok(file) => Ok((file.filename, file.source)),
+        Err(DbError::NotFound) => Err(AppError::not_found("No such import.")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rolls the subject back to the state before import `id` (the owner, once per import).
+pub async fn rollback(state: &AppState, granted: &Granted, id: i64) -> Result<(), AppError> {
+    if !granted.is_owner() {
+        return Err(AppError::forbidden(
+            "Only the subject's owner can roll back an import.",
+        ));
+    }
+    let subject = &granted.subject;
+    let undo = match state.db().claim_rollback(subject.id, id, now_ms()).await {
+        Ok(undo) => undo,
+        Err(DbError::NotFound) => return Err(AppError::not_found("No such import.")),
+        Err(DbError::Conflict(_)) => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This import was rolled back already.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let done = undo_import(state, granted, &undo).await;
+    if done.is_err()
+        && let Err(e) = state.db().release_rollback(subject.id, id).await
+    {
+        tracing::warn!(error = %e, import = id, "could not release a failed rollback");
+    }
+    done
+}
+
+async fn undo_import(state: &AppState, granted: &Granted, undo: &str) -> Result<(), AppError> {
+    let undo: Undo = serde_json::from_str(undo).map_err(AppError::internal)?;
+    let subject = &granted.subject;
+    let root = state
+        .collab()
+        .change_structure(subject, |structure, txn, tree| {
+            if let Some(gone) = undo
+                .replaced
+                .iter()
+                .find(|id| !tree.trash.contains_key(id) && !tree.nodes.contains_key(id))
+            {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "Topic {gone}, which this import replaced, has been purged from the trash; the import can no longer be rolled back."
+                    ),
+                ));
+            }
+            let map = |e| AppError::internal(anyhow::anyhow!("rolling back: {e}"));
+            for id in undo.created.iter().filter(|id| tree.nodes.contains_key(id)) {
+                structure.delete(txn, *id, now_ms()).map_err(map)?;
+            }
+            for id in undo.replaced.iter().filter(|id| tree.trash.contains_key(id)) {
+                structure.restore(txn, *id).map_err(map)?;
+            }
+            structure
+                .rename(txn, tree.root, &undo.root_title)
+                .map_err(map)?;
+            Ok(tree.root)
+        })
+        .await?;
+    tree::project(state, subject).await?;
+    let body = Body::parse(&undo.root_body)?;
+    tree::edit_topic(state, granted, root, None, Some(&body)).await
+}
+
+/// What an export is made as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Outline(Format),
+    /// One Markdown file per topic, zipped.
+    MarkdownZip,
+    Svg,
+    Png,
+}
+
+impl ExportKind {
+    /// The kind an API name stands for (`markdown`, `markdown-zip`, `opml`, `freemind`,
+    /// `json`, `svg`, `png`).
+    pub fn parse(name: &str) -> Option<ExportKind> {
+        match name {
+            "markdown-zip" | "zip" => Some(ExportKind::MarkdownZip),
+            "svg" => Some(ExportKind::Svg),
+            "png" => Some(ExportKind::Png),
+            other => Format::parse(other).map(ExportKind::Outline),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            ExportKind::Outline(Format::Markdown) => "text/markdown; charset=utf-8",
+            ExportKind::Outline(Format::Opml) => "text/x-opml; charset=utf-8",
+            ExportKind::Outline(Format::FreeMind) => "application/x-freemind; charset=utf-8",
+            ExportKind::Outline(Format::Json) => "application/json",
+            ExportKind::MarkdownZip => "application/zip",
+            ExportKind::Svg => "image/svg+xml",
+            ExportKind::Png => "image/png",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            ExportKind::Outline(format) => format.extension(),
+            ExportKind::MarkdownZip => "zip",
+            ExportKind::Svg => "svg",
+            ExportKind::Png => "png",
+        }
+    }
+}
+
+/// An exported file.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub content_type: &'static str,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Subject `slug` as a file of `kind`, for anyone who may read it.
+pub async fn export(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    kind: ExportKind,
+) -> Result<Exported, AppError> {
+    let granted = access::subject_for(state, caller, slug, Need::Read).await?;
+    let subject = &granted.subject;
+    let rows = state.db().subject_topics(subject.id).await?;
+    let bytes = match kind {
+        ExportKind::Outline(format) => format.write(&outline_of(&rows)?).into_bytes(),
+        ExportKind::MarkdownZip => arbor_outline::zip::write(&outline_of(&rows)?, &subject.slug),
+        ExportKind::Svg | ExportKind::Png => {
+            let nodes: Vec<TopicNodeRow> = rows
+                .iter()
+                .map(|r| TopicNodeRow {
+                    id: r.id,
+                    parent_id: r.parent_id,
+                    order_key: r.order_key.clone(),
+                    title: r.title.clone(),
+                })
+                .collect();
+            let svg = subjects::standalone_map(&nodes, &subject.title)?;
+            if kind == ExportKind::Svg {
+                svg.into_bytes()
+            } else {
+                tokio::task::spawn_blocking(move || png(&svg))
+                    .await
+                    .map_err(AppError::internal)??
+            }
+        }
+    };
+    metrics::counter!("arbor_exports_total", "format" => kind.extension()).increment(1);
+    Ok(Exported {
+        content_type: kind.content_type(),
+        filename: format!("{}.{}", subject.slug, kind.extension()),
+        bytes,
+    })
+}
+
+/// The subject's rows as an outline: the root with its title and body, children in order
+/// (rows come in sibling order).
+fn outline_of(rows: &[TopicRow]) -> Result<Outline, AppError> {
+    let root = rows
+        .iter()
+        .find(|r| r.parent_id.is_none())
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a subject without a root topic")))?;
+    let mut children: HashMap<i64, Vec<&TopicRow>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = row.parent_id {
+            children.entry(parent).or_default().push(row);
+        }
+    }
+    // Reading order with each topic's parent in the export (deep topics move up).
+    let mut order: Vec<(&TopicRow, Option<i64>)> = Vec::with_capacity(rows.len());
+    let mut stack = vec![(root, None, 0_usize)];
+    while let Some((row, parent, depth)) = stack.pop() {
+        order.push((row, parent));
+        let (under, depth) = if depth >= EXPORT_DEPTH {
+            (parent, depth)
+        } else {
+            (Some(row.id), depth + 1)
+        };
+        if let Some(kids) = children.get(&row.id) {
+            stack.extend(kids.iter().rev().map(|k| (*k, under, depth)));
+        }
+    }
+    let mut built: HashMap<i64, Outline> = order
+        .iter()
+        .map(|(row, _)| {
+            let topic = Outline {
+                title: row.title.clone(),
+                body: row.body.clone(),
+                children: Vec::new(),
+            };
+            (row.id, topic)
+        })
+        .collect();
+    // Last first, so every topic is complete before it joins its parent.
+    for (row, parent) in order.iter().rev() {
+        if let Some(parent) = parent
+            && let Some(topic) = built.remove(&row.id)
+            && let Some(parent) = built.get_mut(parent)
+        {
+            parent.children.insert(0, topic);
+        }
+    }
+    built
+        .remove(&root.id)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the root went missing")))
+}
+
+/// The fonts PNGs are drawn with: the system's, loaded once.
+fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            db.load_system_fonts();
+            db.set_sans_serif_family("DejaVu Sans");
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// Draws an SVG document as a PNG, at twice its size when that fits [`PNG_MAX_PIXELS`].
+fn png(svg: &str) -> Result<Vec<u8>, AppError> {
+    let options = resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: "DejaVu Sans".into(),
+        ..resvg::usvg::Options::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(AppError::internal)?;
+    let size = tree.size();
+    let scale = (PNG_MAX_PIXELS / (size.width() * size.height()))
+        .sqrt()
+        .min(2.0);
+    let (width, height) = (
+        (size.width() * scale).ceil() as u32,
+        (size.height() * scale).ceil() as u32,
+    );
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(width.max(1), height.max(1)).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("no room for a {width}×{height} image"))
+        })?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(AppError::internal)
+}
