@@ -256,6 +256,46 @@ pub struct ReaderState {
     pub is_owner: bool,
 }
 
+/// A deleted subtree in a subject's trash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TrashItem {
+    /// The top topic of the subtree: the one to restore.
+    pub id: i64,
+    pub title: String,
+    /// When it was deleted (Unix ms); it is purged 30 days later.
+    pub deleted_at: i64,
+    /// Topics in the subtree, its top included.
+    pub topics: usize,
+}
+
+/// An import in a subject's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportItem {
+    pub id: i64,
+    /// Who imported it (absent once their account is deleted).
+    pub username: Option<String>,
+    pub format: String,
+    pub filename: String,
+    /// Topics it created (the root not counted).
+    pub topics: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// When it was rolled back (Unix ms), if it was.
+    pub rolled_back_at: Option<i64>,
+}
+
+/// What an editor manages about a subject's map besides its topics: the trash and the
+/// import history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MapUpkeep {
+    /// Most recently deleted first.
+    pub trash: Vec<TrashItem>,
+    /// Newest first.
+    pub imports: Vec<ImportItem>,
+}
+
 /// A collaborator as listed to the owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

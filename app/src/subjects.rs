@@ -5,7 +5,7 @@
 use leptos::server;
 
 use crate::content::{
-    AuthorDetail, HomeFeed, Member, SubjectCard, SubjectDetail, SubjectPage, TopicDetail,
+    AuthorDetail, HomeFeed, MapUpkeep, Member, SubjectCard, SubjectDetail, SubjectPage, TopicDetail,
 };
 use crate::error::AppError;
 
@@ -289,4 +289,61 @@ pub async fn delete_topic(slug: String, id: i64) -> Result<(), AppError> {
     tree::delete_topic(&state, &granted, id).await?;
     leptos_axum::redirect(&format!("/s/{slug}"));
     Ok(())
+}
+
+/// The trash and import history of a subject's map (editors).
+#[server(prefix = "/fn", endpoint = "subject/upkeep")]
+pub async fn subject_upkeep(slug: String) -> Result<MapUpkeep, AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, transfer, tree};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    Ok(MapUpkeep {
+        trash: tree::trash(&state, &granted).await?,
+        imports: transfer::history(&state, &granted).await?,
+    })
+}
+
+/// Brings a deleted subtree back.
+#[server(prefix = "/fn", endpoint = "topic/restore")]
+pub async fn restore_topic(slug: String, id: i64) -> Result<(), AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, tree};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    tree::restore_topic(&state, &granted, id).await
+}
+
+/// Replaces the subject's topics with a pasted file (`format` empty: from the file name),
+/// then shows the subject.
+#[server(prefix = "/fn", endpoint = "subject/import")]
+pub async fn import_file(
+    slug: String,
+    filename: String,
+    format: String,
+    content: String,
+) -> Result<(), AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, transfer};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    let format = transfer::format_of(Some(&format), &filename)?;
+    let user_id = caller.as_ref().map_or(0, |c| c.user.id);
+    transfer::import(&state, &granted, user_id, format, &filename, &content).await?;
+    leptos_axum::redirect(&format!("/s/{slug}"));
+    Ok(())
+}
+
+/// Rolls the subject back to before an import (the owner).
+#[server(prefix = "/fn", endpoint = "subject/import/rollback")]
+pub async fn rollback_import(slug: String, id: i64) -> Result<(), AppError> {
+    use crate::ssr::access::{self, Need};
+    use crate::ssr::{auth, state, transfer};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
+    transfer::rollback(&state, &granted, id).await
 }

@@ -12,6 +12,7 @@ use crate::components::layout::CurrentUser;
 use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge};
 use crate::content::{Member, SubjectDetail, Summary, Title as TitleRule, TopicNode, Visibility};
 use crate::error::ErrorCode;
+use crate::pages::map_upkeep::MapUpkeepSection;
 use crate::pages::not_found::NotFound;
 use crate::subjects::{
     CreateSubject, CreateTopic, DeleteSubject, MarkSubject, RemoveMember, SetMember, UpdateSubject,
@@ -150,6 +151,7 @@ fn SubjectView(
                     <ul class="space-y-1">{outline(root, slug.clone(), fold)}</ul>
                 </nav>
             </div>
+            <Downloads slug=slug.clone() />
             {reader.can_edit.then(|| view! {
                 <section class="card space-y-3" aria-labelledby="add-heading">
                     <h2 id="add-heading" class="text-lg font-semibold">"Add a topic"</h2>
@@ -165,6 +167,29 @@ fn SubjectView(
                 </section>
             })}
         </article>
+    }
+}
+
+/// Links to the subject as files (`/api/v1/subjects/{slug}/export`).
+#[component]
+fn Downloads(slug: String) -> impl IntoView {
+    let kinds = [
+        ("markdown", "Markdown"),
+        ("markdown-zip", "Markdown files (zip)"),
+        ("opml", "OPML"),
+        ("freemind", "FreeMind"),
+        ("json", "JSON"),
+        ("svg", "SVG"),
+        ("png", "PNG"),
+    ];
+    view! {
+        <p class="flex flex-wrap items-center gap-x-3 gap-y-1 text-sm" data-testid="downloads">
+            <span class="font-medium">"Download:"</span>
+            {kinds.into_iter().map(|(format, label)| {
+                let href = format!("/api/v1/subjects/{slug}/export?format={format}");
+                view! { <a href=href rel="external nofollow" download="" class="text-emerald-700 hover:underline dark:text-emerald-400">{label}</a> }
+            }).collect_view()}
+        </p>
     }
 }
 
@@ -287,6 +312,7 @@ fn Settings(
     let delete_error = action_error(delete);
     let back = format!("/s/{slug}");
     let (slug_a, slug_b, slug_c, slug_d) = (slug.clone(), slug.clone(), slug.clone(), slug.clone());
+    let slug_e = slug.clone();
     view! {
         <div class="mx-auto max-w-2xl space-y-8">
             <h1 class="text-2xl font-bold">"Settings of "<a href=back class="text-emerald-700 hover:underline dark:text-emerald-400">{subject.title.clone()}</a></h1>
@@ -339,6 +365,7 @@ fn Settings(
                     </ActionForm>
                 })}
             </section>
+            <MapUpkeepSection slug=slug_e is_owner />
             {is_owner.then(move || view! {
                 <section class="card space-y-4 border-red-300 dark:border-red-800" aria-labelledby="delete-heading">
                     <h2 id="delete-heading" class="text-lg font-semibold text-red-700 dark:text-red-400">"Delete this subject"</h2>

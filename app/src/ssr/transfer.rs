@@ -22,7 +22,7 @@ use super::access::{self, Granted, Need};
 use super::auth::Caller;
 use super::tree::{self, MAX_DEPTH, MAX_TOPICS};
 use super::{AppState, now_ms, subjects};
-use crate::content::{Body, Title};
+use crate::content::{Body, ImportItem, Title};
 use crate::error::{AppError, ErrorCode};
 
 /// What an imported file may hold: what the tree allows.
@@ -180,13 +180,25 @@ pub async fn import(
 }
 
 /// A subject's imports, newest first (editors).
-pub async fn history(state: &AppState, granted: &Granted) -> Result<Vec<ImportRow>, AppError> {
+pub async fn history(state: &AppState, granted: &Granted) -> Result<Vec<ImportItem>, AppError> {
     if !granted.can_edit() {
         return Err(AppError::forbidden(
             "You may read this subject but not change it.",
         ));
     }
-    Ok(state.db().imports(granted.subject.id).await?)
+    let rows: Vec<ImportRow> = state.db().imports(granted.subject.id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ImportItem {
+            id: row.id,
+            username: row.username,
+            format: row.format,
+            filename: row.filename,
+            topics: row.topics,
+            created_at: row.created_at,
+            rolled_back_at: row.rolled_back_at,
+        })
+        .collect())
 }
 
 /// An import's file as uploaded: (file name, text) (editors).

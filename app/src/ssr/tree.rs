@@ -25,7 +25,7 @@ use arbor_map::{MapError, NodeId, Structure, Tree};
 use super::access::Granted;
 use super::markdown::{self, WikiLink};
 use super::{AppState, now_ms, subjects};
-use crate::content::{Body, Title};
+use crate::content::{Body, Title, TrashItem};
 use crate::error::AppError;
 
 /// Most topics in one subject.
@@ -43,18 +43,6 @@ pub enum Placement {
     ChildOf(i64),
     /// The sibling right after this topic.
     After(i64),
-}
-
-/// A deleted subtree waiting in the trash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrashEntry {
-    /// Its top topic, the one to restore.
-    pub id: i64,
-    pub title: String,
-    /// Unix ms.
-    pub deleted_at: i64,
-    /// Topics in it, the top included.
-    pub topics: usize,
 }
 
 fn require_edit(granted: &Granted) -> Result<(), AppError> {
@@ -384,7 +372,7 @@ pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Resu
 }
 
 /// What waits in a subject's trash, most recently deleted first.
-pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashEntry>, AppError> {
+pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashItem>, AppError> {
     require_edit(granted)?;
     let tree = state.collab().structure(&granted.subject).await?;
     let titles: HashMap<i64, String> = state
@@ -394,10 +382,10 @@ pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashEntry
         .into_iter()
         .map(|row| (row.id, row.title))
         .collect();
-    let mut entries: Vec<TrashEntry> = tree
+    let mut entries: Vec<TrashItem> = tree
         .trash
         .iter()
-        .map(|(id, trashed)| TrashEntry {
+        .map(|(id, trashed)| TrashItem {
             id: *id,
             title: titles
                 .get(id)

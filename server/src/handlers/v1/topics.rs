@@ -1,6 +1,6 @@
 //! `/subjects/{slug}/topics`: the topic tree. Every change goes through `ssr::tree`.
 
-use arbor_app::content::{Body, Title, TopicDetail};
+use arbor_app::content::{Body, Title, TopicDetail, TrashItem};
 use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::ssr::access::{self, Need};
 use arbor_app::ssr::auth::{Caller, ClientAddr};
@@ -226,18 +226,6 @@ pub async fn preview_topic(
     Ok(Json(PreviewResponse { html }))
 }
 
-/// A deleted subtree in a subject's trash.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrashItem {
-    /// The top topic of the subtree: the one to restore.
-    pub id: i64,
-    pub title: String,
-    /// When it was deleted (Unix ms); it is purged 30 days later.
-    pub deleted_at: i64,
-    /// Topics in the subtree, its top included.
-    pub topics: usize,
-}
-
 /// What a subject's trash holds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrashList {
@@ -261,16 +249,7 @@ pub async fn list_trash(
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<TrashList>, AppError> {
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
-    let items = tree::trash(&state, &granted)
-        .await?
-        .into_iter()
-        .map(|entry| TrashItem {
-            id: entry.id,
-            title: entry.title,
-            deleted_at: entry.deleted_at,
-            topics: entry.topics,
-        })
-        .collect();
+    let items = tree::trash(&state, &granted).await?;
     Ok(Json(TrashList { items }))
 }
 

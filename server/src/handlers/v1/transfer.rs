@@ -1,12 +1,12 @@
 //! `/subjects/{slug}/imports` and `/subjects/{slug}/export`: a subject's tree from and to
 //! files. Handlers only adapt HTTP to `arbor_app::ssr::transfer`.
 
+use arbor_app::content::ImportItem;
 use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::ssr::AppState;
 use arbor_app::ssr::access::{self, Need};
 use arbor_app::ssr::auth::Caller;
 use arbor_app::ssr::transfer::{self, ExportKind};
-use arbor_db::imports::ImportRow;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -26,36 +26,6 @@ pub struct ImportRequest {
     pub filename: String,
     /// The file's text (UTF-8).
     pub content: String,
-}
-
-/// An import in a subject's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportItem {
-    pub id: i64,
-    /// Who imported it (absent once their account is deleted).
-    pub username: Option<String>,
-    pub format: String,
-    pub filename: String,
-    /// Topics it created (the root not counted).
-    pub topics: i64,
-    /// Unix ms.
-    pub created_at: i64,
-    /// When it was rolled back (Unix ms), if it was.
-    pub rolled_back_at: Option<i64>,
-}
-
-impl From<ImportRow> for ImportItem {
-    fn from(row: ImportRow) -> Self {
-        ImportItem {
-            id: row.id,
-            username: row.username,
-            format: row.format,
-            filename: row.filename,
-            topics: row.topics,
-            created_at: row.created_at,
-            rolled_back_at: row.rolled_back_at,
-        }
-    }
 }
 
 /// A subject's import history.
@@ -97,12 +67,12 @@ pub async fn create_import(
         &request.content,
     )
     .await?;
-    let row = transfer::history(&state, &granted)
+    let item = transfer::history(&state, &granted)
         .await?
         .into_iter()
-        .find(|row| row.id == imported.id)
+        .find(|item| item.id == imported.id)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("an import vanished")))?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+    Ok((StatusCode::CREATED, Json(item)))
 }
 
 /// A subject's import history (editors).
@@ -121,11 +91,7 @@ pub async fn list_imports(
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<ImportList>, AppError> {
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
-    let items = transfer::history(&state, &granted)
-        .await?
-        .into_iter()
-        .map(ImportItem::from)
-        .collect();
+    let items = transfer::history(&state, &granted).await?;
     Ok(Json(ImportList { items }))
 }
 

@@ -1,0 +1,89 @@
+import { expect, test } from "@playwright/test";
+import { openHydrated, signUp, uniqueName, watchConsole } from "./helpers";
+
+const OUTLINE = `# Operating systems
+
+What a kernel does.
+
+## Processes
+
+### Scheduling
+
+Round robin and friends.
+
+## Memory
+
+## Files
+`;
+
+test("an author imports a map from a pasted outline, downloads it, restores a deleted topic and rolls the import back", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/signup");
+  await signUp(page, uniqueName("porter"));
+  await expect(page).toHaveURL("/");
+  await openHydrated(page, "/new");
+  await page.getByLabel("Title").fill("Kernel notes");
+  await page.getByTestId("create-subject").click();
+  await expect(page).toHaveURL(/\/s\/kernel-notes/);
+  const slug = new URL(page.url()).pathname.split("/")[2];
+
+  // A bad file is refused with its line, and nothing changes.
+  await openHydrated(page, `/s/${slug}/settings`);
+  await page.getByLabel("File name").fill("notes.md");
+  await page.getByTestId("import-content").fill("Just prose, no outline.");
+  await page.getByTestId("import-submit").click();
+  await expect(page.getByTestId("import-error")).toContainText("line 1");
+
+  // A good one replaces the topics; the map and the outline show it.
+  await page.getByTestId("import-content").fill(OUTLINE);
+  await page.getByTestId("import-submit").click();
+  await expect(page).toHaveURL(`/s/${slug}`);
+  await expect(page.getByTestId("subject-title")).toHaveText("Kernel notes");
+  const outline = page.getByTestId("outline");
+  for (const title of ["Operating systems", "Processes", "Scheduling", "Memory", "Files"]) {
+    await expect(outline.getByRole("link", { name: title, exact: true })).toBeVisible();
+  }
+  await expect(page.getByTestId("map").locator("svg a")).toHaveCount(5);
+
+  // Downloads are plain links to files made on the server.
+  const json = await page.request.get(`/api/v1/subjects/${slug}/export?format=json`);
+  expect(json.status()).toBe(200);
+  expect((await json.json()).children.map((c: { title: string }) => c.title)).toEqual([
+    "Processes",
+    "Memory",
+    "Files",
+  ]);
+  const download = page.waitForEvent("download");
+  await page.getByTestId("downloads").getByRole("link", { name: "PNG" }).click();
+  expect((await download).suggestedFilename()).toBe(`${slug}.png`);
+
+  // A deleted topic waits in the trash and comes back with its subtree.
+  await outline.getByRole("link", { name: "Processes", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Processes");
+  await openHydrated(page, `${new URL(page.url()).pathname}/edit`);
+  await page.getByTestId("confirm-delete-topic").check();
+  await page.getByTestId("delete-topic").click();
+  await expect(page).toHaveURL(`/s/${slug}`);
+  await expect(outline.getByRole("link", { name: "Scheduling", exact: true })).toHaveCount(0);
+  await openHydrated(page, `/s/${slug}/settings`);
+  const trash = page.getByTestId("trash");
+  await expect(trash).toContainText("Processes (2 topics)");
+  await trash.getByTestId("restore").click();
+  await expect(trash).toBeEmpty();
+  await openHydrated(page, `/s/${slug}`);
+  await expect(outline.getByRole("link", { name: "Scheduling", exact: true })).toBeVisible();
+
+  // The history keeps the file; rolling back brings the empty subject back.
+  await openHydrated(page, `/s/${slug}/settings`);
+  const imports = page.getByTestId("imports");
+  await expect(imports.getByRole("link", { name: "notes.md" })).toBeVisible();
+  await imports.getByTestId("rollback").click();
+  await expect(imports).toContainText("rolled back");
+  await openHydrated(page, `/s/${slug}`);
+  await expect(outline.getByRole("link")).toHaveCount(1);
+  await expect(outline.getByRole("link", { name: "Kernel notes" })).toBeVisible();
+  // The refused file's 422 is the only failed request the browser reports.
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
+});
