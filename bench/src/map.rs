@@ -3,8 +3,7 @@
 //! each change), laying it out and drawing it as SVG (`arbor_app::map`, what the subject page
 //! does on every uncached render), and writing and reading it in every file format
 //! (`arbor_outline`). Prints p50/p99 per step and its output (bytes written, or topics read).
-//! See `docs/BENCHMARKS.md` for the command and
-//! figures.
+//! See `docs/BENCHMARKS.md` for the command and figures.
 
 #![forbid(unsafe_code)]
 
