@@ -111,7 +111,7 @@ impl Db {
         let published = (new.visibility != "private").then_some(new.now);
         let id = dispatch!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
+            let inserted: Result<i64, _> = sqlx::query_scalar(
                 "INSERT INTO subjects (slug, owner_id, title, summary, tags, visibility,
                                        created_at, updated_at, published_at, tag_tokens)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
@@ -126,11 +126,19 @@ impl Db {
             .bind(published)
             .bind(&tokens)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match DbError::from(e) {
-                DbError::Conflict(_) => DbError::Conflict("slug".into()),
-                other => other,
-            })?;
+            .await;
+            let id = match inserted {
+                Ok(id) => id,
+                Err(e) => {
+                    // Rolled back here and now, so the connection goes back to the pool clean
+                    // before the caller retries with another slug.
+                    tx.rollback().await?;
+                    return Err(match DbError::from(e) {
+                        DbError::Conflict(_) => DbError::Conflict("slug".into()),
+                        other => other,
+                    });
+                }
+            };
             for tag in new.tags {
                 sqlx::query("INSERT INTO subject_tags (subject_id, tag) VALUES ($1, $2)")
                     .bind(id)
