@@ -1,6 +1,6 @@
 //! `map-bench`: the cost of a 1,000-topic map on the server, in process: resolving its
 //! structure document into a tree (`arbor_map`, what every projection and every browser does on
-//! each change), laying it out and drawing it as SVG (`arbor_app::map`, what the subject page
+//! each change), adding every topic to one in a single change (an import), laying it out and drawing it as SVG (`arbor_app::map`, what the subject page
 //! does on every uncached render), and writing and reading it in every file format
 //! (`arbor_outline`). Prints p50/p99 per step and its output (bytes written, or topics read).
 //! See `docs/BENCHMARKS.md` for the command and figures.
@@ -111,6 +111,30 @@ fn main() {
     time("resolve structure", args.runs, || {
         let tree = Structure::new(&doc).read(&doc.transact()).expect("seeded");
         tree.nodes.len()
+    });
+
+    // What an import does to the document: every topic added in one change.
+    let nodes: Vec<(NodeId, NodeId, String)> = (1..args.topics)
+        .map(|i| {
+            (
+                i as NodeId + 1,
+                ((i - 1) / 10) as NodeId + 1,
+                format!("Topic {i}"),
+            )
+        })
+        .collect();
+    let nodes: Vec<(NodeId, NodeId, &str)> =
+        nodes.iter().map(|(a, b, t)| (*a, *b, t.as_str())).collect();
+    time("append all topics (import)", args.runs, || {
+        let doc = Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let s = Structure::new(&doc);
+        let mut txn = doc.transact_mut();
+        s.init(&mut txn, 1, "Root");
+        s.append(&mut txn, &nodes).expect("valid");
+        txn.encode_update_v1().len()
     });
 
     let root = map_node(&tree, &mut 0);

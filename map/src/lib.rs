@@ -174,7 +174,7 @@ impl Structure {
 
     /// Creates the map with its root and `nodes` as `(id, parent, title)`, each parent listed
     /// before its children and siblings in order (for a subject whose tree existed before its
-    /// document did). One pass: the keys are appended per parent.
+    /// document did). Nothing is written if a node is refused.
     pub fn seed(
         &self,
         txn: &mut TransactionMut,
@@ -182,18 +182,60 @@ impl Structure {
         title: &str,
         nodes: &[(NodeId, NodeId, &str)],
     ) -> Result<(), MapError> {
-        let mut last: HashMap<NodeId, Option<String>> = HashMap::from([(root, None)]);
+        Self::check_appended(&HashSet::from([root]), |_| false, nodes)?;
+        self.init(txn, root, title);
+        self.append(txn, nodes)
+    }
+
+    /// Refuses a list of new nodes that names an existing id (`exists`), repeats an id, or
+    /// lists a child before its parent (`known`: the nodes already in the tree).
+    fn check_appended(
+        known: &HashSet<NodeId>,
+        exists: impl Fn(NodeId) -> bool,
+        nodes: &[(NodeId, NodeId, &str)],
+    ) -> Result<(), MapError> {
+        let mut added: HashSet<NodeId> = HashSet::new();
         for (id, parent, _) in nodes {
-            if !last.contains_key(parent) {
+            if !known.contains(parent) && !added.contains(parent) {
                 return Err(MapError::ParentUnknown(*id, *parent));
             }
-            if last.insert(*id, None).is_some() {
+            if exists(*id) || known.contains(id) || !added.insert(*id) {
                 return Err(MapError::Exists(*id));
             }
         }
-        self.init(txn, root, title);
-        for (stamp, (id, parent, title)) in nodes.iter().enumerate() {
-            let before = last.get(parent).cloned().flatten();
+        Ok(())
+    }
+
+    /// Adds `nodes` as `(id, parent, title)`, each the last child of its parent so far, parents
+    /// before their children (a parent may be in the tree or earlier in `nodes`). The
+    /// document is read once for all of them, so adding a thousand topics (an import) is one
+    /// pass, not one per topic. Nothing is written if a node is refused.
+    pub fn append(
+        &self,
+        txn: &mut TransactionMut,
+        nodes: &[(NodeId, NodeId, &str)],
+    ) -> Result<(), MapError> {
+        let (tree, raw) = self.state(txn).ok_or(MapError::Empty)?;
+        let known: HashSet<NodeId> = tree.nodes.keys().copied().collect();
+        Self::check_appended(&known, |id| raw.contains_key(&id), nodes)?;
+        let key_of = |id: &NodeId| {
+            raw.get(id)
+                .and_then(|r| r.place.as_ref())
+                .map(|p| p.order.clone())
+                .filter(|k| order::is_key(k))
+        };
+        let mut last: HashMap<NodeId, Option<String>> = HashMap::new();
+        let first_stamp = Self::next_stamp(&raw);
+        for (i, (id, parent, title)) in nodes.iter().enumerate() {
+            let before = last
+                .entry(*parent)
+                .or_insert_with(|| {
+                    tree.nodes
+                        .get(parent)
+                        .and_then(|n| n.children.last())
+                        .and_then(key_of)
+                })
+                .clone();
             let order = order::between(before.as_deref(), None, self.client)
                 .expect("an appended key follows any well-formed key");
             last.insert(*parent, Some(order.clone()));
@@ -201,7 +243,7 @@ impl Structure {
                 parent: *parent,
                 order,
                 from: 0,
-                stamp: stamp as f64 + 1.0,
+                stamp: first_stamp + i as f64,
             };
             let node = self.nodes.insert(txn, id.to_string(), MapPrelim::default());
             node.insert(txn, TITLE, TextPrelim::new(*title));

@@ -412,6 +412,34 @@ fn seeding_keeps_the_given_order_and_purging_forgets_only_the_trash() {
         vec![1, 3, 7]
     );
 
+    // Appending many at once: after the last child, nested, in order; refusals write nothing.
+    s.append(
+        &mut a.transact_mut(),
+        &[
+            (20, ROOT, "T"),
+            (21, 20, "T1"),
+            (22, 20, "T2"),
+            (23, 3, "C1"),
+        ],
+    )
+    .unwrap();
+    let tree = read(&a);
+    assert_eq!(tree.nodes[&ROOT].children, vec![3, 7, 20]);
+    assert_eq!(tree.nodes[&20].children, vec![21, 22]);
+    assert_eq!(tree.nodes[&3].children, vec![23]);
+    for refused in [
+        vec![(30, 99, "orphan")],
+        vec![(31, 32, "child first"), (32, ROOT, "parent")],
+        vec![(3, ROOT, "exists")],
+        vec![(33, ROOT, "twice"), (33, ROOT, "twice")],
+    ] {
+        assert!(
+            s.append(&mut a.transact_mut(), &refused).is_err(),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(read(&a), tree, "nothing written");
+
     let b = replica(2);
     assert_eq!(
         Structure::new(&b).seed(

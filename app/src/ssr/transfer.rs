@@ -132,12 +132,11 @@ pub async fn import(
             if !outline.title.is_empty() {
                 structure.rename(txn, root, &outline.title).map_err(map)?;
             }
-            for (id, parent, title) in &plan {
-                let parent = parent.unwrap_or(root);
-                structure
-                    .add(txn, *id, parent, usize::MAX, title)
-                    .map_err(map)?;
-            }
+            let nodes: Vec<(i64, i64, &str)> = plan
+                .iter()
+                .map(|(id, parent, title)| (*id, parent.unwrap_or(root), *title))
+                .collect();
+            structure.append(txn, &nodes).map_err(map)?;
             Ok((root, replaced, root_title))
         })
         .await;
