@@ -632,7 +632,7 @@ impl Editor {
         if received.denied {
             self.denied();
         }
-        if received.text_changed || (!was_synced && self.session.synced()) {
+        if received.changed || (!was_synced && self.session.synced()) {
             self.show_text(pins);
             self.changed(shared);
         }

@@ -1,8 +1,12 @@
-//! One person's copy of a topic document and the y-websocket conversation about it, with no
+//! One person's copy of a live document and the y-websocket conversation about it, with no
 //! DOM and no socket: what to send when the connection opens, what a frame from the server
-//! changes, how an edit of the text area becomes a CRDT change, undo and redo of this
-//! person's own changes, presence (name, colour, caret) and whether everything typed is
-//! saved. The browser glue in `dom.rs` moves bytes and text between this and the page.
+//! changes, how an edit becomes a CRDT change, undo and redo of this person's own changes,
+//! presence (name, colour, caret or selected topic) and whether every change is saved.
+//!
+//! A session holds either a topic's text ([`Session::new`]: an edit of the text area becomes
+//! the smallest splice) or a subject's structure ([`Session::for_map`]: changes are
+//! [`arbor_map::Structure`] operations, each its own undo step). The browser glue in `dom.rs`
+//! moves bytes and text between this and the page.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,6 +25,7 @@ use yrs::{
 };
 
 use arbor_collab::diff::{Splice, splice};
+use arbor_map::{MapError, NodeId, Structure, Tree};
 
 /// Milliseconds since the Unix epoch, from the page's clock (or the host's, in tests).
 pub type Clock = fn() -> u64;
@@ -40,12 +45,26 @@ struct Cursor16 {
     head: StickyIndex,
 }
 
-/// A presence state as stored in the awareness table: `{user: {name, color}, cursor}`.
+/// A presence state as stored in the awareness table: `{user: {name, color}, cursor}` in a
+/// topic, `{user, selected}` (a topic id) in a map.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PresenceState {
     user: User,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cursor: Option<Cursor16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    selected: Option<NodeId>,
+}
+
+/// Why a change to a map was not made (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapRefusal {
+    /// This person may only follow (a viewer), or the session holds a text.
+    ReadOnly,
+    /// The server's map has not arrived yet.
+    NotSynced,
+    /// The change itself was refused (see [`MapError`]).
+    Map(MapError),
 }
 
 /// Someone else's caret, as UTF-16 offsets into the current text.
@@ -61,7 +80,8 @@ pub struct RemoteCaret {
 pub struct Received {
     /// Frames to send back.
     pub replies: Vec<Vec<u8>>,
-    pub text_changed: bool,
+    /// The content changed: the text, or the map.
+    pub changed: bool,
     pub presence_changed: bool,
     /// The server refused a change: this connection is read-only.
     pub denied: bool,
@@ -88,6 +108,8 @@ const RESTORED: &str = "restored";
 pub struct Session {
     doc: Doc,
     text: TextRef,
+    /// The structure, for a map's session.
+    map: Option<Structure>,
     awareness: Awareness,
     undo: UndoManager<()>,
     /// Updates made here (typing, undo, redo), to send while connected.
@@ -108,24 +130,43 @@ pub struct Session {
     awaiting: VecDeque<u64>,
     /// The caret last announced, as UTF-16 offsets.
     caret: Option<(u32, u32)>,
+    /// The topic last announced as selected (a map).
+    selected: Option<NodeId>,
 }
 
 impl Session {
+    /// A session on a topic's text.
     pub fn new(user: User, read_only: bool, clock: Clock) -> Session {
+        Session::build(user, read_only, clock, false)
+    }
+
+    /// A session on a subject's structure (`subject:{id}`).
+    pub fn for_map(user: User, read_only: bool, clock: Clock) -> Session {
+        Session::build(user, read_only, clock, true)
+    }
+
+    fn build(user: User, read_only: bool, clock: Clock, is_map: bool) -> Session {
         let doc = Doc::with_options(Options {
             offset_kind: OffsetKind::Utf16,
             ..Options::default()
         });
         let text = doc.get_or_insert_text(TEXT);
+        let map = is_map.then(|| Structure::new(&doc));
         let mut undo = UndoManager::with_options(UndoOptions {
-            capture_timeout_millis: 500,
+            // Typing merges into one step per pause; each change to a map is a step.
+            capture_timeout_millis: if is_map { 0 } else { 500 },
             tracked_origins: Default::default(),
             capture_transaction: None,
             timestamp: Arc::new(clock),
             init_undo_stack: Vec::new(),
             init_redo_stack: Vec::new(),
         });
-        undo.expand_scope(&doc, &text);
+        if is_map {
+            undo.expand_scope(&doc, &doc.get_or_insert_map(arbor_map::NODES));
+            undo.expand_scope(&doc, &doc.get_or_insert_map(arbor_map::META));
+        } else {
+            undo.expand_scope(&doc, &text);
+        }
         undo.include_origin(Origin::from(LOCAL));
 
         let outbox = Arc::new(Mutex::new(Vec::new()));
@@ -141,6 +182,7 @@ impl Session {
         let mut session = Session {
             doc,
             text,
+            map,
             awareness,
             undo,
             outbox,
@@ -153,6 +195,7 @@ impl Session {
             confirmed: 0,
             awaiting: VecDeque::new(),
             caret: None,
+            selected: None,
         };
         session.announce();
         session
@@ -235,14 +278,14 @@ impl Session {
                 }
             }
             Message::Sync(SyncMessage::SyncStep2(update)) => {
-                out.text_changed = self.apply_remote(&update);
+                out.changed = self.apply_remote(&update);
                 self.synced = true;
                 if let Some(upto) = self.awaiting.pop_front() {
                     self.confirmed = self.confirmed.max(upto);
                 }
             }
             Message::Sync(SyncMessage::Update(update)) => {
-                out.text_changed = self.apply_remote(&update);
+                out.changed = self.apply_remote(&update);
             }
             Message::Awareness(update) => {
                 out.presence_changed = self.awareness.apply_update(update).is_ok();
@@ -261,14 +304,63 @@ impl Session {
         let Ok(update) = Update::decode_v1(update) else {
             return false;
         };
-        let before = self.text();
+        let before = self.content();
         {
             let mut txn = self.doc.transact_mut_with(REMOTE);
             if txn.apply_update(update).is_err() {
                 return false;
             }
         }
-        self.text() != before
+        self.content() != before
+    }
+
+    /// What the person sees: the text, or the map's tree.
+    fn content(&self) -> (String, Option<Tree>) {
+        (self.text(), self.tree())
+    }
+
+    /// The map's tree as this copy resolves it (`None` for a text, or before the map arrived).
+    pub fn tree(&self) -> Option<Tree> {
+        let map = self.map.as_ref()?;
+        map.read(&self.doc.transact())
+    }
+
+    /// Changes the map as this person: `change` gets the structure and a transaction, and
+    /// writes nothing when it fails. Returns its result and the frames to send.
+    pub fn change_map<R>(
+        &mut self,
+        change: impl FnOnce(&Structure, &mut yrs::TransactionMut) -> Result<R, MapError>,
+    ) -> Result<(R, Vec<Vec<u8>>), MapRefusal> {
+        let Some(map) = self.map.as_ref().filter(|_| !self.read_only) else {
+            return Err(MapRefusal::ReadOnly);
+        };
+        if !self.synced {
+            return Err(MapRefusal::NotSynced);
+        }
+        let result = {
+            let mut txn = self.doc.transact_mut_with(LOCAL);
+            change(map, &mut txn)
+        };
+        let result = result.map_err(MapRefusal::Map)?;
+        Ok((result, self.local_change()))
+    }
+
+    /// The topic this person has selected in the map: a presence frame if it changed.
+    pub fn select(&mut self, node: Option<NodeId>) -> Option<Vec<u8>> {
+        if self.selected == node {
+            return None;
+        }
+        self.selected = node;
+        self.announce();
+        Some(self.presence_frame())
+    }
+
+    /// The topics the others have selected in the map, with who selected them.
+    pub fn selections(&self) -> Vec<(User, NodeId)> {
+        self.others()
+            .into_iter()
+            .filter_map(|state| Some((state.user, state.selected?)))
+            .collect()
     }
 
     /// Whether `value` is within the largest text the server takes (UTF-8 bytes, as it
@@ -408,6 +500,7 @@ impl Session {
         let state = PresenceState {
             user: self.user.clone(),
             cursor,
+            selected: self.selected,
         };
         let json = serde_json::to_string(&state).expect("presence is JSON");
         self.awareness.set_local_state_raw(json);

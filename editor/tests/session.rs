@@ -309,3 +309,157 @@ fn a_text_past_the_server_limit_is_refused_here() {
         "counted in UTF-8 bytes, as the server does"
     );
 }
+
+// The map's session: the same conversation over a subject's structure.
+
+fn mapper(name: &str, read_only: bool) -> Session {
+    Session::for_map(
+        User {
+            name: name.into(),
+            color: color_for(name),
+        },
+        read_only,
+        clock,
+    )
+}
+
+const ROOT: i64 = 1;
+
+/// A room holding a map with the root and topics 2, 3 and 4 under it, as the server seeds it.
+fn map_net() -> Net {
+    let mut document = arbor_collab::Document::default();
+    let structure = document.read(arbor_map::Structure::new);
+    let nodes = [(2, ROOT, "Two"), (3, ROOT, "Three"), (4, ROOT, "Four")];
+    document
+        .change(|txn| structure.seed(txn, ROOT, "Root", &nodes))
+        .0
+        .unwrap();
+    Net {
+        room: Room::new(document, arbor_collab::Limits::default()),
+        ..Net::new()
+    }
+}
+
+impl Net {
+    fn change_map(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(
+            &arbor_map::Structure,
+            &mut yrs::TransactionMut,
+        ) -> Result<(), arbor_map::MapError>,
+    ) {
+        let ((), frames) = self.people[i].0.change_map(f).expect("a change");
+        self.send(i, frames);
+    }
+
+    fn tree(&self, i: usize) -> arbor_map::Tree {
+        self.people[i].0.tree().expect("the map arrived")
+    }
+}
+
+#[test]
+fn map_editors_restructure_at_once_and_converge() {
+    let mut net = map_net();
+    let a = net.join(mapper("ada", false));
+    let b = net.join(mapper("bob", false));
+    net.pump();
+    assert_eq!(net.tree(a).nodes[&ROOT].children, vec![2, 3, 4]);
+    net.change_map(a, |s, txn| s.add(txn, 10, 2, 0, "Child of two"));
+    net.change_map(b, |s, txn| s.rename(txn, 3, "Three, renamed"));
+    net.pump();
+    assert_eq!(net.tree(a), net.tree(b));
+    assert_eq!(net.tree(b).nodes[&10].parent, Some(2));
+    // A under B here, B under A there, before either hears of the other: one valid tree.
+    net.change_map(a, |s, txn| s.move_to(txn, 2, 3, 0));
+    net.change_map(b, |s, txn| s.move_to(txn, 3, 2, 0));
+    net.pump();
+    let tree = net.tree(a);
+    assert_eq!(tree, net.tree(b));
+    assert!(tree.is_within(2, 3) != tree.is_within(3, 2));
+    assert!(tree.is_within(10, 2), "the subtree moved with its top");
+    // What the server holds resolves to the same tree.
+    let server = net
+        .room
+        .document
+        .read(|doc| arbor_map::Structure::new(doc).read(&yrs::Transact::transact(doc)));
+    assert_eq!(server.as_ref(), Some(&tree));
+}
+
+#[test]
+fn map_undo_takes_back_only_your_own_changes() {
+    let mut net = map_net();
+    let a = net.join(mapper("ada", false));
+    let b = net.join(mapper("bob", false));
+    net.pump();
+    net.change_map(a, |s, txn| s.add(txn, 20, ROOT, 9, "Ada's"));
+    net.change_map(a, |s, txn| s.move_to(txn, 4, 2, 0));
+    net.pump();
+    net.change_map(b, |s, txn| s.add(txn, 30, ROOT, 9, "Bob's"));
+    net.change_map(b, |s, txn| s.delete(txn, 3, 5));
+    net.pump();
+    // Ada's last change (the move) is undone, then her add; Bob's changes stay.
+    let frames = net.people[a].0.undo().expect("something to undo");
+    net.send(a, frames);
+    net.pump();
+    assert_eq!(net.tree(b).nodes[&4].parent, Some(ROOT));
+    let frames = net.people[a].0.undo().expect("the add");
+    net.send(a, frames);
+    net.pump();
+    let tree = net.tree(b);
+    assert!(!tree.nodes.contains_key(&20) && !tree.trash.contains_key(&20));
+    assert!(tree.nodes.contains_key(&30) && tree.trash.contains_key(&3));
+    assert_eq!(
+        net.people[a].0.undo(),
+        None,
+        "nothing of Ada's is left to undo"
+    );
+    // Bob undoes his delete: the topic is back; redo sends it to the trash again.
+    let frames = net.people[b].0.undo().expect("the delete");
+    net.send(b, frames);
+    net.pump();
+    assert!(net.tree(a).nodes.contains_key(&3));
+    let frames = net.people[b].0.redo().expect("the delete again");
+    net.send(b, frames);
+    net.pump();
+    assert!(net.tree(a).trash.contains_key(&3));
+    assert_eq!(net.tree(a), net.tree(b));
+}
+
+#[test]
+fn map_viewers_follow_and_selections_are_shared() {
+    let mut net = map_net();
+    let a = net.join(mapper("ada", false));
+    let v = net.join(mapper("vic", true));
+    net.pump();
+    assert_eq!(
+        net.people[v]
+            .0
+            .change_map(|s, txn| s.rename(txn, 2, "nope"))
+            .err(),
+        Some(arbor_editor::session::MapRefusal::ReadOnly)
+    );
+    assert_eq!(
+        net.people[a]
+            .0
+            .change_map(|s, txn| s.move_to(txn, ROOT, 2, 0))
+            .err(),
+        Some(arbor_editor::session::MapRefusal::Map(
+            arbor_map::MapError::Root
+        ))
+    );
+    let frame = net.people[a].0.select(Some(3)).expect("a presence frame");
+    net.send(a, vec![frame]);
+    net.pump();
+    let seen = net.people[v].0.selections();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].0.name.as_str(), seen[0].1), ("ada", 3));
+    assert_eq!(
+        net.people[a].0.select(Some(3)),
+        None,
+        "unchanged: nothing to send"
+    );
+    net.change_map(a, |s, txn| s.rename(txn, 2, "Seen by the viewer"));
+    net.pump();
+    assert_eq!(net.tree(v).nodes[&2].title, "Seen by the viewer");
+}
