@@ -4,10 +4,11 @@
 //! writes a body as one `<pre>` in the note, so the markdown comes back exactly.
 
 use crate::xml;
-use crate::{ImportError, Node, Outline};
+use crate::{ImportError, Lines, Node, Outline};
 
 pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
     let doc = xml::parse(text)?;
+    let lines = Lines::new(text);
     let map = doc.root_element();
     if map.tag_name().name() != "map" {
         return Err(ImportError::at(
@@ -20,7 +21,7 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
         .children()
         .find(|c| c.has_tag_name("node"))
         .ok_or_else(|| ImportError::at(xml::line(&map), Some("<map>"), "there is no <node>"))?;
-    topic(root)
+    topic(root, &lines)
 }
 
 fn rich(node: roxmltree::Node<'_, '_>, kind: &str) -> Option<String> {
@@ -29,8 +30,8 @@ fn rich(node: roxmltree::Node<'_, '_>, kind: &str) -> Option<String> {
         .map(xml::html_text)
 }
 
-fn topic(node: roxmltree::Node<'_, '_>) -> Result<Node, ImportError> {
-    let line = xml::line(&node);
+fn topic(node: roxmltree::Node<'_, '_>, lines: &Lines) -> Result<Node, ImportError> {
+    let line = lines.at(node.range().start);
     let title = match node.attribute("TEXT") {
         Some(text) => text.to_owned(),
         None => rich(node, "NODE")
@@ -42,7 +43,7 @@ fn topic(node: roxmltree::Node<'_, '_>) -> Result<Node, ImportError> {
         children: node
             .children()
             .filter(|c| c.has_tag_name("node"))
-            .map(topic)
+            .map(|c| topic(c, lines))
             .collect::<Result<_, _>>()?,
         line,
         element: Some("<node>".into()),

@@ -13,7 +13,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::{ImportError, Node, Outline, line_of, tidy_body};
+use crate::{ImportError, Lines, Node, Outline, tidy_body};
 
 fn options() -> Options {
     Options::ENABLE_TABLES
@@ -191,6 +191,7 @@ fn tidy(slice: &str) -> String {
 }
 
 pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
+    let lines = Lines::new(text);
     let headings = headings(text);
     let Some(first) = headings.first() else {
         return read_list(text);
@@ -208,7 +209,7 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
     };
     let rest = if single_h1 {
         root.title = first.title.clone();
-        root.line = line_of(text, first.start);
+        root.line = lines.at(first.start);
         root.element = Some(format!("heading \"{}\"", first.title.trim()));
         root.body = [preamble, body_of(0)]
             .into_iter()
@@ -226,7 +227,7 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
             title: heading.title.clone(),
             body: body_of(i),
             children: Vec::new(),
-            line: line_of(text, heading.start),
+            line: lines.at(heading.start),
             element: Some(format!("heading \"{}\"", heading.title.trim())),
         };
         close_until(&mut stack, heading.level);
@@ -254,6 +255,7 @@ fn read_list(text: &str) -> Result<Node, ImportError> {
     if text.trim().is_empty() {
         return Err(ImportError::at(1, None, "the file is empty"));
     }
+    let lines = Lines::new(text);
     let mut root = Node {
         line: 1,
         element: Some("the root".into()),
@@ -274,7 +276,7 @@ fn read_list(text: &str) -> Result<Node, ImportError> {
             }
             continue;
         }
-        let line = line_of(text, range.start);
+        let line = lines.at(range.start);
         match event {
             Event::Start(Tag::List(_)) => {
                 if lists == 0 && !root.children.is_empty() {

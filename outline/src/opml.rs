@@ -4,10 +4,11 @@
 //! root's children and the root takes `<head><title>`.
 
 use crate::xml;
-use crate::{ImportError, Node, Outline};
+use crate::{ImportError, Lines, Node, Outline};
 
 pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
     let doc = xml::parse(text)?;
+    let lines = Lines::new(text);
     let opml = doc.root_element();
     if opml.tag_name().name() != "opml" {
         return Err(ImportError::at(
@@ -29,7 +30,7 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
             Some("<body>"),
             "the body has no <outline>",
         )),
-        [root] => topic(*root),
+        [root] => topic(*root, &lines),
         many => {
             let title = element("head")
                 .and_then(|h| h.children().find(|c| c.has_tag_name("title")))
@@ -37,7 +38,10 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
                 .unwrap_or_default();
             Ok(Node {
                 title: title.to_owned(),
-                children: many.iter().map(|o| topic(*o)).collect::<Result<_, _>>()?,
+                children: many
+                    .iter()
+                    .map(|o| topic(*o, &lines))
+                    .collect::<Result<_, _>>()?,
                 line: xml::line(&body),
                 element: Some("<body>".into()),
                 ..Node::default()
@@ -46,8 +50,8 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
     }
 }
 
-fn topic(outline: roxmltree::Node<'_, '_>) -> Result<Node, ImportError> {
-    let line = xml::line(&outline);
+fn topic(outline: roxmltree::Node<'_, '_>, lines: &Lines) -> Result<Node, ImportError> {
+    let line = lines.at(outline.range().start);
     let title = outline
         .attribute("text")
         .or_else(|| outline.attribute("title"))
@@ -58,7 +62,7 @@ fn topic(outline: roxmltree::Node<'_, '_>) -> Result<Node, ImportError> {
         children: outline
             .children()
             .filter(|c| c.has_tag_name("outline"))
-            .map(topic)
+            .map(|c| topic(c, lines))
             .collect::<Result<_, _>>()?,
         line,
         element: Some("<outline>".into()),

@@ -33,7 +33,8 @@ pub(crate) fn parse(text: &str) -> Result<roxmltree::Document<'_>, ImportError> 
     Ok(doc)
 }
 
-/// The 1-based line an element starts on.
+/// The 1-based line an element starts on (for errors about the document as a whole; the
+/// readers use a [`crate::Lines`] for every topic).
 pub(crate) fn line(node: &roxmltree::Node<'_, '_>) -> usize {
     node.document().text_pos_at(node.range().start).row as usize
 }
