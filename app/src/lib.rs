@@ -10,8 +10,8 @@ pub mod accounts;
 pub mod components;
 pub mod content;
 pub mod error;
-pub mod html;
-pub mod map;
+/// The map's layout and drawing, shared with the live map editor (`arbor_map::draw`).
+pub use arbor_map::draw as map;
 pub mod model;
 pub mod pages;
 pub mod query;

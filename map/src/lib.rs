@@ -2,7 +2,8 @@
 //! the one function that turns any state of that document into a valid tree. The server, the
 //! JSON API and the browser's map editor all write through [`Structure`], and all read through
 //! [`Structure::read`], so every replica and client derives the same tree from the same
-//! document. No I/O; builds for the host and for wasm32.
+//! document; and the map's layout and drawing ([`draw`]), so the subject page, the exports and
+//! the editor show the same picture. No I/O; builds for the host and for wasm32.
 //!
 //! Schema (see docs/collaboration.md, "The subject's structure"):
 //! - map `meta`: `root` → the root topic's id;
@@ -17,6 +18,7 @@
 //! where it came from (or to the root). Deleted nodes and everything under them leave the tree
 //! for the trash, whole, and can be restored.
 
+pub mod draw;
 pub mod order;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -20,7 +20,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-use crate::html::escape;
+use arbor_map::draw::escape;
 
 /// A `[[…]]` topic link as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,7 +1,8 @@
 //! Mind-map layout and drawing: a tidy tree that reads left to right, as SVG.
 //!
-//! Shared by the server (the read-only map on a subject's page, rendered without JavaScript)
-//! and the browser (the live editor), so both draw the same picture. The layout is the classic
+//! Shared by the server (the read-only map on a subject's page, rendered without JavaScript,
+//! and the SVG/PNG exports) and the browser (the live map editor), so all draw the same
+//! picture. The layout is the classic
 //! one for horizontal trees: leaves take the next free row in reading order, a parent sits at
 //! the middle of its children's rows, and each depth is a column as wide as its widest label.
 //! Siblings never overlap, the order of children is kept, and the same tree always gives the
@@ -9,7 +10,25 @@
 
 use std::fmt::Write as _;
 
-use crate::html::escape;
+/// Text for SVG content or a double-quoted attribute (control characters other than tab and
+/// newline dropped: XML does not allow them).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n'))
+    {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// A node to lay out: an id (a topic id), its label, and its children in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +258,14 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn escapes_markup_and_drops_control_characters() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>\u{1}\t\n"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\t\n"
+        );
+    }
 
     fn node(id: i64, label: &str, children: Vec<MapNode>) -> MapNode {
         MapNode {
