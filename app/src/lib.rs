@@ -29,6 +29,7 @@ use crate::pages::{
     auth::{LoginPage, SignupPage},
     explore::ExplorePage,
     home::HomePage,
+    map_editor::MapEditorPage,
     not_found::NotFound,
     profile::ProfilePage,
     saved::SavedPage,
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("new") view=NewSubjectPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug")) view=SubjectPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("settings")) view=SubjectSettingsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("edit")) view=MapEditorPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id")) view=TopicPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id"), StaticSegment("edit")) view=TopicEditPage ssr=SsrMode::Async />
                 </Routes>

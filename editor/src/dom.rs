@@ -19,6 +19,7 @@ use web_sys::{
     Window,
 };
 
+use crate::map_view::MapView;
 use crate::session::{RemoteCaret, Saved, Session, User, color_for};
 use arbor_collab::diff::{byte_index, splice};
 
@@ -41,7 +42,7 @@ thread_local! {
     static LIVE: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
 }
 
-type Shared = Rc<RefCell<Editor>>;
+pub(crate) type Shared = Rc<RefCell<Editor>>;
 
 /// An event listener the editor added, to remove when it is destroyed.
 type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
@@ -55,20 +56,27 @@ enum Link {
     Refused,
 }
 
-struct Parts {
-    root: HtmlElement,
-    input: HtmlTextAreaElement,
-    carets: HtmlElement,
+pub(crate) struct Parts {
+    pub(crate) root: HtmlElement,
     people: HtmlElement,
     status: HtmlElement,
     undo: HtmlButtonElement,
     redo: HtmlButtonElement,
+    /// A topic's text editor; `None` for a map (see `map_view.rs`).
+    text: Option<TextParts>,
+    pub(crate) map: Option<MapView>,
+}
+
+/// The parts of a topic's text editor.
+struct TextParts {
+    input: HtmlTextAreaElement,
+    carets: HtmlElement,
     preview: HtmlElement,
 }
 
-struct Editor {
-    parts: Parts,
-    session: Session,
+pub(crate) struct Editor {
+    pub(crate) parts: Parts,
+    pub(crate) session: Session,
     url: String,
     preview_url: String,
     doc_name: String,
@@ -118,15 +126,15 @@ fn window() -> Window {
     web_sys::window().expect("a window")
 }
 
-fn document() -> Document {
+pub(crate) fn document() -> Document {
     window().document().expect("a document")
 }
 
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     js_sys::Date::now()
 }
 
-fn part<T: JsCast>(root: &HtmlElement, role: &str) -> Result<T, JsValue> {
+pub(crate) fn part<T: JsCast>(root: &HtmlElement, role: &str) -> Result<T, JsValue> {
     root.query_selector(&format!("[data-role=\"{role}\"]"))?
         .ok_or_else(|| JsValue::from_str(&format!("the editor has no {role} element")))?
         .dyn_into::<T>()
@@ -155,22 +163,37 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         "ws"
     };
     let url = format!("{scheme}://{}/collab/{doc_name}", location.host()?);
+    let is_map = data("data-kind") == "map";
+    let (text, map) = if is_map {
+        (None, Some(MapView::find(&root)?))
+    } else {
+        let text = TextParts {
+            input: part(&root, "input")?,
+            carets: part(&root, "carets")?,
+            preview: part(&root, "preview")?,
+        };
+        (Some(text), None)
+    };
     let parts = Parts {
-        input: part(&root, "input")?,
-        carets: part(&root, "carets")?,
         people: part(&root, "people")?,
         status: part(&root, "status")?,
         undo: part(&root, "undo")?,
         redo: part(&root, "redo")?,
-        preview: part(&root, "preview")?,
+        text,
+        map,
         root,
     };
     let user = User {
         color: color_for(&name),
         name,
     };
+    let clock = || js_sys::Date::now() as u64;
     let editor = Editor {
-        session: Session::new(user, !can_edit, || js_sys::Date::now() as u64),
+        session: if is_map {
+            Session::for_map(user, !can_edit, clock)
+        } else {
+            Session::new(user, !can_edit, clock)
+        },
         parts,
         url,
         preview_url,
@@ -202,7 +225,9 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
     {
         let ed = shared.borrow();
         let p = &ed.parts;
-        p.input.set_read_only(true);
+        if let Some(text) = &p.text {
+            text.input.set_read_only(true);
+        }
         // Shown in place of the plain form, which stays for browsers without JavaScript.
         for fallback in p
             .root
@@ -221,23 +246,30 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         ed.refresh();
     }
     listen(&shared)?;
+    if is_map {
+        crate::map_view::listen(&shared)?;
+    }
     connect(&shared);
     start_tick(&shared);
     LIVE.with(|live| live.borrow_mut().push(shared.clone()));
     Ok(EditorHandle(shared))
 }
 
-/// Calls `f` with the editor unless it is gone or destroyed.
+/// Calls `f` with the editor unless it is gone or destroyed. An event the browser fires
+/// synchronously while a handler runs (a focus change, say) finds the editor busy and is
+/// skipped rather than borrowing it twice.
 fn with(weak: &Weak<RefCell<Editor>>, f: impl FnOnce(&mut Editor, &Shared)) {
     if let Some(shared) = weak.upgrade() {
-        let mut ed = shared.borrow_mut();
+        let Ok(mut ed) = shared.try_borrow_mut() else {
+            return;
+        };
         if !ed.destroyed {
             f(&mut ed, &shared);
         }
     }
 }
 
-fn on(
+pub(crate) fn on(
     shared: &Shared,
     target: &EventTarget,
     event: &'static str,
@@ -263,69 +295,19 @@ fn later(shared: &Shared, ms: i32, f: impl FnOnce(&mut Editor, &Shared) + 'stati
 }
 
 fn listen(shared: &Shared) -> Result<(), JsValue> {
-    let (input, undo, redo): (EventTarget, EventTarget, EventTarget) = {
+    let (undo, redo): (EventTarget, EventTarget) = {
         let p = &shared.borrow().parts;
-        (
-            p.input.clone().into(),
-            p.undo.clone().into(),
-            p.redo.clone().into(),
-        )
+        (p.undo.clone().into(), p.redo.clone().into())
     };
-    on(shared, &input, "input", |ed, shared, _| {
-        if ed.composing {
-            return;
-        }
-        ed.typed(shared);
-    })?;
-    on(shared, &input, "compositionstart", |ed, _, _| {
-        ed.composing = true;
-    })?;
-    on(shared, &input, "compositionend", |ed, shared, _| {
-        ed.composing = false;
-        ed.typed(shared);
-        for frame in std::mem::take(&mut ed.deferred) {
-            ed.take_frame(shared, &frame);
-        }
-    })?;
-    on(shared, &input, "beforeinput", |ed, shared, e| {
-        let kind = js_sys::Reflect::get(&e, &"inputType".into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        match kind.as_str() {
-            "historyUndo" => {
-                e.prevent_default();
-                ed.undo_or_redo(shared, false);
-            }
-            "historyRedo" => {
-                e.prevent_default();
-                ed.undo_or_redo(shared, true);
-            }
-            _ => {}
-        }
-    })?;
-    on(shared, &input, "keydown", |ed, shared, e| {
-        let Some(key) = e.dyn_ref::<KeyboardEvent>() else {
-            return;
-        };
-        if !(key.ctrl_key() || key.meta_key()) || key.alt_key() {
-            return;
-        }
-        let redo = match key.key().to_lowercase().as_str() {
-            "z" => key.shift_key(),
-            "y" => true,
-            _ => return,
-        };
-        e.prevent_default();
-        ed.undo_or_redo(shared, redo);
-    })?;
-    for event in ["select", "keyup", "mouseup", "focus"] {
-        on(shared, &input, event, |ed, _, _| ed.caret_moved())?;
+    let input: Option<EventTarget> = shared
+        .borrow()
+        .parts
+        .text
+        .as_ref()
+        .map(|t| t.input.clone().into());
+    if let Some(input) = input {
+        listen_text(shared, &input)?;
     }
-    on(shared, &document().into(), "selectionchange", |ed, _, _| {
-        ed.caret_moved()
-    })?;
-    on(shared, &input, "scroll", |ed, _, _| ed.sync_scroll())?;
     on(shared, &undo, "click", |ed, shared, _| {
         ed.undo_or_redo(shared, false)
     })?;
@@ -357,6 +339,66 @@ fn listen(shared: &Shared) -> Result<(), JsValue> {
         let frame = ed.session.leave();
         ed.send(&[frame]);
     })?;
+    Ok(())
+}
+
+/// What only a text editor listens to.
+fn listen_text(shared: &Shared, input: &EventTarget) -> Result<(), JsValue> {
+    on(shared, input, "input", |ed, shared, _| {
+        if ed.composing {
+            return;
+        }
+        ed.typed(shared);
+    })?;
+    on(shared, input, "compositionstart", |ed, _, _| {
+        ed.composing = true;
+    })?;
+    on(shared, input, "compositionend", |ed, shared, _| {
+        ed.composing = false;
+        ed.typed(shared);
+        for frame in std::mem::take(&mut ed.deferred) {
+            ed.take_frame(shared, &frame);
+        }
+    })?;
+    on(shared, input, "beforeinput", |ed, shared, e| {
+        let kind = js_sys::Reflect::get(&e, &"inputType".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        match kind.as_str() {
+            "historyUndo" => {
+                e.prevent_default();
+                ed.undo_or_redo(shared, false);
+            }
+            "historyRedo" => {
+                e.prevent_default();
+                ed.undo_or_redo(shared, true);
+            }
+            _ => {}
+        }
+    })?;
+    on(shared, input, "keydown", |ed, shared, e| {
+        let Some(key) = e.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
+        if !(key.ctrl_key() || key.meta_key()) || key.alt_key() {
+            return;
+        }
+        let redo = match key.key().to_lowercase().as_str() {
+            "z" => key.shift_key(),
+            "y" => true,
+            _ => return,
+        };
+        e.prevent_default();
+        ed.undo_or_redo(shared, redo);
+    })?;
+    for event in ["select", "keyup", "mouseup", "focus"] {
+        on(shared, input, event, |ed, _, _| ed.caret_moved())?;
+    }
+    on(shared, &document().into(), "selectionchange", |ed, _, _| {
+        ed.caret_moved()
+    })?;
+    on(shared, input, "scroll", |ed, _, _| ed.sync_scroll())?;
     Ok(())
 }
 
@@ -485,7 +527,7 @@ fn connect(shared: &Shared) {
 }
 
 impl Editor {
-    fn send(&self, frames: &[Vec<u8>]) {
+    pub(crate) fn send(&self, frames: &[Vec<u8>]) {
         let Some(socket) = &self.socket else { return };
         for frame in frames {
             // Checked before every frame: a send can start the socket closing (a proxy that
@@ -558,7 +600,9 @@ impl Editor {
 
     /// The text area changed by the person's hand.
     fn typed(&mut self, shared: &Shared) {
-        let value = self.parts.input.value();
+        let Some(value) = self.parts.text.as_ref().map(|t| t.input.value()) else {
+            return;
+        };
         if !self.session.fits(&value) {
             // Refused here, where it is clear why, rather than by the server (which would
             // close the connection).
@@ -578,7 +622,7 @@ impl Editor {
         self.changed(shared);
     }
 
-    fn undo_or_redo(&mut self, shared: &Shared, redo: bool) {
+    pub(crate) fn undo_or_redo(&mut self, shared: &Shared, redo: bool) {
         let pins = self.pins();
         let frames = if redo {
             self.session.redo()
@@ -595,7 +639,7 @@ impl Editor {
     }
 
     /// After any change of the text: confirm, keep, preview and carets later, status now.
-    fn changed(&mut self, shared: &Shared) {
+    pub(crate) fn changed(&mut self, shared: &Shared) {
         self.confirm_generation = self.confirm_generation.wrapping_add(1);
         let confirm = self.confirm_generation;
         later(shared, CONFIRM_MS, move |ed, _| {
@@ -618,7 +662,7 @@ impl Editor {
     }
 
     fn pins(&self) -> Option<[yrs::StickyIndex; 2]> {
-        let input = &self.parts.input;
+        let input = &self.parts.text.as_ref()?.input;
         let start = input.selection_start().ok().flatten()?;
         let end = input.selection_end().ok().flatten()?;
         self.session.pin([start, end])
@@ -636,8 +680,11 @@ impl Editor {
             self.show_text(pins);
             self.changed(shared);
         }
-        if !was_synced && self.session.synced() {
-            self.parts.input.set_read_only(self.session.read_only());
+        if !was_synced
+            && self.session.synced()
+            && let Some(text) = &self.parts.text
+        {
+            text.input.set_read_only(self.session.read_only());
         }
         if received.presence_changed {
             self.queue_render_with(shared);
@@ -689,7 +736,9 @@ impl Editor {
     /// not in the document anyone else sees, so the page is loaded again to show the truth
     /// (once; a refusal right after that only switches to reading).
     fn denied(&mut self) {
-        self.parts.input.set_read_only(true);
+        if let Some(text) = &self.parts.text {
+            text.input.set_read_only(true);
+        }
         // Changes the server refused are not worth keeping.
         if let (Some(key), Some(storage)) = (self.store_key.take(), local_storage()) {
             let _ = storage.remove_item(&key);
@@ -712,7 +761,13 @@ impl Editor {
     /// Puts the document's text in the text area with the smallest replacement (so the
     /// browser keeps its scroll position), then the caret where `pins` say.
     fn show_text(&mut self, pins: Option<[yrs::StickyIndex; 2]>) {
-        let input = &self.parts.input;
+        if self.parts.map.is_some() {
+            self.draw_map();
+            return;
+        }
+        let Some(TextParts { input, .. }) = &self.parts.text else {
+            return;
+        };
         let shown = input.value();
         let text = self.session.text();
         if let Some(s) = splice(&shown, &text) {
@@ -725,7 +780,9 @@ impl Editor {
     }
 
     fn caret_moved(&mut self) {
-        let input = &self.parts.input;
+        let Some(TextParts { input, .. }) = &self.parts.text else {
+            return;
+        };
         let (Ok(Some(start)), Ok(Some(end))) = (input.selection_start(), input.selection_end())
         else {
             return;
@@ -739,14 +796,18 @@ impl Editor {
     }
 
     fn sync_scroll(&self) {
-        self.parts
-            .carets
-            .set_scroll_top(self.parts.input.scroll_top());
+        if let Some(text) = &self.parts.text {
+            text.carets.set_scroll_top(text.input.scroll_top());
+        }
     }
 
     fn redraw(&mut self) {
         self.render_people();
-        self.render_carets();
+        if self.parts.map.is_some() {
+            self.draw_map();
+        } else {
+            self.render_carets();
+        }
     }
 
     fn queue_render_with(&mut self, shared: &Shared) {
@@ -792,8 +853,11 @@ impl Editor {
     /// after cannot move a caret), and nothing is redrawn when that and the carets are as
     /// last drawn — so typing below everyone else's caret costs no layout of this layer.
     fn render_carets(&mut self) {
+        let Some(text) = &self.parts.text else {
+            return;
+        };
         let carets = self.session.carets();
-        let full = self.parts.input.value();
+        let full = text.input.value();
         let last = carets.iter().map(|c| c.anchor.max(c.head)).max();
         let text = match last {
             Some(last) => {
@@ -807,7 +871,9 @@ impl Editor {
         if self.drawn.as_ref() == Some(&key) {
             return;
         }
-        let layer = &self.parts.carets;
+        let Some(TextParts { carets: layer, .. }) = &self.parts.text else {
+            return;
+        };
         layer.set_text_content(None);
         let (text, carets) = &key;
         if carets.is_empty() {
@@ -878,8 +944,10 @@ impl Editor {
                 return;
             };
             with(&weak, |ed, _| {
-                if ed.preview_generation == generation {
-                    ed.parts.preview.set_inner_html(&html);
+                if ed.preview_generation == generation
+                    && let Some(text) = &ed.parts.text
+                {
+                    text.preview.set_inner_html(&html);
                 }
             });
         });

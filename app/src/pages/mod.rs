@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod explore;
 pub mod home;
+pub mod map_editor;
 pub mod map_upkeep;
 pub mod not_found;
 pub mod profile;

@@ -139,6 +139,7 @@ fn SubjectView(
                     } else {
                         view! { <a href=login class="btn-secondary">"Sign in to like and save"</a> }.into_any()
                     }}
+                    {reader.can_edit.then(|| view! { <a href=format!("/s/{slug}/edit") class="btn-primary" data-testid="edit-map">"Edit the map live"</a> })}
                     {reader.can_edit.then(|| view! { <a href=settings class="btn-secondary" data-testid="subject-settings">"Settings"</a> })}
                 </div>
             </header>

@@ -173,6 +173,27 @@ pub fn TopicEditPage() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 const EDITOR_MODULE: &str = "/editor/editor.js";
 
+/// Starts the editor module on `root` (a topic's text, or a map with `data-kind="map"`) once
+/// it is on the page, and stops it when the element goes.
+pub(crate) fn start_live(root: NodeRef<leptos::html::Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        Effect::new(move |_| {
+            if let Some(el) = root.get() {
+                loader::start_editor(el.unchecked_ref(), EDITOR_MODULE);
+            }
+        });
+        on_cleanup(move || {
+            if let Some(el) = root.get_untracked() {
+                loader::stop_editor(el.unchecked_ref());
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = root;
+}
+
 #[cfg(feature = "hydrate")]
 mod loader {
     use wasm_bindgen::prelude::*;
@@ -214,20 +235,7 @@ fn LiveBody(
     children: Children,
 ) -> impl IntoView {
     let root = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        Effect::new(move |_| {
-            if let Some(el) = root.get() {
-                loader::start_editor(el.unchecked_ref(), EDITOR_MODULE);
-            }
-        });
-        on_cleanup(move || {
-            if let Some(el) = root.get_untracked() {
-                loader::stop_editor(el.unchecked_ref());
-            }
-        });
-    }
+    start_live(root);
     let preview = format!(
         "/api/v1/subjects/{}/topics/{}/preview",
         detail.subject.slug, detail.id

@@ -1,0 +1,80 @@
+//! `/s/{slug}/edit`: the subject's map, live. Owners and editors shape it with the keyboard and
+//! the mouse while others do the same; viewers follow it read-only. The view and the
+//! connection are the `arbor-editor` module's (`data-kind="map"`, loaded only here); without
+//! JavaScript the page shows the map as last saved.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::layout::CurrentUser;
+use crate::content::SubjectDetail;
+use crate::error::ErrorCode;
+use crate::model::Me;
+use crate::pages::not_found::NotFound;
+use crate::pages::topic::start_live;
+use crate::subjects::get_subject;
+
+#[component]
+pub fn MapEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let detail = Resource::new(slug, |slug| get_subject(slug, None));
+    let me = use_context::<CurrentUser>();
+    view! {
+        <Title text="Edit the map" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let user = match me {
+                    Some(CurrentUser(me)) => me.await.ok().flatten(),
+                    None => None,
+                };
+                match detail.await {
+                    Ok(detail) => view! { <MapEditor detail user /> }.into_any(),
+                    Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
+    let root = NodeRef::<leptos::html::Div>::new();
+    start_live(root);
+    let slug = detail.subject.slug.clone();
+    let back = format!("/s/{slug}");
+    let can_edit = detail.reader.can_edit;
+    let (name, account) = user
+        .map(|me| (me.display_name, me.username))
+        .unwrap_or_default();
+    let help = if can_edit {
+        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · arrows: move around · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there"
+    } else {
+        "View only: you see others' changes live."
+    };
+    view! {
+        <div class="space-y-4">
+            <h1 class="text-2xl font-bold">
+                "Map of "<a href=back class="text-emerald-700 hover:underline dark:text-emerald-400">{detail.subject.title.clone()}</a>
+            </h1>
+            <div node_ref=root data-kind="map" data-doc=detail.map_document.clone() data-slug=slug
+                data-user=name data-account=account data-can-edit=can_edit.to_string() data-link="loading"
+                class="card space-y-3" data-testid="map-editor">
+                <div class="flex flex-wrap items-center gap-3 text-sm">
+                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="map-status">"Connecting…"</span>
+                    <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
+                    <span class="ml-auto flex gap-2">
+                        <a data-role="open" hidden=true class="btn-secondary" data-testid="open-topic">"Open the topic"</a>
+                        <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change (Ctrl+Z)" data-testid="map-undo">"Undo"</button>
+                        <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo (Ctrl+Shift+Z)" data-testid="map-redo">"Redo"</button>
+                    </span>
+                </div>
+                <input data-role="rename" hidden=true class="field-input" aria-label="Topic title" maxlength="120" data-testid="map-rename" />
+                <div data-role="canvas" tabindex="0" class="map-canvas" aria-label="Mind map" data-testid="map-canvas" inner_html=detail.map_svg.clone()></div>
+                <p class="text-sm text-slate-500">{help}</p>
+            </div>
+        </div>
+    }
+}
