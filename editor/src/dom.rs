@@ -287,7 +287,7 @@ pub(crate) fn on(
     Ok(())
 }
 
-fn later(shared: &Shared, ms: i32, f: impl FnOnce(&mut Editor, &Shared) + 'static) {
+pub(crate) fn later(shared: &Shared, ms: i32, f: impl FnOnce(&mut Editor, &Shared) + 'static) {
     let weak = Rc::downgrade(shared);
     let callback = Closure::once_into_js(move || with(&weak, f));
     let _ = window()

@@ -9,6 +9,10 @@
 //! Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and redo, Ctrl/Cmd+↑/↓ to
 //! reorder. Mouse: click selects, double-click renames, dragging a topic onto another makes
 //! it its last child (the target is outlined while dragging).
+//!
+//! The selected topic's body opens in the side panel, in the live text editor (a second
+//! editor of this module on `topic:{id}`), once the selection has rested for a moment, so map
+//! and text are edited in one session.
 
 use std::collections::HashSet;
 
@@ -21,12 +25,26 @@ use web_sys::{
     SvgElement,
 };
 
-use crate::dom::{Editor, Shared, document, now, on, part};
+use crate::dom::{Editor, EditorHandle, Shared, document, later, mount, now, on, part};
 
 /// The title a new topic has until it is named.
 const NEW_TITLE: &str = "New topic";
 /// Deeper topics are drawn folded (the layout's own limit); it also bounds the recursion here.
 const DRAW_DEPTH: usize = arbor_map::draw::MAX_DEPTH;
+/// The side panel follows the selection once it has rested this long (arrowing through the
+/// map does not open an editor per topic passed).
+const PANEL_MS: i32 = 400;
+
+/// The side panel: the selected topic's body in the live text editor.
+struct Panel {
+    aside: HtmlElement,
+    /// The text editor's root (its parts inside, as on a topic's edit page).
+    editor: HtmlElement,
+    heading: HtmlElement,
+    /// The topic it shows, and its editor.
+    open: Option<(NodeId, EditorHandle)>,
+    generation: u32,
+}
 
 pub(crate) struct MapView {
     canvas: HtmlElement,
@@ -42,6 +60,7 @@ pub(crate) struct MapView {
     drop: Option<NodeId>,
     /// The SVG last put on the page.
     drawn: Option<String>,
+    panel: Option<Panel>,
 }
 
 impl MapView {
@@ -58,6 +77,19 @@ impl MapView {
             dragging: None,
             drop: None,
             drawn: None,
+            panel: match root.query_selector("[data-role=\"panel\"]")? {
+                Some(aside) => {
+                    let aside: HtmlElement = aside.unchecked_into();
+                    Some(Panel {
+                        editor: part(&aside, "panel-editor")?,
+                        heading: part(&aside, "panel-title")?,
+                        aside,
+                        open: None,
+                        generation: 0,
+                    })
+                }
+                None => None,
+            },
         })
     }
 }
@@ -111,9 +143,9 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
             e.prevent_default();
         }
     })?;
-    on(shared, &canvas, "pointerdown", |ed, _, e| {
+    on(shared, &canvas, "pointerdown", |ed, shared, e| {
         if let Some(id) = topic_at(e.target()) {
-            ed.select(id);
+            ed.select(shared, id);
             if let Some(view) = ed.parts.map.as_mut() {
                 view.dragging = Some(id);
                 view.drop = None;
@@ -218,7 +250,7 @@ impl Editor {
         }
     }
 
-    fn select(&mut self, id: NodeId) {
+    fn select(&mut self, shared: &Shared, id: NodeId) {
         if let Some(view) = self.parts.map.as_mut() {
             view.selected = Some(id);
         }
@@ -226,6 +258,56 @@ impl Editor {
             self.send(&[frame]);
         }
         self.mark();
+        self.follow_in_panel(shared, id);
+    }
+
+    /// Opens `id`'s body in the side panel once the selection has rested.
+    fn follow_in_panel(&mut self, shared: &Shared, id: NodeId) {
+        let Some(panel) = self.parts.map.as_mut().and_then(|v| v.panel.as_mut()) else {
+            return;
+        };
+        if panel.open.as_ref().is_some_and(|(open, _)| *open == id) {
+            return;
+        }
+        panel.generation = panel.generation.wrapping_add(1);
+        let generation = panel.generation;
+        later(shared, PANEL_MS, move |ed, _| ed.open_panel(id, generation));
+    }
+
+    fn open_panel(&mut self, id: NodeId, generation: u32) {
+        let title = self
+            .session
+            .tree()
+            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()));
+        let Some(view) = self.parts.map.as_mut() else {
+            return;
+        };
+        let slug = view.slug.clone();
+        let Some(panel) = view.panel.as_mut() else {
+            return;
+        };
+        let (Some(title), true) = (title, panel.generation == generation) else {
+            return;
+        };
+        if let Some((_, handle)) = panel.open.take() {
+            handle.destroy();
+        }
+        let editor = &panel.editor;
+        let _ = editor.set_attribute("data-doc", &format!("topic:{id}"));
+        let _ = editor.set_attribute(
+            "data-preview",
+            &format!("/api/v1/subjects/{slug}/topics/{id}/preview"),
+        );
+        let _ = editor.set_attribute("data-topic", &id.to_string());
+        panel.heading.set_text_content(Some(&title));
+        panel.aside.set_hidden(false);
+        match mount(editor.clone()) {
+            Ok(handle) => panel.open = Some((id, handle)),
+            // The parts are the server's; if they are not there, the panel says it failed.
+            Err(_) => {
+                let _ = editor.set_attribute("data-link", "failed");
+            }
+        }
     }
 
     /// Adds a topic (under `parent` at `index`), selects it and starts naming it.
@@ -236,7 +318,7 @@ impl Editor {
                 view.folded.remove(&parent);
             }
             self.draw_map();
-            self.select(id);
+            self.select(shared, id);
             self.start_rename(id, Some(String::new()));
         }
     }
@@ -330,7 +412,7 @@ impl Editor {
                 if let Some(parent) = node.parent
                     && self.map_change(shared, |s, txn, _| s.delete(txn, selected, now() as i64))
                 {
-                    self.select(parent);
+                    self.select(shared, parent);
                 }
             }
             "F2" => self.start_rename(selected, None),
@@ -344,7 +426,7 @@ impl Editor {
             }
             "ArrowLeft" => {
                 if let Some(parent) = node.parent {
-                    self.select(parent);
+                    self.select(shared, parent);
                 }
             }
             "ArrowRight" => {
@@ -353,7 +435,7 @@ impl Editor {
                         view.folded.remove(&selected);
                     }
                     self.draw_map();
-                    self.select(*first);
+                    self.select(shared, *first);
                 }
             }
             "ArrowUp" | "ArrowDown" => {
@@ -364,8 +446,8 @@ impl Editor {
                         Some(at + 1)
                     }
                 });
-                if let Some(id) = next.and_then(|i| siblings.get(i)) {
-                    self.select(*id);
+                if let Some(id) = next.and_then(|i| siblings.get(i)).copied() {
+                    self.select(shared, id);
                 }
             }
             typed if typed.chars().count() == 1 && !key.alt_key() => {

@@ -160,5 +160,15 @@ test("two people restructure one map at once; each undoes only their own change;
   for (const page of [owner, other]) {
     await expect(page.getByTestId("map-editor")).toHaveAttribute("data-saved", "true");
   }
+
+  // The selected topic's body opens beside the map, live for both.
+  for (const page of [owner, other]) {
+    await topic(page, "Two").click();
+    await expect(page.getByTestId("panel-title")).toHaveText("Two");
+    await expect(page.getByTestId("panel-editor")).toHaveAttribute("data-link", "online");
+  }
+  await owner.getByTestId("panel-input").fill("Written beside the map.");
+  await expect(other.getByTestId("panel-input")).toHaveValue("Written beside the map.");
+  await expect(owner.getByTestId("panel-editor")).toHaveAttribute("data-saved", "true");
   expect(problems.flat()).toEqual([]);
 });

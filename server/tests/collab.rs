@@ -855,6 +855,11 @@ async fn the_map_is_one_live_document_that_the_api_and_live_editors_share() {
             s.rename(txn, a, "Alpha").unwrap();
         })
         .await;
+        // Its body can be opened at once: the handshake projects a topic it finds in a live
+        // map but not yet in the rows.
+        one.pump(Duration::from_millis(100)).await;
+        let body_url = ws_url(&app, &format!("/collab/topic:{live}"));
+        assert!(open(&body_url, &[cookie(0), origin.clone()]).await.is_ok());
         until_projected(&app, owner, &slug, &shape_of(&one.tree().unwrap())).await;
         let path = format!("/api/v1/subjects/{slug}/topics/{live}");
         let (status, v) = send(owner.get(app.url(&path))).await;

@@ -1,6 +1,7 @@
 //! `/s/{slug}/edit`: the subject's map, live. Owners and editors shape it with the keyboard and
 //! the mouse while others do the same; viewers follow it read-only. The view and the
-//! connection are the `arbor-editor` module's (`data-kind="map"`, loaded only here); without
+//! connection are the `arbor-editor` module's (`data-kind="map"`, loaded only here); the
+//! selected topic's body opens beside the map in the module's live text editor. Without
 //! JavaScript the page shows the map as last saved.
 
 use leptos::prelude::*;
@@ -49,6 +50,7 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
     let (name, account) = user
         .map(|me| (me.display_name, me.username))
         .unwrap_or_default();
+    let user_data = (name.clone(), account.clone(), can_edit);
     let help = if can_edit {
         "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · arrows: move around · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there"
     } else {
@@ -72,9 +74,41 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                     </span>
                 </div>
                 <input data-role="rename" hidden=true class="field-input" aria-label="Topic title" maxlength="120" data-testid="map-rename" />
-                <div data-role="canvas" tabindex="0" class="map-canvas" aria-label="Mind map" data-testid="map-canvas" inner_html=detail.map_svg.clone()></div>
-                <p class="text-sm text-slate-500">{help}</p>
+                <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+                    <div class="space-y-2">
+                        <div data-role="canvas" tabindex="0" class="map-canvas" aria-label="Mind map" data-testid="map-canvas" inner_html=detail.map_svg.clone()></div>
+                        <p class="text-sm text-slate-500">{help}</p>
+                    </div>
+                    {panel(user_data)}
+                </div>
             </div>
         </div>
     }
+}
+
+/// The side panel: the selected topic's body in the live text editor (mounted by the map
+/// view on the selection; its parts as on a topic's edit page).
+fn panel((name, account, can_edit): (String, String, bool)) -> AnyView {
+    view! {
+        <aside data-role="panel" hidden=true class="space-y-3" aria-label="The selected topic" data-testid="topic-panel">
+            <h2 data-role="panel-title" class="text-lg font-semibold" data-testid="panel-title"></h2>
+            <div data-role="panel-editor" data-user=name data-account=account data-can-edit=can_edit.to_string()
+                data-link="loading" class="space-y-3" data-testid="panel-editor">
+                <div class="flex flex-wrap items-center gap-3 text-sm">
+                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="panel-status">"Connecting…"</span>
+                    <ul data-role="people" aria-label="Who is editing this topic" class="flex flex-wrap gap-3"></ul>
+                    <span class="ml-auto flex gap-2">
+                        <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change to the text">"Undo"</button>
+                        <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo">"Redo"</button>
+                    </span>
+                </div>
+                <div class="live-pane">
+                    <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="panel-input"></textarea>
+                    <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
+                </div>
+                <div data-role="preview" aria-label="Preview" data-testid="panel-preview" class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-emerald-700 [&_a]:underline"></div>
+            </div>
+        </aside>
+    }
+    .into_any()
 }

@@ -716,6 +716,27 @@ impl Hub {
             .await
     }
 
+    /// The loaded structure, if any, that holds topic `topic_id` (a topic just made in a live
+    /// map, whose row the projection has not written yet).
+    pub async fn subject_holding(&self, topic_id: i64) -> Option<i64> {
+        for slot in self.slots() {
+            let DocKey::Subject(subject_id) = slot.key else {
+                continue;
+            };
+            let guard = slot.live.lock().await;
+            let Some(live) = guard.as_ref() else { continue };
+            let holds = live.room.document.read(|doc| {
+                Structure::new(doc)
+                    .read(&yrs::Transact::transact(doc))
+                    .is_some_and(|tree| tree.nodes.contains_key(&topic_id))
+            });
+            if holds {
+                return Some(subject_id);
+            }
+        }
+        None
+    }
+
     /// Held while projecting `subject_id`, so this replica's projections of one subject run
     /// one at a time, each from the latest state.
     pub async fn projection_lock(&self, subject_id: i64) -> tokio::sync::OwnedMutexGuard<()> {

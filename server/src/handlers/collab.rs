@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use arbor_app::error::{AppError, ErrorCode};
 use arbor_app::ssr::auth::{self, Caller, session_secret};
 use arbor_app::ssr::collab::{DocKey, Joined, Out, access_for};
-use arbor_app::ssr::{AppState, access, secrets};
+use arbor_app::ssr::{AppState, access, secrets, tree};
 use arbor_collab::{Access, Close};
 use arbor_db::DbError;
 use arbor_db::subjects::SubjectRow;
@@ -81,7 +81,18 @@ async fn caller(
 async fn document_of(state: &AppState, doc: &str) -> Result<(DocKey, SubjectRow), AppError> {
     let key = DocKey::parse(doc).ok_or_else(no_such_document)?;
     let subject_id = match key {
-        DocKey::Topic(id) => state.db().topic_by_id(id).await.map(|t| t.subject_id),
+        DocKey::Topic(id) => match state.db().topic_by_id(id).await {
+            // A topic just made in a live map gets its row a moment later: project now.
+            Err(DbError::NotFound) => match state.collab().subject_holding(id).await {
+                Some(subject_id) => {
+                    let subject = state.db().subject_by_id(subject_id).await?;
+                    tree::project(state, &subject).await?;
+                    state.db().topic_by_id(id).await.map(|t| t.subject_id)
+                }
+                None => Err(DbError::NotFound),
+            },
+            found => found.map(|t| t.subject_id),
+        },
         DocKey::Subject(id) => Ok(id),
     };
     let subject = match subject_id {
