@@ -62,14 +62,9 @@ fn map_node(outline: &Outline, id: &mut i64) -> MapNode {
     }
 }
 
-/// The structure document of the same tree.
-fn structure(n: usize) -> Doc {
-    let doc = Doc::with_options(Options {
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    });
-    let s = Structure::new(&doc);
-    let nodes: Vec<(NodeId, NodeId, String)> = (1..n)
+/// The same tree as `(id, parent, title)`, parents first (the root is 1).
+fn placed(n: usize) -> Vec<(NodeId, NodeId, String)> {
+    (1..n)
         .map(|i| {
             (
                 i as NodeId + 1,
@@ -77,12 +72,15 @@ fn structure(n: usize) -> Doc {
                 format!("Topic {i}"),
             )
         })
-        .collect();
-    let nodes: Vec<(NodeId, NodeId, &str)> =
-        nodes.iter().map(|(a, b, t)| (*a, *b, t.as_str())).collect();
-    s.seed(&mut doc.transact_mut(), 1, "Root", &nodes)
-        .expect("a valid seed");
-    doc
+        .collect()
+}
+
+/// An empty document with UTF-16 offsets, as Arbor's are.
+fn empty_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
 }
 
 fn time(label: &str, runs: usize, mut f: impl FnMut() -> usize) {
@@ -107,34 +105,26 @@ fn main() {
     let tree = outline(args.topics);
     println!("{} topics, {} runs per step", tree.count(), args.runs);
 
-    let doc = structure(args.topics);
-    time("resolve structure", args.runs, || {
-        let tree = Structure::new(&doc).read(&doc.transact()).expect("seeded");
-        tree.nodes.len()
-    });
-
     // What an import does to the document: every topic added in one change.
-    let nodes: Vec<(NodeId, NodeId, String)> = (1..args.topics)
-        .map(|i| {
-            (
-                i as NodeId + 1,
-                ((i - 1) / 10) as NodeId + 1,
-                format!("Topic {i}"),
-            )
-        })
-        .collect();
+    let nodes = placed(args.topics);
     let nodes: Vec<(NodeId, NodeId, &str)> =
         nodes.iter().map(|(a, b, t)| (*a, *b, t.as_str())).collect();
     time("append all topics (import)", args.runs, || {
-        let doc = Doc::with_options(Options {
-            offset_kind: OffsetKind::Utf16,
-            ..Options::default()
-        });
+        let doc = empty_doc();
         let s = Structure::new(&doc);
         let mut txn = doc.transact_mut();
         s.init(&mut txn, 1, "Root");
         s.append(&mut txn, &nodes).expect("valid");
         txn.encode_update_v1().len()
+    });
+
+    let doc = empty_doc();
+    Structure::new(&doc)
+        .seed(&mut doc.transact_mut(), 1, "Root", &nodes)
+        .expect("a valid seed");
+    time("resolve structure", args.runs, || {
+        let tree = Structure::new(&doc).read(&doc.transact()).expect("seeded");
+        tree.nodes.len()
     });
 
     let root = map_node(&tree, &mut 0);
