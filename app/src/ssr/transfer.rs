@@ -100,6 +100,10 @@ pub async fn import(
         .read(source, &IMPORT_LIMITS)
         .map_err(|e| AppError::invalid("content", format!("The file cannot be imported: {e}.")))?;
     let subject = &granted.subject;
+    // The root takes the file's text when the file names a root.
+    let new_root_body = (!outline.title.is_empty() || !outline.body.is_empty())
+        .then(|| Body::parse(&outline.body))
+        .transpose()?;
 
     // Ids for the new topics, parents first and siblings in order.
     let mut plan: Vec<(i64, Option<i64>, &str)> = Vec::new();
@@ -148,12 +152,10 @@ pub async fn import(
             return Err(e);
         }
     };
-    tree::project(state, subject).await?;
+    // Recorded as soon as the document holds it, so it can be rolled back even if what
+    // follows (the rows, the root's text) has to be retried. The root's row still has its
+    // old text: only the structure changed so far.
     let root_body = state.db().topic(subject.id, root).await?.body;
-    if !outline.title.is_empty() || !outline.body.is_empty() {
-        let body = Body::parse(&outline.body)?;
-        tree::edit_topic(state, granted, root, None, Some(&body)).await?;
-    }
     let undo = Undo {
         created,
         replaced,
@@ -174,6 +176,10 @@ pub async fn import(
             now: now_ms(),
         })
         .await?;
+    tree::project(state, subject).await?;
+    if let Some(body) = &new_root_body {
+        tree::edit_topic(state, granted, root, None, Some(body)).await?;
+    }
     metrics::counter!("arbor_imports_total", "format" => format.name()).increment(1);
     Ok(Imported { id, topics })
 }
