@@ -6,7 +6,7 @@
 //! guarded by a version number: an update written meanwhile is never deleted unread, and of two
 //! replicas compacting at once only one wins.
 
-use crate::{Db, DbError, DbResult, dispatch};
+use crate::{BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// What a document's home is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl Db {
     #[tracing::instrument(skip_all, fields(updates = updates.len()))]
     pub async fn append_updates(&self, updates: &[(i64, &[u8])], now: i64) -> DbResult<()> {
         Ok(dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (doc, data) in updates {
                 sqlx::query(
                     "INSERT INTO doc_updates (doc_id, data, created_at) VALUES ($1, $2, $3)",
@@ -149,7 +149,7 @@ impl Db {
         now: i64,
     ) -> DbResult<bool> {
         Ok(dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE docs SET snapshot = $1, version = version + 1, compacted_at = $2
                  WHERE id = $3 AND version = $4",

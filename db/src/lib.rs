@@ -131,6 +131,35 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+/// taken at once, waiting up to the busy timeout, where a plain (deferred) transaction would
+/// take a read snapshot first and, in WAL mode, fail at once with "database is locked" when
+/// another connection committed before it could upgrade to writing (seen as a rare 500 on
+/// subject creation). On Postgres it is an ordinary transaction.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
 /// Checks that `url` names a database this crate can open, without connecting: the scheme,
 /// and every option the driver would read from it.
 pub fn check_url(url: &str) -> Result<Backend, String> {

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::topics::{LinkRef, reindex_statement};
-use crate::{Db, DbError, DbResult, dispatch};
+use crate::{BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// A topic where the tree puts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Db {
     ) -> DbResult<Projected> {
         let backend = self.backend();
         Ok(dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Takes the subject's lock without changing it.
             let locked = sqlx::query("UPDATE subjects SET updated_at = updated_at WHERE id = $1")
                 .bind(subject_id)

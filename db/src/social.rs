@@ -6,7 +6,7 @@
 //! and cannot go negative.
 
 use crate::subjects::{SubjectRow, subject_columns, subject_select};
-use crate::{Db, DbError, DbResult, dispatch};
+use crate::{BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// Which per-user mark on a subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl Db {
         now: i64,
     ) -> DbResult<bool> {
         dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let changed = if on {
                 sqlx::query(mark.insert())
                     .bind(user_id)
@@ -135,7 +135,7 @@ impl Db {
         window_ms: i64,
     ) -> DbResult<bool> {
         dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let counted = sqlx::query(
                 "INSERT INTO subject_views (subject_id, viewer, counted_at) VALUES ($1, $2, $3)
                  ON CONFLICT (subject_id, viewer) DO UPDATE SET counted_at = excluded.counted_at

@@ -1,7 +1,7 @@
 //! Subjects: the `subjects`, `subject_tags` and `subject_members` tables, and the subject's
 //! search text.
 
-use crate::{Db, DbError, DbResult, dispatch};
+use crate::{BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// A subject as shown anywhere: with its owner's names and its counters.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -110,7 +110,7 @@ impl Db {
         let tokens = tag_tokens(new.tags);
         let published = (new.visibility != "private").then_some(new.now);
         let id = dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted: Result<i64, _> = sqlx::query_scalar(
                 "INSERT INTO subjects (slug, owner_id, title, summary, tags, visibility,
                                        created_at, updated_at, published_at, tag_tokens)
@@ -205,7 +205,7 @@ impl Db {
         let tags = update.tags.join(" ");
         let tokens = tag_tokens(update.tags);
         dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE subjects SET title = $2, summary = $3, tags = $4, visibility = $5,
                         updated_at = $6, tag_tokens = $7,
@@ -247,7 +247,7 @@ impl Db {
     #[tracing::instrument(skip(self))]
     pub async fn delete_subject(&self, id: i64) -> DbResult<()> {
         let done = dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Topics first, leaves before parents is not needed: the parent key cascades, but
             // deleting by subject in one statement keeps the cascade shallow.
             sqlx::query("UPDATE topics SET parent_id = NULL WHERE subject_id = $1")

@@ -6,7 +6,7 @@
 //! `updated_at`). That write takes the subject's lock on both backends, so changes to one
 //! subject are serialised. The subject's search text is recomputed in the same transaction.
 
-use crate::{Backend, Db, DbError, DbResult, dispatch};
+use crate::{Backend, BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// A topic without its body: what drawing the tree needs.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -101,7 +101,7 @@ macro_rules! tree_change {
     ($db:expr, $subject:expr, $now:expr, |$tx:ident| $body:expr) => {{
         let backend = $db.backend();
         dispatch!($db, |pool| {
-            let mut $tx = pool.begin().await?;
+            let mut $tx = pool.begin_write().await?;
             let locked = sqlx::query("UPDATE subjects SET updated_at = $2 WHERE id = $1")
                 .bind($subject)
                 .bind($now)

@@ -1,6 +1,6 @@
 //! Accounts: the `users` table.
 
-use crate::{Db, DbError, DbResult, dispatch};
+use crate::{BeginWrite, Db, DbError, DbResult, dispatch};
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -121,7 +121,7 @@ impl Db {
     ) -> DbResult<()> {
         let keep = keep_session.unwrap_or_default().to_vec();
         dispatch!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let updated =
                 sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
