@@ -91,8 +91,9 @@ pub(crate) struct Editor {
     attempt_started: f64,
     opened_at: f64,
     last_heard: f64,
-    /// Until when the status says the text is at its largest.
-    too_long_until: f64,
+    /// A refusal the status shows (the text at its largest, the map at its limits), and
+    /// until when.
+    notice: (String, f64),
     /// The server said this read-only copy's holder may edit now (reload to get the editor).
     promoted: bool,
     confirm_generation: u32,
@@ -208,7 +209,7 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         attempt_started: now(),
         opened_at: now(),
         last_heard: now(),
-        too_long_until: 0.0,
+        notice: (String::new(), 0.0),
         promoted: false,
         confirm_generation: 0,
         last_renewed: now(),
@@ -606,10 +607,12 @@ impl Editor {
         if !self.session.fits(&value) {
             // Refused here, where it is clear why, rather than by the server (which would
             // close the connection).
-            self.too_long_until = now() + 5_000.0;
             let pins = self.pins();
             self.show_text(pins);
-            self.refresh();
+            self.notify(format!(
+                "a topic holds at most {} KB of text",
+                arbor_collab::Limits::default().max_text / 1000
+            ));
             return;
         }
         let frames = self.session.edit(&value);
@@ -636,6 +639,13 @@ impl Editor {
         self.show_text(pins);
         self.caret_moved();
         self.changed(shared);
+    }
+
+    /// Says in the status, for a few seconds, why something was refused here (rather than
+    /// by the server, which would close the connection).
+    pub(crate) fn notify(&mut self, message: String) {
+        self.notice = (message, now() + 5_000.0);
+        self.refresh();
     }
 
     /// After any change of the text: confirm, keep, preview and carets later, status now.
@@ -978,11 +988,8 @@ impl Editor {
             Link::Offline => ("offline", "Offline · reconnecting…".to_owned()),
             Link::Refused => ("refused", "Disconnected · reload the page".to_owned()),
         };
-        if now() < self.too_long_until {
-            text = format!(
-                "{text} · a topic holds at most {} KB of text",
-                arbor_collab::Limits::default().max_text / 1000
-            );
+        if now() < self.notice.1 {
+            text = format!("{text} · {}", self.notice.0);
         }
         let _ = p.root.set_attribute("data-link", link);
         let _ = p
@@ -1002,7 +1009,7 @@ impl Editor {
     }
 }
 
-fn local_storage() -> Option<web_sys::Storage> {
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
 }
 

@@ -5,10 +5,21 @@
 //! [`crate::session::Session`], so undo takes back only this person's changes.
 //!
 //! Keys (on the map): Tab new child, Enter new sibling, Delete/Backspace delete (undo brings
-//! it back), F2 or typing to rename (Enter keeps, Escape drops), arrows to move the selection,
-//! Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and redo, Ctrl/Cmd+↑/↓ to
-//! reorder. Mouse: click selects, double-click renames, dragging a topic onto another makes
-//! it its last child (the target is outlined while dragging).
+//! it back), F2 or typing to rename (Enter keeps, Escape drops), arrows to move the selection
+//! (left and right as drawn: outwards to the first child, inwards to the parent, on either
+//! side of the root), Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and
+//! redo, Ctrl/Cmd+↑/↓ to reorder, Ctrl/Cmd+= / − / 0 to zoom in, out and fit. Mouse and touch:
+//! click selects, double-click renames; dragging a topic onto another makes it its last child
+//! (the target is filled), onto the top or bottom edge of one puts it before or after it (a
+//! line shows where); dragging the background pans, the wheel pans and Ctrl+wheel (or a
+//! pinch) zooms about the pointer.
+//!
+//! The whole map is fitted to the canvas as it changes until this person pans or zooms
+//! ("fit" brings that back). From then on the view (zoom and where it looks) is kept relative
+//! to the root, so others' changes that widen the map do not move what this person is
+//! looking at; the selection is scrolled into view when the keyboard or a change of this
+//! person's moves it. Folded topics are a personal setting, kept in this
+//! browser per map.
 //!
 //! The selected topic's body opens in the side panel, in the live text editor (a second
 //! editor of this module on `topic:{id}`), once the selection has rested for a moment, so map
@@ -16,16 +27,18 @@
 
 use std::collections::HashSet;
 
-use arbor_map::draw::{MapNode, layout, to_svg};
-use arbor_map::{NodeId, Structure, Tree};
+use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, Side, layout, to_svg};
+use arbor_map::{MAX_DEPTH, MAX_TOPICS, NodeId, Structure, Tree};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Element, Event, EventTarget, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
-    SvgElement,
+    Element, Event, EventTarget, HtmlElement, HtmlInputElement, KeyboardEvent, PointerEvent,
+    SvgElement, WheelEvent,
 };
 
-use crate::dom::{Editor, EditorHandle, Shared, document, later, mount, now, on, part};
+use crate::dom::{
+    Editor, EditorHandle, Shared, document, later, local_storage, mount, now, on, part,
+};
 
 /// The title a new topic has until it is named.
 const NEW_TITLE: &str = "New topic";
@@ -34,6 +47,42 @@ const DRAW_DEPTH: usize = arbor_map::draw::MAX_DEPTH;
 /// The side panel follows the selection once it has rested this long (arrowing through the
 /// map does not open an editor per topic passed).
 const PANEL_MS: i32 = 400;
+/// Zoom limits, and the step of a zoom key or button.
+const MIN_SCALE: f64 = 0.02;
+const MAX_SCALE: f64 = 4.0;
+const ZOOM_STEP: f64 = 1.25;
+/// A press moves this far (CSS pixels) before it counts as a drag.
+const DRAG_SLOP: f64 = 4.0;
+/// Room kept around the selection when it is scrolled into view (CSS pixels).
+const REVEAL_MARGIN: f64 = 24.0;
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// Where a dragged topic would go, relative to the topic under the pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drop {
+    /// Its last child.
+    Onto,
+    Before,
+    After,
+}
+
+/// What this person is looking at: the zoom, and the view's centre relative to the root's.
+#[derive(Debug, Clone, Copy)]
+struct Viewport {
+    scale: f64,
+    dx: f64,
+    dy: f64,
+    /// Keep the whole map fitted as it changes: from the start, and after "fit", until this
+    /// person pans or zooms.
+    fit: bool,
+}
+
+/// A press on the map: a topic being dragged, or the background being panned.
+#[derive(Debug, Clone, Copy)]
+enum Press {
+    Topic { id: NodeId, from: (f64, f64) },
+    Pan { last: (f64, f64) },
+}
 
 /// The side panel: the selected topic's body in the live text editor.
 struct Panel {
@@ -51,32 +100,63 @@ pub(crate) struct MapView {
     rename: HtmlInputElement,
     /// "Open the topic" link for the selection.
     open: HtmlElement,
+    /// Fit, zoom in and zoom out buttons.
+    fit: HtmlElement,
+    zoom_in: HtmlElement,
+    zoom_out: HtmlElement,
     slug: String,
     selected: Option<NodeId>,
-    /// Topics folded on this screen (a personal view, not shared).
+    /// Topics folded by this person (a personal view, not shared), and where this browser
+    /// keeps them.
     folded: HashSet<NodeId>,
+    folded_key: String,
     renaming: Option<NodeId>,
-    dragging: Option<NodeId>,
-    drop: Option<NodeId>,
-    /// The SVG last put on the page.
+    press: Option<Press>,
+    /// Pointers down on the map (two make a pinch), with where they are.
+    pointers: Vec<(i32, f64, f64)>,
+    drop: Option<(NodeId, Drop)>,
+    view: Viewport,
+    /// The SVG last put on the page, and its layout.
     drawn: Option<String>,
+    layout: Layout,
     panel: Option<Panel>,
 }
 
 impl MapView {
-    /// The parts of the map editor under `root` (`data-role` canvas, rename, open).
+    /// The parts of the map editor under `root` (`data-role` canvas, rename, open, fit,
+    /// zoom-in, zoom-out, and the optional panel).
     pub(crate) fn find(root: &HtmlElement) -> Result<MapView, JsValue> {
+        let folded_key = format!(
+            "arbor:folded:{}",
+            root.get_attribute("data-doc").unwrap_or_default()
+        );
+        let folded = local_storage()
+            .and_then(|s| s.get_item(&folded_key).ok().flatten())
+            .and_then(|saved| serde_json::from_str::<Vec<NodeId>>(&saved).ok())
+            .unwrap_or_default();
         Ok(MapView {
             canvas: part(root, "canvas")?,
             rename: part(root, "rename")?,
             open: part(root, "open")?,
+            fit: part(root, "fit")?,
+            zoom_in: part(root, "zoom-in")?,
+            zoom_out: part(root, "zoom-out")?,
             slug: root.get_attribute("data-slug").unwrap_or_default(),
             selected: None,
-            folded: HashSet::new(),
+            folded: folded.into_iter().collect(),
+            folded_key,
             renaming: None,
-            dragging: None,
+            press: None,
+            pointers: Vec::new(),
             drop: None,
+            view: Viewport {
+                scale: 1.0,
+                dx: 0.0,
+                dy: 0.0,
+                fit: true,
+            },
             drawn: None,
+            layout: Layout::default(),
             panel: match root.query_selector("[data-role=\"panel\"]")? {
                 Some(aside) => {
                     let aside: HtmlElement = aside.unchecked_into();
@@ -92,6 +172,206 @@ impl MapView {
             },
         })
     }
+
+    /// Folds or unfolds `id` and keeps the choice in this browser.
+    fn set_folded(&mut self, id: NodeId, folded: bool) {
+        let changed = if folded {
+            self.folded.insert(id)
+        } else {
+            self.folded.remove(&id)
+        };
+        if let (true, Some(storage)) = (changed, local_storage()) {
+            let _ = if self.folded.is_empty() {
+                storage.remove_item(&self.folded_key)
+            } else {
+                let ids: Vec<NodeId> = self.folded.iter().copied().collect();
+                storage.set_item(
+                    &self.folded_key,
+                    &serde_json::to_string(&ids).unwrap_or_default(),
+                )
+            };
+        }
+    }
+
+    /// The canvas's size in CSS pixels, and its top-left corner in the window.
+    fn screen(&self) -> (f64, f64, f64, f64) {
+        let rect = self.canvas.get_bounding_client_rect();
+        (
+            f64::from(self.canvas.client_width().max(1)),
+            f64::from(self.canvas.client_height().max(1)),
+            rect.left() + f64::from(self.canvas.client_left()),
+            rect.top() + f64::from(self.canvas.client_top()),
+        )
+    }
+
+    /// The root's centre in map units.
+    fn root_centre(&self) -> (f64, f64) {
+        self.layout
+            .nodes
+            .first()
+            .map_or((0.0, 0.0), |r| (r.x + r.width / 2.0, r.y + r.height / 2.0))
+    }
+
+    /// The part of the map on screen: left, top, width and height in map units.
+    fn view_box(&self) -> (f64, f64, f64, f64) {
+        let (width, height, _, _) = self.screen();
+        let (rx, ry) = self.root_centre();
+        let (w, h) = (width / self.view.scale, height / self.view.scale);
+        (
+            rx + self.view.dx - w / 2.0,
+            ry + self.view.dy - h / 2.0,
+            w,
+            h,
+        )
+    }
+
+    /// A point in the window (CSS pixels) in map units.
+    fn to_map(&self, x: f64, y: f64) -> (f64, f64) {
+        let (_, _, left, top) = self.screen();
+        let (vx, vy, _, _) = self.view_box();
+        (
+            vx + (x - left) / self.view.scale,
+            vy + (y - top) / self.view.scale,
+        )
+    }
+
+    /// Shows the part of the map the view says (the SVG fills the canvas).
+    fn show_view(&self) {
+        let Some(svg) = self.canvas.first_element_child() else {
+            return;
+        };
+        let (x, y, w, h) = self.view_box();
+        let _ = svg.set_attribute("viewBox", &format!("{x:.2} {y:.2} {w:.2} {h:.2}"));
+        let _ = svg.set_attribute("width", "100%");
+        let _ = svg.set_attribute("height", "100%");
+        let _ = self
+            .canvas
+            .set_attribute("data-zoom", &format!("{:.3}", self.view.scale));
+    }
+
+    /// Zooms the whole map into view (never above its natural size), and keeps it so.
+    fn fit(&mut self) {
+        let (width, height, _, _) = self.screen();
+        let (w, h) = (self.layout.width.max(1.0), self.layout.height.max(1.0));
+        let (rx, ry) = self.root_centre();
+        self.view = Viewport {
+            scale: (width / w).min(height / h).clamp(MIN_SCALE, 1.0),
+            dx: w / 2.0 - rx,
+            dy: h / 2.0 - ry,
+            fit: true,
+        };
+        self.show_view();
+    }
+
+    /// Zooms by `factor` keeping the map point under window point `at` (CSS pixels) in place;
+    /// about the centre without one.
+    fn zoom(&mut self, factor: f64, at: Option<(f64, f64)>) {
+        let (width, height, left, top) = self.screen();
+        let (px, py) = at.map_or((width / 2.0, height / 2.0), |(x, y)| (x - left, y - top));
+        let (vx, vy, _, _) = self.view_box();
+        let before = self.view.scale;
+        let after = (before * factor).clamp(MIN_SCALE, MAX_SCALE);
+        // The point under the pointer stays under it.
+        let (mx, my) = (vx + px / before, vy + py / before);
+        let (cx, cy) = (
+            mx - px / after + width / 2.0 / after,
+            my - py / after + height / 2.0 / after,
+        );
+        let (rx, ry) = self.root_centre();
+        self.view = Viewport {
+            scale: after,
+            dx: cx - rx,
+            dy: cy - ry,
+            fit: false,
+        };
+        self.show_view();
+    }
+
+    /// Moves the picture by (`x`, `y`) CSS pixels.
+    fn pan(&mut self, x: f64, y: f64) {
+        self.view.dx -= x / self.view.scale;
+        self.view.dy -= y / self.view.scale;
+        self.view.fit = false;
+        self.show_view();
+    }
+
+    /// Pans the least that brings topic `id` into view (when drawn).
+    fn reveal(&mut self, id: NodeId) {
+        let Some(node) = self.layout.nodes.iter().find(|n| n.id == id) else {
+            return;
+        };
+        let (vx, vy, w, h) = self.view_box();
+        // A fitted map has its own margin: a topic on its edge is in view.
+        let margin = if self.view.fit {
+            0.0
+        } else {
+            REVEAL_MARGIN / self.view.scale
+        };
+        let shift = |start: f64, size: f64, view: f64, room: f64| {
+            if size + 2.0 * margin > room || start - margin < view {
+                start - margin - view
+            } else if start + size + margin > view + room {
+                start + size + margin - view - room
+            } else {
+                0.0
+            }
+        };
+        let (sx, sy) = (
+            shift(node.x, node.width, vx, w),
+            shift(node.y, node.height, vy, h),
+        );
+        if sx != 0.0 || sy != 0.0 {
+            self.view.dx += sx;
+            self.view.dy += sy;
+            self.view.fit = false;
+            self.show_view();
+        }
+    }
+
+    /// Which side of the root topic `id` is drawn on (`None` when not drawn).
+    fn side(&self, id: NodeId) -> Option<Side> {
+        self.layout
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.side)
+    }
+
+    /// The first child of the root drawn on `side`.
+    fn first_on(&self, side: Side) -> Option<NodeId> {
+        self.layout
+            .nodes
+            .iter()
+            .find(|n| n.parent == Some(0) && n.side == side)
+            .map(|n| n.id)
+    }
+
+    /// Where topic `dragging` would go if dropped at window point (`x`, `y`): onto the
+    /// middle of a topic, or before or after it at its top or bottom edge (the root takes
+    /// only children); never into the dragged subtree.
+    fn drop_at(&self, tree: &Tree, dragging: NodeId, x: f64, y: f64) -> Option<(NodeId, Drop)> {
+        let (mx, my) = self.to_map(x, y);
+        // Each topic owns its box widened to half the gap between rows.
+        let pad = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
+        let node = self.layout.nodes.iter().find(|n| {
+            mx >= n.x && mx <= n.x + n.width && my >= n.y - pad && my <= n.y + n.height + pad
+        })?;
+        if tree.is_within(node.id, dragging) {
+            return None;
+        }
+        let at = (my - (node.y - pad)) / (node.height + 2.0 * pad);
+        let drop = match node.parent {
+            None => Drop::Onto,
+            Some(_) if at < 0.3 => Drop::Before,
+            Some(_) if at > 0.7 => Drop::After,
+            Some(_) => Drop::Onto,
+        };
+        Some((node.id, drop))
+    }
+}
+
+fn too_deep() -> String {
+    format!("topics nest at most {MAX_DEPTH} levels deep")
 }
 
 /// A fresh topic id, random in [2³², 2⁵²) like the server's.
@@ -131,60 +411,159 @@ fn topic_at(target: Option<EventTarget>) -> Option<NodeId> {
 }
 
 pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
-    let (canvas, rename): (EventTarget, EventTarget) = {
+    let (canvas, rename, fit, zoom_in, zoom_out): (
+        EventTarget,
+        EventTarget,
+        EventTarget,
+        EventTarget,
+        EventTarget,
+    ) = {
         let ed = shared.borrow();
         let view = ed.parts.map.as_ref().expect("a map editor");
-        (view.canvas.clone().into(), view.rename.clone().into())
+        (
+            view.canvas.clone().into(),
+            view.rename.clone().into(),
+            view.fit.clone().into(),
+            view.zoom_in.clone().into(),
+            view.zoom_out.clone().into(),
+        )
     };
     on(shared, &canvas, "keydown", |ed, shared, e| {
         if let Some(key) = e.dyn_ref::<KeyboardEvent>()
             && ed.map_key(shared, key)
         {
             e.prevent_default();
-        }
-    })?;
-    on(shared, &canvas, "pointerdown", |ed, shared, e| {
-        if let Some(id) = topic_at(e.target()) {
-            ed.select(shared, id);
-            if let Some(view) = ed.parts.map.as_mut() {
-                view.dragging = Some(id);
-                view.drop = None;
+            // The keyboard may have moved the selection off screen.
+            if let Some(view) = ed.parts.map.as_mut()
+                && let Some(id) = view.selected
+            {
+                view.reveal(id);
             }
         }
     })?;
-    on(shared, &canvas, "pointermove", |ed, _, e| {
-        let Some(mouse) = e.dyn_ref::<MouseEvent>() else {
+    on(shared, &canvas, "pointerdown", |ed, shared, e| {
+        let Some(pointer) = e.dyn_ref::<PointerEvent>() else {
             return;
         };
+        let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
+        let topic = topic_at(e.target());
+        if let Some(id) = topic {
+            ed.select(shared, id);
+        }
+        // A viewer's press on a topic pans like one on the background.
+        let topic = topic.filter(|_| !ed.session.read_only());
         let Some(view) = ed.parts.map.as_mut() else {
             return;
         };
-        let Some(dragging) = view.dragging else {
+        view.pointers.push((pointer.pointer_id(), at.0, at.1));
+        // Moves and the release come here even off the canvas.
+        let _ = view.canvas.set_pointer_capture(pointer.pointer_id());
+        view.drop = None;
+        view.press = match (view.pointers.len(), topic) {
+            // A second finger: a pinch, not a drag.
+            (1, Some(id)) => Some(Press::Topic { id, from: at }),
+            (1, None) => Some(Press::Pan { last: at }),
+            _ => None,
+        };
+        ed.mark();
+    })?;
+    on(shared, &canvas, "pointermove", |ed, _, e| {
+        let Some(pointer) = e.dyn_ref::<PointerEvent>() else {
             return;
         };
-        let over = document()
-            .element_from_point(mouse.client_x() as f32, mouse.client_y() as f32)
-            .and_then(|el| topic_at(Some(el.into())))
-            .filter(|id| *id != dragging);
-        if view.drop != over {
-            view.drop = over;
-            ed.mark();
+        let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
+        let tree = ed.session.tree();
+        let Some(view) = ed.parts.map.as_mut() else {
+            return;
+        };
+        let Some(i) = view
+            .pointers
+            .iter()
+            .position(|p| p.0 == pointer.pointer_id())
+        else {
+            return;
+        };
+        let was = view.pointers[i];
+        view.pointers[i] = (was.0, at.0, at.1);
+        if let [a, b] = view.pointers[..] {
+            // Two pointers: zoom by how far apart they moved, about their middle, and pan
+            // by how their middle moved.
+            let (other_x, other_y) = if a.0 == was.0 { (b.1, b.2) } else { (a.1, a.2) };
+            let before = (was.1 - other_x).hypot(was.2 - other_y);
+            let after = (at.0 - other_x).hypot(at.1 - other_y);
+            let middle = ((at.0 + other_x) / 2.0, (at.1 + other_y) / 2.0);
+            if before > 0.0 {
+                view.zoom(after / before, Some(middle));
+            }
+            view.pan((at.0 - was.1) / 2.0, (at.1 - was.2) / 2.0);
+            return;
+        }
+        match view.press {
+            Some(Press::Pan { last }) => {
+                view.press = Some(Press::Pan { last: at });
+                view.pan(at.0 - last.0, at.1 - last.1);
+            }
+            Some(Press::Topic { id, from }) => {
+                if (at.0 - from.0).hypot(at.1 - from.1) < DRAG_SLOP {
+                    return;
+                }
+                let Some(tree) = tree else {
+                    return;
+                };
+                let drop = view.drop_at(&tree, id, at.0, at.1);
+                if view.drop != drop {
+                    view.drop = drop;
+                    ed.mark();
+                }
+            }
+            None => {}
         }
     })?;
-    on(shared, &canvas, "pointerup", |ed, shared, _| {
+    on(shared, &canvas, "pointerup", |ed, shared, e| {
+        ed.release(shared, e, true);
+    })?;
+    on(shared, &canvas, "pointercancel", |ed, shared, e| {
+        ed.release(shared, e, false);
+    })?;
+    on(shared, &canvas, "wheel", |ed, _, e| {
+        let Some(wheel) = e.dyn_ref::<WheelEvent>() else {
+            return;
+        };
         let Some(view) = ed.parts.map.as_mut() else {
             return;
         };
-        let (dragging, drop) = (view.dragging.take(), view.drop.take());
-        if let (Some(id), Some(target)) = (dragging, drop) {
-            ed.map_change(shared, |s, txn, tree| {
-                if tree.is_within(target, id) {
-                    return Ok(());
-                }
-                s.move_to(txn, id, target, usize::MAX)
-            });
+        e.prevent_default();
+        // Lines and pages to pixels.
+        let unit = match wheel.delta_mode() {
+            WheelEvent::DOM_DELTA_LINE => 16.0,
+            WheelEvent::DOM_DELTA_PAGE => view.screen().1,
+            _ => 1.0,
+        };
+        let (x, y) = (wheel.delta_x() * unit, wheel.delta_y() * unit);
+        if wheel.ctrl_key() || wheel.meta_key() {
+            // A pinch on a touchpad comes as Ctrl+wheel too.
+            let at = (f64::from(wheel.client_x()), f64::from(wheel.client_y()));
+            view.zoom((-y * 0.002).exp(), Some(at));
+        } else {
+            view.pan(-x, -y);
         }
-        ed.mark();
+    })?;
+    on(shared, &fit, "click", |ed, _, _| ed.zoom_map(None))?;
+    on(shared, &zoom_in, "click", |ed, _, _| {
+        ed.zoom_map(Some(ZOOM_STEP));
+    })?;
+    on(shared, &zoom_out, "click", |ed, _, _| {
+        ed.zoom_map(Some(1.0 / ZOOM_STEP));
+    })?;
+    let window: EventTarget = web_sys::window().expect("a window").into();
+    on(shared, &window, "resize", |ed, _, _| {
+        if let Some(view) = ed.parts.map.as_mut() {
+            if view.view.fit {
+                view.fit();
+            } else {
+                view.show_view();
+            }
+        }
     })?;
     on(shared, &canvas, "dblclick", |ed, _, e| {
         if let Some(id) = topic_at(e.target()) {
@@ -244,9 +623,72 @@ impl Editor {
                 self.send(&frames);
                 self.draw_map();
                 self.changed(shared);
+                // A renamed topic on the left grows leftwards; a moved one may be elsewhere.
+                if let Some(view) = self.parts.map.as_mut()
+                    && let Some(id) = view.selected
+                {
+                    view.reveal(id);
+                }
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    /// A pointer let go (`done`) or taken away by the browser: ends a pinch, a pan, or a
+    /// drag (dropping the topic where the preview showed).
+    fn release(&mut self, shared: &Shared, e: Event, done: bool) {
+        let Some(view) = self.parts.map.as_mut() else {
+            return;
+        };
+        if let Some(pointer) = e.dyn_ref::<PointerEvent>() {
+            view.pointers.retain(|p| p.0 != pointer.pointer_id());
+        }
+        let press = view.press.take();
+        let drop = view.drop.take();
+        if let (true, Some(Press::Topic { id, .. }), Some((target, place))) = (done, press, drop) {
+            let mut deep = false;
+            self.map_change(shared, |s, txn, tree| {
+                if tree.is_within(target, id) {
+                    return Ok(());
+                }
+                let parent = match place {
+                    Drop::Onto => Some(target),
+                    Drop::Before | Drop::After => tree.nodes[&target].parent,
+                };
+                if parent.is_some_and(|p| !tree.fits_under(Some(id), p)) {
+                    deep = true;
+                    return Ok(());
+                }
+                match (place, tree.nodes[&target].parent) {
+                    (Drop::Before | Drop::After, Some(parent)) => {
+                        // The index among the siblings without the moving topic.
+                        let at = tree.nodes[&parent]
+                            .children
+                            .iter()
+                            .filter(|c| **c != id)
+                            .position(|c| *c == target)
+                            .unwrap_or(usize::MAX);
+                        let at = if place == Drop::After { at + 1 } else { at };
+                        s.move_to(txn, id, parent, at)
+                    }
+                    _ => s.move_to(txn, id, target, usize::MAX),
+                }
+            });
+            if deep {
+                self.notify(too_deep());
+            }
+        }
+        self.mark();
+    }
+
+    /// Zooms the map by `factor` about the middle of the canvas, or fits it (`None`).
+    fn zoom_map(&mut self, factor: Option<f64>) {
+        if let Some(view) = self.parts.map.as_mut() {
+            match factor {
+                Some(factor) => view.zoom(factor, None),
+                None => view.fit(),
+            }
         }
     }
 
@@ -310,12 +752,27 @@ impl Editor {
         }
     }
 
-    /// Adds a topic (under `parent` at `index`), selects it and starts naming it.
+    /// Adds a topic (under `parent` at `index`), selects it and starts naming it; within
+    /// the subject's limits.
     fn add(&mut self, shared: &Shared, parent: NodeId, index: usize) {
+        let Some(tree) = self.session.tree() else {
+            return;
+        };
+        if self.session.read_only() {
+            return;
+        }
+        if tree.nodes.len() >= MAX_TOPICS {
+            self.notify(format!("a subject holds at most {MAX_TOPICS} topics"));
+            return;
+        }
+        if !tree.fits_under(None, parent) {
+            self.notify(too_deep());
+            return;
+        }
         let id = new_id();
         if self.map_change(shared, |s, txn, _| s.add(txn, id, parent, index, NEW_TITLE)) {
             if let Some(view) = self.parts.map.as_mut() {
-                view.folded.remove(&parent);
+                view.set_folded(parent, false);
             }
             self.draw_map();
             self.select(shared, id);
@@ -387,6 +844,9 @@ impl Editor {
             match name.to_lowercase().as_str() {
                 "z" => self.undo_or_redo(shared, key.shift_key()),
                 "y" => self.undo_or_redo(shared, true),
+                "=" | "+" => self.zoom_map(Some(ZOOM_STEP)),
+                "-" => self.zoom_map(Some(1.0 / ZOOM_STEP)),
+                "0" => self.zoom_map(None),
                 "arrowup" | "arrowdown" => {
                     let (Some(parent), Some(at)) = (node.parent, position) else {
                         return true;
@@ -417,25 +877,33 @@ impl Editor {
             }
             "F2" => self.start_rename(selected, None),
             " " => {
-                if let Some(view) = self.parts.map.as_mut()
-                    && !view.folded.remove(&selected)
-                {
-                    view.folded.insert(selected);
+                if let Some(view) = self.parts.map.as_mut() {
+                    let folded = view.folded.contains(&selected);
+                    view.set_folded(selected, !folded);
                 }
                 self.draw_map();
             }
-            "ArrowLeft" => {
-                if let Some(parent) = node.parent {
-                    self.select(shared, parent);
-                }
-            }
-            "ArrowRight" => {
-                if let Some(first) = node.children.first() {
-                    if let Some(view) = self.parts.map.as_mut() {
-                        view.folded.remove(&selected);
+            "ArrowLeft" | "ArrowRight" => {
+                let right = name == "ArrowRight";
+                let side = self.parts.map.as_ref().and_then(|v| v.side(selected));
+                // Outwards (away from the root) goes to the first child, inwards to the parent.
+                let next = match side {
+                    Some(Side::Root) => self
+                        .parts
+                        .map
+                        .as_ref()
+                        .and_then(|v| v.first_on(if right { Side::Right } else { Side::Left })),
+                    Some(side) if right == (side == Side::Right) => {
+                        if let Some(view) = self.parts.map.as_mut() {
+                            view.set_folded(selected, false);
+                        }
+                        self.draw_map();
+                        node.children.first().copied()
                     }
-                    self.draw_map();
-                    self.select(shared, *first);
+                    _ => node.parent,
+                };
+                if let Some(id) = next {
+                    self.select(shared, id);
                 }
             }
             "ArrowUp" | "ArrowDown" => {
@@ -474,10 +942,16 @@ impl Editor {
             view.selected = Some(tree.root);
         }
         let root = map_node(&tree, tree.root, &view.folded, 0);
-        let svg = to_svg(&layout(&root), "Mind map");
+        view.layout = layout(&root);
+        let svg = to_svg(&view.layout, "Mind map");
         if view.drawn.as_deref() != Some(svg.as_str()) {
             view.canvas.set_inner_html(&svg);
             view.drawn = Some(svg);
+        }
+        if view.view.fit {
+            view.fit();
+        } else {
+            view.show_view();
         }
         self.mark();
     }
@@ -504,7 +978,7 @@ impl Editor {
             };
             let classes = group.class_list();
             let _ = classes.toggle_with_force("map-selected", view.selected == Some(id));
-            let _ = classes.toggle_with_force("map-drop", view.drop == Some(id));
+            let _ = classes.toggle_with_force("map-drop", view.drop == Some((id, Drop::Onto)));
             let by: Vec<_> = selections.iter().filter(|(_, s)| *s == id).collect();
             let _ = classes.toggle_with_force("map-remote", !by.is_empty());
             // Through the CSS object model: a `style` attribute is inline style, which the
@@ -526,6 +1000,7 @@ impl Editor {
                 }
             }
         }
+        draw_drop_line(view);
         match view.selected {
             Some(id) => {
                 let _ = view
@@ -541,4 +1016,40 @@ impl Editor {
             None => root.remove_attribute("data-selected"),
         };
     }
+}
+
+/// The line that shows where a dragged topic would land before or after another.
+fn draw_drop_line(view: &MapView) {
+    if let Ok(Some(old)) = view.canvas.query_selector(".map-drop-line") {
+        old.remove();
+    }
+    let Some((target, place @ (Drop::Before | Drop::After))) = view.drop else {
+        return;
+    };
+    let (Some(node), Some(svg)) = (
+        view.layout.nodes.iter().find(|n| n.id == target),
+        view.canvas.first_element_child(),
+    ) else {
+        return;
+    };
+    let Ok(line) = document().create_element_ns(Some(SVG_NS), "line") else {
+        return;
+    };
+    let gap = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
+    let y = if place == Drop::Before {
+        node.y - gap
+    } else {
+        node.y + node.height + gap
+    };
+    for (name, value) in [
+        ("class", "map-drop-line".to_owned()),
+        ("data-place", format!("{place:?}").to_lowercase()),
+        ("x1", format!("{:.1}", node.x)),
+        ("x2", format!("{:.1}", node.x + node.width)),
+        ("y1", format!("{y:.1}")),
+        ("y2", format!("{y:.1}")),
+    ] {
+        let _ = line.set_attribute(name, &value);
+    }
+    let _ = svg.append_child(&line);
 }

@@ -57,7 +57,7 @@ test("an author builds a 12-topic, 3-level map with the keyboard only", async ({
   await openMap(page, slug);
 
   // Tab: a subtopic of the selection (the root at first); Enter: the next sibling;
-  // ArrowLeft: up to the parent.
+  // an arrow towards the root: up to the parent.
   const keys = page.keyboard;
   await keys.press("Tab");
   await name(page, "Alpha");
@@ -76,7 +76,8 @@ test("an author builds a 12-topic, 3-level map with the keyboard only", async ({
   await name(page, "B2");
   await keys.press("Enter");
   await name(page, "B3");
-  await keys.press("ArrowLeft");
+  // Beta's branch is drawn left of the root (Alpha holds half the rows): its parent is to the right.
+  await keys.press("ArrowRight");
   await keys.press("Enter");
   await name(page, "Gamma");
   await keys.press("Tab");
@@ -171,4 +172,108 @@ test("two people restructure one map at once; each undoes only their own change;
   await expect(other.getByTestId("panel-input")).toHaveValue("Written beside the map.");
   await expect(owner.getByTestId("panel-editor")).toHaveAttribute("data-saved", "true");
   expect(problems.flat()).toEqual([]);
+});
+
+/** The part of the map the canvas shows (its SVG's viewBox) and the zoom. */
+async function view(page: Page) {
+  const canvas = page.getByTestId("map-canvas");
+  const box = (await canvas.locator("svg").getAttribute("viewBox"))!.split(" ").map(Number);
+  return { x: box[0], y: box[1], width: box[2], zoom: Number(await canvas.getAttribute("data-zoom")) };
+}
+
+test("drags reorder between siblings with a drop line; the view pans, zooms and fits; folds are kept", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await newAuthor(page, "mapview");
+  const subject = await api(page, "POST", "/api/v1/subjects", { title: "Four ways" });
+  const slug = subject.slug as string;
+  const root = (await (await page.request.get(`/api/v1/subjects/${slug}`)).json()).root.id;
+  const ids: Record<string, number> = {};
+  for (const title of ["North", "East", "South", "West"]) {
+    ids[title] = (await api(page, "POST", `/api/v1/subjects/${slug}/topics`, { title, parent_id: root })).id;
+  }
+  for (const title of ["Pole", "Star", "Magnet"]) {
+    await api(page, "POST", `/api/v1/subjects/${slug}/topics`, { title, parent_id: ids.North });
+  }
+  await openMap(page, slug);
+  const canvas = page.getByTestId("map-canvas");
+  const topic = (title: string) => canvas.locator("[data-topic]", { hasText: title });
+  const box = async (title: string) => (await topic(title).boundingBox())!;
+
+  // Branches on both sides of the root: North (three rows, half of six) alone on the right.
+  const rootBox = await box("Four ways");
+  for (const title of ["East", "South", "West"]) {
+    expect((await box(title)).x + (await box(title)).width).toBeLessThan(rootBox.x);
+  }
+  expect((await box("North")).x).toBeGreaterThan(rootBox.x + rootBox.width);
+
+  // Drag West to the top edge of East: a line shows it goes before; dropping puts it there.
+  const from = await box("West");
+  const east = await box("East");
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(east.x + east.width / 2, east.y + 3, { steps: 6 });
+  await expect(canvas.locator(".map-drop-line")).toHaveAttribute("data-place", "before");
+  await expect(canvas.locator(".map-drop")).toHaveCount(0);
+  await page.mouse.up();
+  await expect(canvas.locator(".map-drop-line")).toHaveCount(0);
+  const north = [["Pole", []], ["Star", []], ["Magnet", []]];
+  const order = ["Four ways", [["North", north], ["West", []], ["East", []], ["South", []]]];
+  await expect.poll(() => shape(page, slug), { timeout: 10_000 }).toEqual(order);
+
+  // And North to the bottom edge of South: after it (from the right side to the left).
+  const northBox = await box("North");
+  const south = await box("South");
+  await page.mouse.move(northBox.x + northBox.width / 2, northBox.y + northBox.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(south.x + south.width / 2, south.y + south.height - 3, { steps: 6 });
+  await expect(canvas.locator(".map-drop-line")).toHaveAttribute("data-place", "after");
+  await page.mouse.up();
+  await expect
+    .poll(() => shape(page, slug), { timeout: 10_000 })
+    .toEqual(["Four ways", [["West", []], ["East", []], ["South", []], ["North", north]]]);
+
+  // Zoom: the buttons step it, Fit brings the whole map back at its natural size (it fits).
+  const fitted = await view(page);
+  expect(fitted.zoom).toBe(1);
+  await page.getByTestId("map-zoom-in").click();
+  await expect.poll(async () => (await view(page)).zoom).toBeCloseTo(1.25, 3);
+  expect((await view(page)).width).toBeCloseTo(fitted.width / 1.25, 0);
+  await page.getByTestId("map-zoom-out").click();
+  await page.getByTestId("map-zoom-out").click();
+  await expect.poll(async () => (await view(page)).zoom).toBeCloseTo(0.8, 3);
+  // The wheel pans; Ctrl+wheel zooms about the pointer; dragging the background pans.
+  const c = (await canvas.boundingBox())!;
+  await page.mouse.move(c.x + c.width / 2, c.y + c.height / 2);
+  const before = await view(page);
+  await page.mouse.wheel(0, 80);
+  await expect.poll(async () => (await view(page)).y).toBeCloseTo(before.y + 80 / 0.8, 0);
+  await page.keyboard.down("Control");
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up("Control");
+  await expect.poll(async () => (await view(page)).zoom).toBeGreaterThan(0.8);
+  const zoomed = await view(page);
+  await page.mouse.move(c.x + 8, c.y + 8);
+  await page.mouse.down();
+  await page.mouse.move(c.x + 108, c.y + 8, { steps: 4 });
+  await page.mouse.up();
+  await expect.poll(async () => (await view(page)).x).toBeCloseTo(zoomed.x - 100 / zoomed.zoom, 0);
+  await page.getByTestId("map-fit").click();
+  await expect.poll(() => view(page)).toEqual(fitted);
+
+  // Space folds North; the fold is this person's and survives a reload.
+  await topic("North").click();
+  await canvas.focus();
+  await page.keyboard.press(" ");
+  await expect(topic("North")).toContainText("(+3)");
+  await expect(topic("Pole")).toHaveCount(0);
+  await openMap(page, slug);
+  await expect(topic("North")).toContainText("(+3)");
+  await expect(topic("Pole")).toHaveCount(0);
+  await topic("North").click();
+  await canvas.focus();
+  await page.keyboard.press(" ");
+  await expect(topic("Pole")).toHaveCount(1);
+  expect(problems).toEqual([]);
 });

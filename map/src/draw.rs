@@ -1,10 +1,13 @@
-//! Mind-map layout and drawing: a tidy tree that reads left to right, as SVG.
+//! Mind-map layout and drawing: a tidy tree spreading to both sides of the root, as SVG.
 //!
 //! Shared by the server (the read-only map on a subject's page, rendered without JavaScript,
 //! and the SVG/PNG exports) and the browser (the live map editor), so all draw the same
-//! picture. The layout is the classic
-//! one for horizontal trees: leaves take the next free row in reading order, a parent sits at
-//! the middle of its children's rows, and each depth is a column as wide as its widest label.
+//! picture. The root sits in the middle; its branches (a child of the root with everything
+//! under it) go to the right, in order, until the right holds half of the rows, and the rest
+//! go to the left, as MindMeister and XMind draw a map. Each side reads top to bottom in the
+//! children's order and is laid out as the classic horizontal tree: leaves take the next free
+//! row, a parent sits at the middle of its children's rows, and each depth is a column as
+//! wide as its widest label (mirrored on the left, where boxes hug the column's inner edge).
 //! Siblings never overlap, the order of children is kept, and the same tree always gives the
 //! same picture.
 
@@ -42,6 +45,14 @@ pub struct MapNode {
     pub children: Vec<MapNode>,
 }
 
+/// Which side of the root a node is drawn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Root,
+    Right,
+    Left,
+}
+
 /// Where one node ended up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedNode {
@@ -49,6 +60,7 @@ pub struct PlacedNode {
     pub label: String,
     pub href: Option<String>,
     pub depth: usize,
+    pub side: Side,
     /// Top-left corner and size, in SVG units.
     pub x: f64,
     pub y: f64,
@@ -98,33 +110,141 @@ fn node_width(label: &str) -> f64 {
     (chars * CHAR_WIDTH + NODE_PADDING).max(MIN_NODE_WIDTH)
 }
 
-/// Lays out `root` left to right.
-pub fn layout(root: &MapNode) -> Layout {
-    let mut nodes = Vec::new();
-    let mut next_row = 0usize;
-    place(root, 0, None, &mut next_row, &mut nodes);
+/// One child of the root with its subtree, laid out on its own (rows from 0) before it is
+/// given a side and stacked with the others.
+struct Branch {
+    /// Its nodes in [`Layout::nodes`].
+    nodes: std::ops::Range<usize>,
+    rows: usize,
+    /// The row of its top node.
+    centre: f64,
+}
 
-    // Column widths: the widest node at each depth.
-    let depth_count = nodes.iter().map(|n| n.depth + 1).max().unwrap_or(0);
-    let mut column_width = vec![0.0f64; depth_count];
+/// Lays out `root` in the middle with its branches on both sides.
+pub fn layout(root: &MapNode) -> Layout {
+    let mut nodes = vec![placed(root, 0, None)];
+    nodes[0].side = Side::Root;
+    let mut branches = Vec::new();
+    if root.collapsed {
+        nodes[0].collapsed_children = count(root) - 1;
+    } else {
+        for child in &root.children {
+            let start = nodes.len();
+            let mut rows = 0;
+            let centre = place(child, 1, Some(0), &mut rows, &mut nodes);
+            branches.push(Branch {
+                nodes: start..nodes.len(),
+                rows,
+                centre,
+            });
+        }
+    }
+
+    // The first branches go right until the right holds half of the rows.
+    let total: usize = branches.iter().map(|b| b.rows).sum();
+    let (mut right, mut right_rows) = (0, 0);
+    while right < branches.len() && right_rows * 2 < total {
+        right_rows += branches[right].rows;
+        right += 1;
+    }
+    let rows = right_rows.max(total - right_rows).max(1);
+    let mut root_row = 0.0;
+    let mut sides_used = 0.0;
+    for (side, side_branches) in [
+        (Side::Right, &branches[..right]),
+        (Side::Left, &branches[right..]),
+    ] {
+        let side_rows: usize = side_branches.iter().map(|b| b.rows).sum();
+        // Each side is centred on the taller one.
+        #[allow(clippy::cast_precision_loss)] // row counts are far below 2^52
+        let mut shift = (rows - side_rows) as f64 / 2.0;
+        let mut first_last = None;
+        for branch in side_branches {
+            for node in &mut nodes[branch.nodes.clone()] {
+                node.y += shift * ROW_HEIGHT;
+                node.side = side;
+            }
+            let centre = branch.centre + shift;
+            first_last = Some((first_last.map_or(centre, |(f, _)| f), centre));
+            #[allow(clippy::cast_precision_loss)]
+            let branch_rows = branch.rows as f64;
+            shift += branch_rows;
+        }
+        if let Some((first, last)) = first_last {
+            root_row += (first + last) / 2.0;
+            sides_used += 1.0;
+        }
+    }
+    if sides_used > 0.0 {
+        root_row /= sides_used;
+    }
+    nodes[0].y = row_y(root_row);
+
+    // Columns: the widest node at each depth, on each side.
+    let depth_count = nodes.iter().map(|n| n.depth + 1).max().unwrap_or(1);
+    let mut right_width = vec![0.0f64; depth_count];
+    let mut left_width = vec![0.0f64; depth_count];
     for n in &nodes {
-        column_width[n.depth] = column_width[n.depth].max(n.width);
+        let widths = if n.side == Side::Left {
+            &mut left_width
+        } else {
+            &mut right_width
+        };
+        widths[n.depth] = widths[n.depth].max(n.width);
     }
-    let mut column_x = Vec::with_capacity(depth_count);
-    let mut x = MARGIN;
-    for w in &column_width {
-        column_x.push(x);
-        x += w + COLUMN_GAP;
-    }
-    for n in &mut nodes {
-        n.x = column_x[n.depth];
+    // Where each column starts, outwards from the root: its inner edge's distance from the
+    // root's edge on that side.
+    let reach = |widths: &[f64]| {
+        let mut edges = vec![0.0; widths.len()];
+        let mut at = 0.0;
+        for (depth, width) in widths.iter().enumerate().skip(1) {
+            if *width > 0.0 {
+                at += COLUMN_GAP;
+                edges[depth] = at;
+                at += width;
+            }
+        }
+        (edges, at)
+    };
+    let (right_edges, right_reach) = reach(&right_width);
+    let (left_edges, left_reach) = reach(&left_width);
+    let root_x = MARGIN + left_reach;
+    let root_right = root_x + nodes[0].width;
+    nodes[0].x = root_x;
+    for n in &mut nodes[1..] {
+        n.x = match n.side {
+            Side::Left => root_x - left_edges[n.depth] - n.width,
+            _ => root_right + right_edges[n.depth],
+        };
     }
     #[allow(clippy::cast_precision_loss)] // row counts are far below 2^52
-    let height = next_row.max(1) as f64 * ROW_HEIGHT + 2.0 * MARGIN;
+    let height = rows as f64 * ROW_HEIGHT + 2.0 * MARGIN;
     Layout {
-        width: x - COLUMN_GAP + MARGIN,
+        width: root_right + right_reach + MARGIN,
         height,
         nodes,
+    }
+}
+
+/// The top of a node's box in row `row`.
+fn row_y(row: f64) -> f64 {
+    MARGIN + row * ROW_HEIGHT + (ROW_HEIGHT - NODE_HEIGHT) / 2.0
+}
+
+/// A node not yet placed.
+fn placed(node: &MapNode, depth: usize, parent: Option<usize>) -> PlacedNode {
+    PlacedNode {
+        id: node.id,
+        label: display_label(&node.label),
+        href: node.href.clone(),
+        depth,
+        side: Side::Right,
+        x: 0.0,
+        y: 0.0,
+        width: node_width(&node.label),
+        height: NODE_HEIGHT,
+        collapsed_children: 0,
+        parent,
     }
 }
 
@@ -137,18 +257,7 @@ fn place(
     out: &mut Vec<PlacedNode>,
 ) -> f64 {
     let index = out.len();
-    out.push(PlacedNode {
-        id: node.id,
-        label: display_label(&node.label),
-        href: node.href.clone(),
-        depth,
-        x: 0.0,
-        y: 0.0,
-        width: node_width(&node.label),
-        height: NODE_HEIGHT,
-        collapsed_children: 0,
-        parent,
-    });
+    out.push(placed(node, depth, parent));
     let collapsed = node.collapsed || depth + 1 >= MAX_DEPTH;
     if collapsed {
         out[index].collapsed_children = count(node) - 1;
@@ -166,7 +275,7 @@ fn place(
             .collect();
         (rows[0] + rows[rows.len() - 1]) / 2.0
     };
-    out[index].y = MARGIN + row * ROW_HEIGHT + (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
+    out[index].y = row_y(row);
     row
 }
 
@@ -196,8 +305,13 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
     svg.push_str(r#"<g class="map-edges" fill="none" stroke="currentColor" stroke-opacity="0.35" stroke-width="1.5">"#);
     for node in &layout.nodes {
         if let Some(parent) = node.parent.map(|p| &layout.nodes[p]) {
-            let (x1, y1) = (parent.x + parent.width, parent.y + parent.height / 2.0);
-            let (x2, y2) = (node.x, node.y + node.height / 2.0);
+            // From the parent's outer edge to the child's inner edge.
+            let (x1, x2) = if node.side == Side::Left {
+                (parent.x, node.x + node.width)
+            } else {
+                (parent.x + parent.width, node.x)
+            };
+            let (y1, y2) = (parent.y + parent.height / 2.0, node.y + node.height / 2.0);
             let mid = (x1 + x2) / 2.0;
             let _ = write!(
                 svg,
@@ -306,11 +420,78 @@ mod tests {
             centre(by_id(1)),
             (centre(by_id(2)) + centre(by_id(3))) / 2.0
         );
-        assert!(by_id(1).x < by_id(2).x && by_id(2).x < by_id(4).x);
-        assert_eq!(by_id(2).x, by_id(3).x);
+        // Caching's two rows are half of the three: it goes right, Consensus left.
+        let (root, caching, consensus) = (by_id(1), by_id(2), by_id(3));
+        assert!(root.x + root.width < caching.x && caching.x + caching.width < by_id(4).x);
+        assert_eq!(by_id(4).x, by_id(5).x);
+        assert!(
+            consensus.x + consensus.width < root.x && by_id(6).x + by_id(6).width < consensus.x
+        );
         assert_eq!(
-            l.nodes.iter().map(|n| n.id).collect::<Vec<_>>(),
-            [1, 2, 4, 5, 3, 6]
+            l.nodes.iter().map(|n| (n.id, n.side)).collect::<Vec<_>>(),
+            [
+                (1, Side::Root),
+                (2, Side::Right),
+                (4, Side::Right),
+                (5, Side::Right),
+                (3, Side::Left),
+                (6, Side::Left)
+            ]
+        );
+        // Edges leave the root from both sides.
+        let svg = to_svg(&l, "x");
+        let root_left = format!("M{:.1} ", root.x);
+        let root_right = format!("M{:.1} ", root.x + root.width);
+        assert!(
+            svg.contains(&root_left) && svg.contains(&root_right),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn branches_are_shared_between_the_sides_by_rows() {
+        let leaves = |from: i64, n: i64| {
+            (from..from + n)
+                .map(|id| node(id, "leaf", vec![]))
+                .collect()
+        };
+        // One branch: all on the right, the root beside it.
+        let one = layout(&node(1, "root", vec![node(2, "a", leaves(10, 3))]));
+        assert!(one.nodes[1..].iter().all(|n| n.side == Side::Right));
+        assert_eq!(one.nodes[0].y, one.nodes[1].y);
+        assert_eq!(one.nodes[0].x, MARGIN);
+        // Five single-row branches: three right, two left, the left centred on the right.
+        let five = layout(&node(1, "root", leaves(2, 5)));
+        let sides: Vec<Side> = five.nodes[1..].iter().map(|n| n.side).collect();
+        assert_eq!(
+            sides,
+            [
+                Side::Right,
+                Side::Right,
+                Side::Right,
+                Side::Left,
+                Side::Left
+            ]
+        );
+        let y = |id: i64| five.nodes.iter().find(|n| n.id == id).unwrap().y;
+        assert_eq!(y(1), y(3));
+        assert_eq!(y(5) + ROW_HEIGHT / 2.0, y(2) + ROW_HEIGHT);
+        assert!(y(2) < y(3) && y(3) < y(4) && y(5) < y(6));
+        assert_eq!(five.height, 3.0 * ROW_HEIGHT + 2.0 * MARGIN);
+        // A big first branch takes the right alone.
+        let skewed = layout(&node(
+            1,
+            "root",
+            vec![
+                node(2, "big", leaves(10, 6)),
+                node(3, "b", vec![]),
+                node(4, "c", vec![]),
+            ],
+        ));
+        let side = |id: i64| skewed.nodes.iter().find(|n| n.id == id).unwrap().side;
+        assert_eq!(
+            (side(2), side(3), side(4)),
+            (Side::Right, Side::Left, Side::Left)
         );
     }
 
@@ -399,6 +580,16 @@ mod tests {
         #[test]
         fn boxes_never_overlap_and_stay_inside(tree in arb_tree()) {
             let l = layout(&tree);
+            let root = &l.nodes[0];
+            for n in &l.nodes[1..] {
+                match n.side {
+                    Side::Right => prop_assert!(n.x >= root.x + root.width),
+                    Side::Left => prop_assert!(n.x + n.width <= root.x),
+                    Side::Root => prop_assert!(false, "a second root"),
+                }
+                let parent = &l.nodes[n.parent.unwrap()];
+                prop_assert!(parent.side == Side::Root || parent.side == n.side);
+            }
             for (i, a) in l.nodes.iter().enumerate() {
                 prop_assert!(a.x >= 0.0 && a.y >= 0.0);
                 prop_assert!(a.x + a.width <= l.width + 0.01 && a.y + a.height <= l.height + 0.01);

@@ -67,7 +67,45 @@ pub struct Node {
     pub title: String,
 }
 
+/// Most topics in one subject, the root included. Every writer checks it before adding
+/// (the server's API and import, and the live editor); concurrent adds on different replicas
+/// can still pass it a little, which the document's size limit bounds.
+pub const MAX_TOPICS: usize = 1000;
+/// Deepest nesting (the root is depth 0), checked like [`MAX_TOPICS`].
+pub const MAX_DEPTH: usize = 32;
+
 impl Tree {
+    /// How deep `id` is (the root is 0).
+    pub fn depth(&self, id: NodeId) -> usize {
+        let mut depth = 0;
+        let mut at = self.nodes.get(&id).and_then(|n| n.parent);
+        while let Some(parent) = at {
+            depth += 1;
+            at = self.nodes.get(&parent).and_then(|n| n.parent);
+        }
+        depth
+    }
+
+    /// How many levels the subtree under `id` has below it.
+    pub fn height(&self, id: NodeId) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(id, 0)];
+        while let Some((at, below)) = stack.pop() {
+            deepest = deepest.max(below);
+            if let Some(node) = self.nodes.get(&at) {
+                stack.extend(node.children.iter().map(|c| (*c, below + 1)));
+            }
+        }
+        deepest
+    }
+
+    /// Whether topic `id` (with its subtree), or a new topic when `None`, may go under
+    /// `parent` without nesting deeper than [`MAX_DEPTH`].
+    pub fn fits_under(&self, id: Option<NodeId>, parent: NodeId) -> bool {
+        let below = id.map_or(0, |id| self.height(id));
+        self.depth(parent) + 1 + below <= MAX_DEPTH
+    }
+
     /// Whether `node` is `ancestor` or lies under it.
     pub fn is_within(&self, node: NodeId, ancestor: NodeId) -> bool {
         let mut at = Some(node);

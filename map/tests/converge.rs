@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use arbor_map::{MapError, NodeId, Structure, Trashed, Tree};
+use arbor_map::{MAX_DEPTH, MapError, NodeId, Structure, Trashed, Tree};
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
@@ -454,4 +454,34 @@ fn seeding_keeps_the_given_order_and_purging_forgets_only_the_trash() {
         Structure::new(&b).read(&b.transact()).is_none(),
         "nothing written"
     );
+}
+
+#[test]
+fn depth_height_and_the_nesting_limit() {
+    let doc = replica(1);
+    let s = Structure::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        s.init(&mut txn, ROOT, "Root");
+        // A chain 2 → 3 → … → 33 under the root: 33 sits at depth 32, the limit.
+        let mut parent = ROOT;
+        for id in 2..=33 {
+            s.add(&mut txn, id, parent, 0, "t").unwrap();
+            parent = id;
+        }
+        s.add(&mut txn, 100, ROOT, 9, "side").unwrap();
+    }
+    let tree = read(&doc);
+    assert_eq!(
+        (tree.depth(ROOT), tree.depth(2), tree.depth(33)),
+        (0, 1, MAX_DEPTH)
+    );
+    assert_eq!(
+        (tree.height(2), tree.height(33), tree.height(ROOT)),
+        (31, 0, 32)
+    );
+    // Nothing new below the deepest topic; a new topic anywhere shallower.
+    assert!(!tree.fits_under(None, 33) && tree.fits_under(None, 32));
+    // The chain may not go one level down (under the side topic), a leaf may.
+    assert!(!tree.fits_under(Some(2), 100) && tree.fits_under(Some(33), 100));
 }

@@ -52,9 +52,9 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
         .unwrap_or_default();
     let user_data = (name.clone(), account.clone(), can_edit);
     let help = if can_edit {
-        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · arrows: move around · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there"
+        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · arrows: move around · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there, or onto its top or bottom edge to put it before or after · drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom"
     } else {
-        "View only: you see others' changes live."
+        "View only: you see others' changes live. Drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom, Space to fold."
     };
     view! {
         <div class="space-y-4">
@@ -69,6 +69,9 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                     <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
                     <span class="ml-auto flex gap-2">
                         <a data-role="open" hidden=true class="btn-secondary" data-testid="open-topic">"Open the topic"</a>
+                        <button type="button" data-role="zoom-out" class="btn-secondary" title="Zoom out (Ctrl+−)" aria-label="Zoom out" data-testid="map-zoom-out">"−"</button>
+                        <button type="button" data-role="fit" class="btn-secondary" title="Fit the map to the screen (Ctrl+0)" data-testid="map-fit">"Fit"</button>
+                        <button type="button" data-role="zoom-in" class="btn-secondary" title="Zoom in (Ctrl+=)" aria-label="Zoom in" data-testid="map-zoom-in">"+"</button>
                         <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change (Ctrl+Z)" data-testid="map-undo">"Undo"</button>
                         <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo (Ctrl+Shift+Z)" data-testid="map-redo">"Redo"</button>
                     </span>

@@ -28,10 +28,7 @@ use super::{AppState, now_ms, subjects};
 use crate::content::{Body, Title, TrashItem};
 use crate::error::AppError;
 
-/// Most topics in one subject.
-pub const MAX_TOPICS: usize = 1000;
-/// Deepest nesting (the root is depth 0).
-pub const MAX_DEPTH: usize = 32;
+pub use arbor_map::{MAX_DEPTH, MAX_TOPICS};
 /// Days a deleted subtree stays restorable; it is purged at the first projection after that.
 pub const TRASH_DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -87,30 +84,6 @@ pub fn new_topic_id() -> i64 {
 /// order siblings there; the rows only need to sort the same way on every backend.
 pub fn position_key(index: usize) -> String {
     format!("{index:06}")
-}
-
-/// How deep `id` sits (the root is 0).
-fn depth(tree: &Tree, id: NodeId) -> usize {
-    let mut depth = 0;
-    let mut at = tree.nodes.get(&id).and_then(|n| n.parent);
-    while let Some(parent) = at {
-        depth += 1;
-        at = tree.nodes.get(&parent).and_then(|n| n.parent);
-    }
-    depth
-}
-
-/// How many levels the subtree under `id` has below it.
-fn height(tree: &Tree, id: NodeId) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(id, 0)];
-    while let Some((at, below)) = stack.pop() {
-        deepest = deepest.max(below);
-        if let Some(node) = tree.nodes.get(&at) {
-            stack.extend(node.children.iter().map(|c| (*c, below + 1)));
-        }
-    }
-    deepest
 }
 
 fn too_deep() -> AppError {
@@ -197,7 +170,7 @@ pub async fn create_topic(
                     (parent, index)
                 }
             };
-            if depth(tree, parent) + 1 > MAX_DEPTH {
+            if !tree.fits_under(None, parent) {
                 return Err(too_deep());
             }
             structure
@@ -316,9 +289,7 @@ pub async fn move_topic(
             if !tree.nodes.contains_key(&new_parent) {
                 return Err(AppError::not_found("No such parent topic in this subject."));
             }
-            if !tree.is_within(new_parent, id)
-                && depth(tree, new_parent) + 1 + height(tree, id) > MAX_DEPTH
-            {
+            if !tree.is_within(new_parent, id) && !tree.fits_under(Some(id), new_parent) {
                 return Err(too_deep());
             }
             structure
