@@ -32,8 +32,8 @@ use arbor_map::{MAX_DEPTH, MAX_TOPICS, NodeId, Structure, Tree};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Element, Event, EventTarget, HtmlElement, HtmlInputElement, KeyboardEvent, PointerEvent,
-    SvgElement, WheelEvent,
+    Element, Event, EventTarget, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
+    PointerEvent, SvgElement, WheelEvent,
 };
 
 use crate::dom::{
@@ -59,7 +59,7 @@ const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
 /// Where a dragged topic would go, relative to the topic under the pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Drop {
+enum Place {
     /// Its last child.
     Onto,
     Before,
@@ -114,7 +114,7 @@ pub(crate) struct MapView {
     press: Option<Press>,
     /// Pointers down on the map (two make a pinch), with where they are.
     pointers: Vec<(i32, f64, f64)>,
-    drop: Option<(NodeId, Drop)>,
+    drop: Option<(NodeId, Place)>,
     view: Viewport,
     /// The SVG last put on the page, and its layout.
     drawn: Option<String>,
@@ -346,27 +346,45 @@ impl MapView {
             .map(|n| n.id)
     }
 
+    /// The topic drawn at window point `at`, if any.
+    fn topic_at_point(&self, at: (f64, f64)) -> Option<NodeId> {
+        let (mx, my) = self.to_map(at.0, at.1);
+        self.layout
+            .nodes
+            .iter()
+            .find(|n| mx >= n.x && mx <= n.x + n.width && my >= n.y && my <= n.y + n.height)
+            .map(|n| n.id)
+    }
+
     /// Where topic `dragging` would go if dropped at window point (`x`, `y`): onto the
     /// middle of a topic, or before or after it at its top or bottom edge (the root takes
     /// only children); never into the dragged subtree.
-    fn drop_at(&self, tree: &Tree, dragging: NodeId, x: f64, y: f64) -> Option<(NodeId, Drop)> {
+    fn drop_at(&self, dragging: NodeId, x: f64, y: f64) -> Option<(NodeId, Place)> {
         let (mx, my) = self.to_map(x, y);
         // Each topic owns its box widened to half the gap between rows.
         let pad = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
-        let node = self.layout.nodes.iter().find(|n| {
+        let nodes = &self.layout.nodes;
+        let index = nodes.iter().position(|n| {
             mx >= n.x && mx <= n.x + n.width && my >= n.y - pad && my <= n.y + n.height + pad
         })?;
-        if tree.is_within(node.id, dragging) {
-            return None;
+        let node = &nodes[index];
+        // Not into the dragged subtree (read from the drawing: only drawn topics are targets,
+        // and the document is not resolved again on every pointer move).
+        let mut at = Some(index);
+        while let Some(i) = at {
+            if nodes[i].id == dragging {
+                return None;
+            }
+            at = nodes[i].parent;
         }
         let at = (my - (node.y - pad)) / (node.height + 2.0 * pad);
-        let drop = match node.parent {
-            None => Drop::Onto,
-            Some(_) if at < 0.3 => Drop::Before,
-            Some(_) if at > 0.7 => Drop::After,
-            Some(_) => Drop::Onto,
+        let place = match node.parent {
+            None => Place::Onto,
+            Some(_) if at < 0.3 => Place::Before,
+            Some(_) if at > 0.7 => Place::After,
+            Some(_) => Place::Onto,
         };
-        Some((node.id, drop))
+        Some((node.id, place))
     }
 }
 
@@ -450,6 +468,10 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         if let Some(id) = topic {
             ed.select(shared, id);
         }
+        // Only the main button drags or pans (a right click selects, then opens the menu).
+        if pointer.button() != 0 {
+            return;
+        }
         // A viewer's press on a topic pans like one on the background.
         let topic = topic.filter(|_| !ed.session.read_only());
         let Some(view) = ed.parts.map.as_mut() else {
@@ -472,7 +494,6 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
             return;
         };
         let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
-        let tree = ed.session.tree();
         let Some(view) = ed.parts.map.as_mut() else {
             return;
         };
@@ -507,10 +528,7 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
                 if (at.0 - from.0).hypot(at.1 - from.1) < DRAG_SLOP {
                     return;
                 }
-                let Some(tree) = tree else {
-                    return;
-                };
-                let drop = view.drop_at(&tree, id, at.0, at.1);
+                let drop = view.drop_at(id, at.0, at.1);
                 if view.drop != drop {
                     view.drop = drop;
                     ed.mark();
@@ -566,7 +584,12 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         }
     })?;
     on(shared, &canvas, "dblclick", |ed, _, e| {
-        if let Some(id) = topic_at(e.target()) {
+        // Found by position: the canvas captured the pointer, so it is the event's target.
+        let Some(mouse) = e.dyn_ref::<MouseEvent>() else {
+            return;
+        };
+        let at = (f64::from(mouse.client_x()), f64::from(mouse.client_y()));
+        if let Some(id) = ed.parts.map.as_ref().and_then(|v| v.topic_at_point(at)) {
             ed.start_rename(id, None);
         }
     })?;
@@ -653,15 +676,15 @@ impl Editor {
                     return Ok(());
                 }
                 let parent = match place {
-                    Drop::Onto => Some(target),
-                    Drop::Before | Drop::After => tree.nodes[&target].parent,
+                    Place::Onto => Some(target),
+                    Place::Before | Place::After => tree.nodes[&target].parent,
                 };
                 if parent.is_some_and(|p| !tree.fits_under(Some(id), p)) {
                     deep = true;
                     return Ok(());
                 }
                 match (place, tree.nodes[&target].parent) {
-                    (Drop::Before | Drop::After, Some(parent)) => {
+                    (Place::Before | Place::After, Some(parent)) => {
                         // The index among the siblings without the moving topic.
                         let at = tree.nodes[&parent]
                             .children
@@ -669,7 +692,7 @@ impl Editor {
                             .filter(|c| **c != id)
                             .position(|c| *c == target)
                             .unwrap_or(usize::MAX);
-                        let at = if place == Drop::After { at + 1 } else { at };
+                        let at = if place == Place::After { at + 1 } else { at };
                         s.move_to(txn, id, parent, at)
                     }
                     _ => s.move_to(txn, id, target, usize::MAX),
@@ -978,7 +1001,7 @@ impl Editor {
             };
             let classes = group.class_list();
             let _ = classes.toggle_with_force("map-selected", view.selected == Some(id));
-            let _ = classes.toggle_with_force("map-drop", view.drop == Some((id, Drop::Onto)));
+            let _ = classes.toggle_with_force("map-drop", view.drop == Some((id, Place::Onto)));
             let by: Vec<_> = selections.iter().filter(|(_, s)| *s == id).collect();
             let _ = classes.toggle_with_force("map-remote", !by.is_empty());
             // Through the CSS object model: a `style` attribute is inline style, which the
@@ -1023,7 +1046,7 @@ fn draw_drop_line(view: &MapView) {
     if let Ok(Some(old)) = view.canvas.query_selector(".map-drop-line") {
         old.remove();
     }
-    let Some((target, place @ (Drop::Before | Drop::After))) = view.drop else {
+    let Some((target, place @ (Place::Before | Place::After))) = view.drop else {
         return;
     };
     let (Some(node), Some(svg)) = (
@@ -1036,7 +1059,7 @@ fn draw_drop_line(view: &MapView) {
         return;
     };
     let gap = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
-    let y = if place == Drop::Before {
+    let y = if place == Place::Before {
         node.y - gap
     } else {
         node.y + node.height + gap

@@ -181,8 +181,9 @@ async function view(page: Page) {
   return { x: box[0], y: box[1], width: box[2], zoom: Number(await canvas.getAttribute("data-zoom")) };
 }
 
-test("drags reorder between siblings with a drop line; the view pans, zooms and fits; folds are kept", async ({
+test("drags reorder between siblings with a drop line; the view pans, zooms and fits; folds are kept; a viewer follows", async ({
   page,
+  browser,
 }) => {
   const problems = watchConsole(page);
   await newAuthor(page, "mapview");
@@ -275,5 +276,36 @@ test("drags reorder between siblings with a drop line; the view pans, zooms and 
   await canvas.focus();
   await page.keyboard.press(" ");
   await expect(topic("Pole")).toHaveCount(1);
+
+  // A viewer follows the map live but cannot change it: keys and drags do nothing.
+  const viewer = await (await browser.newContext()).newPage();
+  problems.push(...watchConsole(viewer));
+  const viewerName = await newAuthor(viewer, "mapviewer");
+  await api(page, "PUT", `/api/v1/subjects/${slug}/members/${viewerName}`, { role: "viewer" });
+  await openHydrated(viewer, `/s/${slug}/edit`);
+  const seen = viewer.getByTestId("map-editor");
+  await expect(seen).toHaveAttribute("data-link", "online");
+  await expect(seen).toHaveAttribute("data-mode", "view");
+  const theirs = viewer.getByTestId("map-canvas");
+  await theirs.locator("[data-topic]", { hasText: "East" }).click();
+  await viewer.keyboard.press("Tab");
+  await viewer.keyboard.press("Delete");
+  await expect(viewer.getByTestId("map-rename")).toBeHidden();
+  const west = (await theirs.locator("[data-topic]", { hasText: "West" }).boundingBox())!;
+  const southSeen = (await theirs.locator("[data-topic]", { hasText: "South" }).boundingBox())!;
+  await viewer.mouse.move(west.x + west.width / 2, west.y + west.height / 2);
+  await viewer.mouse.down();
+  await viewer.mouse.move(southSeen.x + southSeen.width / 2, southSeen.y + southSeen.height / 2, { steps: 5 });
+  await expect(theirs.locator(".map-drop")).toHaveCount(0);
+  await viewer.mouse.up();
+  // The author's rename reaches the viewer; the tree is as the author left it.
+  await topic("East").dblclick();
+  await page.keyboard.press("End");
+  await page.keyboard.type(" wind");
+  await page.keyboard.press("Enter");
+  await expect(theirs.locator("[data-topic]", { hasText: "East wind" })).toHaveCount(1);
+  await expect
+    .poll(() => shape(page, slug), { timeout: 10_000 })
+    .toEqual(["Four ways", [["West", []], ["East wind", []], ["South", []], ["North", north]]]);
   expect(problems).toEqual([]);
 });
