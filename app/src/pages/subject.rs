@@ -1,5 +1,6 @@
 //! `/s/{slug}`: a subject — its mind map (SVG drawn on the server, folding per node through
-//! `?fold=`) beside an outline of the same tree; `/new` starts a subject; `/s/{slug}/settings`
+//! `?fold=`; the root's branches spread to both sides, so a map wider than the page is
+//! scrolled to its root once hydrated) above an outline of the same tree; `/new` starts a subject; `/s/{slug}/settings`
 //! holds its title, tags, visibility, collaborators and deletion.
 
 use crate::components::redirect::SignInFirst;
@@ -98,6 +99,8 @@ fn SubjectView(
         ..
     } = detail;
     let slug = subject.slug.clone();
+    let frame = NodeRef::<leptos::html::Section>::new();
+    centre_on_root(frame);
     let description = if subject.summary.is_empty() {
         format!(
             "{} — a subject by {} on Arbor",
@@ -143,8 +146,8 @@ fn SubjectView(
                     {reader.can_edit.then(|| view! { <a href=settings class="btn-secondary" data-testid="subject-settings">"Settings"</a> })}
                 </div>
             </header>
-            <div class="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
-                <section aria-label="Mind map" class="card overflow-auto p-2" data-testid="map">
+            <div class="space-y-6">
+                <section node_ref=frame aria-label="Mind map" class="card map-frame max-h-[80vh] overflow-auto p-2" data-testid="map">
                     <div inner_html=map_svg />
                 </section>
                 <nav aria-label="Outline" class="card p-4" data-testid="outline">
@@ -306,6 +309,8 @@ fn Settings(
     let subject = detail.subject;
     let is_owner = detail.reader.is_owner;
     let slug = subject.slug.clone();
+    let frame = NodeRef::<leptos::html::Section>::new();
+    centre_on_root(frame);
     let update = ServerAction::<UpdateSubject>::new();
     let error = action_error(update);
     let member_error = action_error(set_member);
@@ -380,4 +385,35 @@ fn Settings(
             })}
         </div>
     }
+}
+
+/// Scrolls a map wider or taller than its frame so that its root is in the middle (the
+/// branches spread to both sides of it); browsers without JavaScript start at the left.
+fn centre_on_root(frame: NodeRef<leptos::html::Section>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::prelude::*;
+
+        #[wasm_bindgen(inline_js = "
+export function centreOnRoot(frame) {
+  const root = frame.querySelector('.map-root');
+  if (!root) return;
+  const f = frame.getBoundingClientRect();
+  const r = root.getBoundingClientRect();
+  frame.scrollLeft += r.left + r.width / 2 - (f.left + f.width / 2);
+  frame.scrollTop += r.top + r.height / 2 - (f.top + f.height / 2);
+}")]
+        extern "C" {
+            #[wasm_bindgen(js_name = centreOnRoot)]
+            fn centre_on_root_js(frame: &JsValue);
+        }
+
+        Effect::new(move |_| {
+            if let Some(el) = frame.get() {
+                centre_on_root_js(&el);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = frame;
 }
