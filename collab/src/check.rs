@@ -26,6 +26,10 @@ pub struct UpdateShape {
     /// UTF-8 bytes of text it inserts (string content), an upper bound of how much any text
     /// grows by.
     pub inserted_text: usize,
+    /// Values it sets under a key of a root map without a left neighbour: new keys (an
+    /// overwrite of a key it already saw carries an origin instead), an upper bound of how
+    /// many keys the document's root maps gain.
+    pub new_root_keys: usize,
 }
 
 impl UpdateShape {
@@ -45,7 +49,9 @@ pub fn update(bytes: &[u8]) -> Result<UpdateShape, Malformed> {
         r.client()?;
         r.var_u32()?; // first clock
         for _ in 0..structs {
-            shape.inserted_text += block(&mut r)?;
+            let (text, root_key) = block(&mut r)?;
+            shape.inserted_text += text;
+            shape.new_root_keys += usize::from(root_key);
             shape.structs += 1;
         }
     }
@@ -76,14 +82,16 @@ fn nonzero_len(r: &mut Reader<'_>) -> Result<(), Malformed> {
     Ok(())
 }
 
-/// Walks one struct; returns the bytes of text it inserts.
-fn block(r: &mut Reader<'_>) -> Result<usize, Malformed> {
+/// Walks one struct; returns the bytes of text it inserts, and whether it sets a new key of
+/// a root map.
+fn block(r: &mut Reader<'_>) -> Result<(usize, bool), Malformed> {
     let info = r.u8()?;
     match info & 0b1_1111 {
         // GC and Skip ranges.
-        0 | 10 => return nonzero_len(r).map(|()| 0),
+        0 | 10 => return nonzero_len(r).map(|()| (0, false)),
         _ => {}
     }
+    let mut root_key = false;
     if info & HAS_ORIGIN != 0 {
         id(r)?;
     }
@@ -91,13 +99,15 @@ fn block(r: &mut Reader<'_>) -> Result<usize, Malformed> {
         id(r)?;
     }
     if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-        if r.var_u64()? == 1 {
+        let in_root = r.var_u64()? == 1;
+        if in_root {
             r.string()?; // named root type
         } else {
             id(r)?;
         }
         if info & HAS_PARENT_SUB != 0 {
             r.string()?;
+            root_key = in_root;
         }
     }
     match info & 0b1111 {
@@ -105,7 +115,7 @@ fn block(r: &mut Reader<'_>) -> Result<usize, Malformed> {
         3 => {
             r.buf()?; // binary
         }
-        4 => return Ok(r.string()?.len()),
+        4 => return Ok((r.string()?.len(), root_key)),
         5 => json(r)?, // embed
         6 => {
             r.string()?; // format key
@@ -129,7 +139,7 @@ fn block(r: &mut Reader<'_>) -> Result<usize, Malformed> {
         9 => return Err(Malformed("subdocuments are not accepted")),
         _ => return Err(Malformed("an unknown kind of content")),
     }
-    Ok(0)
+    Ok((0, root_key))
 }
 
 /// A JSON string, as embeds and formats carry it: nesting bounded like `Any` values.

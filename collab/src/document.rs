@@ -12,8 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, TransactionMut,
-    Update,
+    Doc, GetString, Map, MapRef, OffsetKind, Options, Out, ReadTxn, StateVector, Text, Transact,
+    TransactionMut, Update,
 };
 
 use crate::{Limits, Malformed, check, diff};
@@ -29,6 +29,8 @@ pub enum Refusal {
     DocumentFull(usize),
     #[error("the text would grow past {0} bytes")]
     TextFull(usize),
+    #[error("the document's maps would hold more than {0} keys")]
+    MapFull(usize),
     /// Applying it left the in-memory document suspect: drop it and load it again.
     #[error("the update could not be applied cleanly")]
     Corrupt,
@@ -49,6 +51,10 @@ pub struct Document {
     /// what each update inserts, measured again only when an update would pass the limit (so
     /// a keystroke costs no walk over the whole text).
     text_bytes: usize,
+    /// An upper bound of the keys in the root maps (a subject's topics, live and deleted):
+    /// counted at load, raised by each update's new keys, counted again only when an update
+    /// would pass the limit.
+    root_keys: usize,
 }
 
 /// The root `Y.Text` a topic's markdown lives in.
@@ -71,6 +77,7 @@ impl Default for Document {
             }),
             size: 2,
             text_bytes: 0,
+            root_keys: 0,
         }
     }
 }
@@ -107,6 +114,7 @@ impl Document {
             document.size += bytes.len();
         }
         document.text_bytes = document.text(TEXT).len();
+        document.root_keys = document.count_root_keys();
         Ok(document)
     }
 
@@ -129,9 +137,16 @@ impl Document {
                 return Err(Refusal::TextFull(limits.max_text));
             }
         }
+        if shape.new_root_keys > 0 && self.root_keys + shape.new_root_keys > limits.max_root_keys {
+            self.root_keys = self.count_root_keys();
+            if self.root_keys + shape.new_root_keys > limits.max_root_keys {
+                return Err(Refusal::MapFull(limits.max_root_keys));
+            }
+        }
         apply_to(&self.doc, bytes)?;
         self.size += bytes.len();
         self.text_bytes += shape.inserted_text;
+        self.root_keys += shape.new_root_keys;
         Ok(true)
     }
 
@@ -142,7 +157,21 @@ impl Document {
         apply_to(&self.doc, bytes)?;
         self.size += bytes.len();
         self.text_bytes += shape.inserted_text;
+        self.root_keys += shape.new_root_keys;
         Ok(())
+    }
+
+    /// The keys in the document's root maps.
+    fn count_root_keys(&self) -> usize {
+        let txn = self.doc.transact();
+        txn.root_refs()
+            .map(|(_, value)| match value {
+                Out::YMap(map) => map.len(&txn) as usize,
+                // A root this replica has only heard of from updates has no type yet.
+                Out::UndefinedRef(branch) => MapRef::from(branch).len(&txn) as usize,
+                _ => 0,
+            })
+            .sum()
     }
 
     /// The state vector (`SyncStep1` payload).
@@ -222,11 +251,16 @@ impl Document {
         let result = change(&mut txn);
         let update = txn.encode_update_v1();
         drop(txn);
-        let changed = check::update(&update).is_ok_and(|shape| !shape.is_empty());
-        if changed {
+        // The server's own change is not held to the limits, but counts towards them.
+        let shape = check::update(&update)
+            .ok()
+            .filter(|shape| !shape.is_empty());
+        if let Some(shape) = &shape {
             self.size += update.len();
+            self.text_bytes += shape.inserted_text;
+            self.root_keys += shape.new_root_keys;
         }
-        (result, changed.then_some(update))
+        (result, shape.map(|_| update))
     }
 
     /// The size estimate the document limit is checked against.

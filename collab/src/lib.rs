@@ -50,6 +50,10 @@ pub struct Limits {
     /// Largest [`TEXT`] (UTF-8 bytes): an update that could take it past this is refused,
     /// deletions never are.
     pub max_text: usize,
+    /// Most keys in a document's root maps together. In a subject's structure that is its
+    /// topics, live and deleted (the trash keeps them 30 days): the editors and the API stop
+    /// at 1,000 live topics, and this stops a client that does not.
+    pub max_root_keys: usize,
     /// Largest presence state of one client (JSON bytes).
     pub max_presence_state: usize,
     pub max_presence_per_connection: usize,
@@ -63,6 +67,7 @@ impl Default for Limits {
             max_update: 1 << 20,
             max_document: 8 << 20,
             max_text: 100_000,
+            max_root_keys: 10_000,
             max_presence_state: 4 << 10,
             max_presence_per_connection: 4,
             max_presence_per_document: 1_000,
@@ -100,9 +105,10 @@ impl From<Refusal> for Close {
     fn from(refusal: Refusal) -> Close {
         let code = match refusal {
             Refusal::Malformed(_) => Close::MALFORMED,
-            Refusal::TooLarge(_) | Refusal::DocumentFull(_) | Refusal::TextFull(_) => {
-                Close::TOO_LARGE
-            }
+            Refusal::TooLarge(_)
+            | Refusal::DocumentFull(_)
+            | Refusal::TextFull(_)
+            | Refusal::MapFull(_) => Close::TOO_LARGE,
             // Also what an honest client meets when an update outruns the one it depends on
             // (typed during the handshake after offline edits): it reconnects and its sync
             // step 2 then carries everything in order.
