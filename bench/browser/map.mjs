@@ -6,23 +6,13 @@
 //
 // Needs a running release server with the editor module built (scripts/build-editor.sh, then
 // `cargo leptos build --release`) and end2end/node_modules (scripts/setup.sh --test).
-import { createRequire } from "node:module";
+import { arg, launch, report } from "./common.mjs";
 
-const require = createRequire(new URL("../../end2end/package.json", import.meta.url));
-const { chromium } = require("@playwright/test");
-
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const server = arg("server", "http://127.0.0.1:3300");
 const loads = Number(arg("loads", "5"));
 const frames = Number(arg("frames", "240"));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu"],
-});
+const browser = await launch();
 const context = await browser.newContext({ baseURL: server, viewport: { width: 1440, height: 900 } });
 const page = await context.newPage();
 const headers = { origin: server };
@@ -152,24 +142,17 @@ const redraws = await page.evaluate(async () => {
   return times;
 });
 
-const pct = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-const report = (label, values) =>
-  console.log(
-    `${label.padEnd(34)} p50 ${pct(values, 50).toFixed(1)} ms  p95 ${pct(values, 95).toFixed(1)} ms  max ${Math.max(...values).toFixed(1)} ms`,
-  );
+const figures = (label, values) => report(label, values, { width: 34, digits: 1, p99: false });
 console.log(`${topics} topics imported; ${drawnTopics} drawn; ${loads} loads of /s/${slug}/edit at 1440×900; fitted zoom ${fittedZoom}`);
-report("first contentful paint", firstPaint);
-report("live map drawn and painted", livePainted);
-report(`pan, fitted: frame gap (${pan.gaps.length} frames)`, pan.gaps);
-report("pan, fitted: wheel handler", pan.handlers);
-report(`zoom: frame gap (${zoom.gaps.length} frames)`, zoom.gaps);
-report("zoom: wheel handler", zoom.handlers);
-report(`pan at 100 %: frame gap`, near.gaps);
-report("fold the root (1 topic drawn)", redraws.filter((_, i) => i % 2 === 0));
-report("unfold it (layout + 1,000 drawn)", redraws.filter((_, i) => i % 2 === 1));
+figures("first contentful paint", firstPaint);
+figures("live map drawn and painted", livePainted);
+figures(`pan, fitted: frame gap (${pan.gaps.length} frames)`, pan.gaps);
+figures("pan, fitted: wheel handler", pan.handlers);
+figures(`zoom: frame gap (${zoom.gaps.length} frames)`, zoom.gaps);
+figures("zoom: wheel handler", zoom.handlers);
+figures(`pan at 100 %: frame gap`, near.gaps);
+figures("fold the root (1 topic drawn)", redraws.filter((_, i) => i % 2 === 0));
+figures("unfold it (layout + 1,000 drawn)", redraws.filter((_, i) => i % 2 === 1));
 const slow = (gaps) => gaps.filter((g) => g > 1.5 * (1000 / 60)).length;
 console.log(`frames over 25 ms: pan ${slow(pan.gaps)}, zoom ${slow(zoom.gaps)}, pan at 100 % ${slow(near.gaps)}`);
 console.log(`long animation frames (≥ 50 ms): pan ${pan.long.length}, zoom ${zoom.long.length}, pan at 100 % ${near.long.length}`);

@@ -6,23 +6,13 @@
 //
 // Needs a running release server with the editor module built (scripts/build-editor.sh, then
 // `cargo leptos build --release`) and end2end/node_modules (scripts/setup.sh --test).
-import { createRequire } from "node:module";
+import { arg, launch, report } from "./common.mjs";
 
-const require = createRequire(new URL("../../end2end/package.json", import.meta.url));
-const { chromium } = require("@playwright/test");
-
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const server = arg("server", "http://127.0.0.1:3300");
 const keys = Number(arg("keys", "300"));
 const kb = Number(arg("kb", "50"));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu"],
-});
+const browser = await launch();
 
 async function person(name) {
   const context = await browser.newContext({ baseURL: server });
@@ -105,14 +95,6 @@ await other.page.waitForFunction(
   body.length + keys,
 );
 
-const pct = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-const report = (label, values) =>
-  console.log(
-    `${label.padEnd(26)} p50 ${pct(values, 50).toFixed(2)} ms  p95 ${pct(values, 95).toFixed(2)} ms  p99 ${pct(values, 99).toFixed(2)} ms  max ${Math.max(...values).toFixed(2)} ms`,
-  );
 console.log(`${timings.length} keystrokes into a ${(body.length / 1000).toFixed(0)} KB topic (${elapsed} ms of typing), one other editor present`);
 report("editor input handler", timings.map((t) => t.handler));
 report("input to next frame", timings.map((t) => t.frame));
