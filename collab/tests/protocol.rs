@@ -415,48 +415,46 @@ fn the_text_limit_refuses_growth_but_room_freed_by_deletions_counts() {
     assert_eq!(room.document.text("body"), "ten bytes.tes..");
 }
 
+/// The update setting `entries` in `doc`'s root map `nodes`.
+fn set_keys(doc: &Doc, entries: &[(&str, &str)]) -> Vec<u8> {
+    let nodes = doc.get_or_insert_map("nodes");
+    let before = doc.transact().state_vector();
+    {
+        let mut txn = doc.transact_mut();
+        for (key, value) in entries {
+            nodes.insert(&mut txn, *key, *value);
+        }
+    }
+    doc.transact().encode_state_as_update_v1(&before)
+}
+
+fn accepted(room: &mut Room, update: &[u8]) -> bool {
+    room.receive(1, Access::ReadWrite, &frame(2, update), 0)
+        .update
+        .is_some()
+}
+
 #[test]
 fn the_root_key_limit_refuses_new_keys_but_not_edits_of_existing_ones() {
     let limits = Limits {
         max_root_keys: 3,
         ..Limits::default()
     };
-    let mut room = Room::new(Document::default(), limits);
+    let mut room = Room::new(Document::default(), limits.clone());
     let doc = client();
-    let nodes = doc.get_or_insert_map("nodes");
-    let write = |f: &dyn Fn(&mut yrs::TransactionMut)| {
-        let before = doc.transact().state_vector();
-        f(&mut doc.transact_mut());
-        doc.transact().encode_state_as_update_v1(&before)
-    };
-    let two = write(&|txn| {
-        nodes.insert(txn, "1", "a");
-        nodes.insert(txn, "2", "b");
-    });
-    let shape = check::update(&two).unwrap();
-    assert_eq!(shape.new_root_keys, 2);
-    assert!(
-        room.receive(1, Access::ReadWrite, &frame(2, &two), 0)
-            .update
-            .is_some()
-    );
+    let two = set_keys(&doc, &[("1", "a"), ("2", "b")]);
+    assert_eq!(check::update(&two).unwrap().new_root_keys, 2);
+    assert!(accepted(&mut room, &two));
     // Overwriting a key it has seen is not a new key.
-    let overwrite = write(&|txn| {
-        nodes.insert(txn, "1", "a2");
-    });
+    let overwrite = set_keys(&doc, &[("1", "a2")]);
     assert_eq!(check::update(&overwrite).unwrap().new_root_keys, 0);
-    assert!(
-        room.receive(1, Access::ReadWrite, &frame(2, &overwrite), 0)
-            .update
-            .is_some()
-    );
+    assert!(accepted(&mut room, &overwrite));
     // Two more keys would make four: refused, and nothing of them is in the document.
-    let more = write(&|txn| {
-        nodes.insert(txn, "3", "c");
-        nodes.insert(txn, "4", "d");
-    });
-    let effects = room.receive(1, Access::ReadWrite, &frame(2, &more), 0);
-    let close = effects.close.unwrap();
+    let more = set_keys(&doc, &[("3", "c"), ("4", "d")]);
+    let close = room
+        .receive(1, Access::ReadWrite, &frame(2, &more), 0)
+        .close
+        .unwrap();
     assert_eq!(close.code, Close::TOO_LARGE);
     assert!(
         close.reason.contains("more than 3 keys"),
@@ -467,43 +465,18 @@ fn the_root_key_limit_refuses_new_keys_but_not_edits_of_existing_ones() {
         .document
         .diff(&StateVector::default().encode_v1())
         .unwrap();
-    let server = client();
-    server
-        .transact_mut()
+    let copy = client();
+    copy.transact_mut()
         .apply_update(Update::decode_v1(&held).unwrap())
         .unwrap();
-    let seen = server.get_or_insert_map("nodes");
-    let txn = server.transact();
+    let seen = copy.get_or_insert_map("nodes");
+    let txn = copy.transact();
     assert_eq!(seen.len(&txn), 2);
     assert_eq!(seen.get(&txn, "1").unwrap().to_string(&txn), "a2");
     drop(txn);
-    // One more fits, counted from the document as loaded from storage too.
-    let stored = Document::load(Some(&held), []).unwrap();
-    let mut room = Room::new(
-        stored,
-        Limits {
-            max_root_keys: 3,
-            ..Limits::default()
-        },
-    );
+    // Loaded from storage, the keys are counted again: one more fits, a second does not.
+    let mut room = Room::new(Document::load(Some(&held), []).unwrap(), limits);
     let fresh = client();
-    let one = {
-        let map = fresh.get_or_insert_map("nodes");
-        let before = fresh.transact().state_vector();
-        map.insert(&mut fresh.transact_mut(), "5", "e");
-        fresh.transact().encode_state_as_update_v1(&before)
-    };
-    assert!(
-        room.receive(2, Access::ReadWrite, &frame(2, &one), 0)
-            .update
-            .is_some()
-    );
-    let another = {
-        let map = fresh.get_or_insert_map("nodes");
-        let before = fresh.transact().state_vector();
-        map.insert(&mut fresh.transact_mut(), "6", "f");
-        fresh.transact().encode_state_as_update_v1(&before)
-    };
-    let effects = room.receive(2, Access::ReadWrite, &frame(2, &another), 0);
-    assert_eq!(effects.close.unwrap().code, Close::TOO_LARGE);
+    assert!(accepted(&mut room, &set_keys(&fresh, &[("5", "e")])));
+    assert!(!accepted(&mut room, &set_keys(&fresh, &[("6", "f")])));
 }
