@@ -25,7 +25,8 @@
 //! editor of this module on `topic:{id}`), once the selection has rested for a moment, so map
 //! and text are edited in one session.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, Side, layout, to_svg};
 use arbor_map::{MAX_DEPTH, MAX_TOPICS, NodeId, Structure, Tree};
@@ -77,6 +78,15 @@ struct Viewport {
     fit: bool,
 }
 
+/// How one topic is marked: selected here, the drop target, selected by others (their
+/// colour, then their names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Mark {
+    selected: bool,
+    drop: bool,
+    by: Option<(String, String)>,
+}
+
 /// A press on the map: a topic being dragged, or the background being panned.
 #[derive(Debug, Clone, Copy)]
 enum Press {
@@ -116,9 +126,13 @@ pub(crate) struct MapView {
     pointers: Vec<(i32, f64, f64)>,
     drop: Option<(NodeId, Place)>,
     view: Viewport,
-    /// The SVG last put on the page, and its layout.
+    /// The SVG last put on the page, its layout, and the tree and folds it was drawn from
+    /// (the same tree, an `Arc` from the session, and folds mean nothing to draw).
     drawn: Option<String>,
     layout: Layout,
+    drawn_from: Option<(Arc<Tree>, HashSet<NodeId>)>,
+    /// How each marked topic is marked on the page now (the rest are not).
+    marks: HashMap<NodeId, Mark>,
     panel: Option<Panel>,
 }
 
@@ -157,6 +171,8 @@ impl MapView {
             },
             drawn: None,
             layout: Layout::default(),
+            drawn_from: None,
+            marks: HashMap::new(),
             panel: match root.query_selector("[data-role=\"panel\"]")? {
                 Some(aside) => {
                     let aside: HtmlElement = aside.unchecked_into();
@@ -964,12 +980,21 @@ impl Editor {
         if view.selected.is_some_and(|s| !tree.nodes.contains_key(&s)) {
             view.selected = Some(tree.root);
         }
-        let root = map_node(&tree, tree.root, &view.folded, 0);
-        view.layout = layout(&root);
-        let svg = to_svg(&view.layout, "Mind map");
-        if view.drawn.as_deref() != Some(svg.as_str()) {
-            view.canvas.set_inner_html(&svg);
-            view.drawn = Some(svg);
+        let unchanged = view
+            .drawn_from
+            .as_ref()
+            .is_some_and(|(t, f)| Arc::ptr_eq(t, &tree) && *f == view.folded);
+        if !unchanged {
+            let root = map_node(&tree, tree.root, &view.folded, 0);
+            view.layout = layout(&root);
+            let svg = to_svg(&view.layout, "Mind map");
+            if view.drawn.as_deref() != Some(svg.as_str()) {
+                view.canvas.set_inner_html(&svg);
+                view.drawn = Some(svg);
+                // New elements, none of them marked.
+                view.marks.clear();
+            }
+            view.drawn_from = Some((tree, view.folded.clone()));
         }
         if view.view.fit {
             view.fit();
@@ -980,49 +1005,42 @@ impl Editor {
     }
 
     /// Outlines the selection, the others' selections in their colours and the drop target,
-    /// and points "open the topic" at the selection.
-    fn mark(&self) {
-        let Some(view) = self.parts.map.as_ref() else {
-            return;
-        };
+    /// and points "open the topic" at the selection. Only topics whose marks change are
+    /// touched (a presence update on a thousand-topic map changes one or two).
+    fn mark(&mut self) {
         let selections = self.session.selections();
-        let Ok(groups) = view.canvas.query_selector_all("[data-topic]") else {
+        let Some(view) = self.parts.map.as_mut() else {
             return;
         };
-        for group in groups.values().into_iter().flatten() {
-            let Ok(group) = group.dyn_into::<Element>() else {
+        let mut wanted: HashMap<NodeId, Mark> = HashMap::new();
+        if let Some(id) = view.selected {
+            wanted.entry(id).or_default().selected = true;
+        }
+        if let Some((id, Place::Onto)) = view.drop {
+            wanted.entry(id).or_default().drop = true;
+        }
+        for (user, id) in &selections {
+            let mark = wanted.entry(*id).or_default();
+            mark.by = Some(match mark.by.take() {
+                Some((color, names)) => (color, format!("{names}, {}", user.name)),
+                None => (user.color.clone(), user.name.clone()),
+            });
+        }
+        let ids: HashSet<NodeId> = wanted.keys().chain(view.marks.keys()).copied().collect();
+        for id in ids {
+            let mark = wanted.get(&id).cloned().unwrap_or_default();
+            if view.marks.get(&id).cloned().unwrap_or_default() == mark {
                 continue;
-            };
-            let Some(id) = group
-                .get_attribute("data-topic")
-                .and_then(|id| id.parse::<NodeId>().ok())
-            else {
-                continue;
-            };
-            let classes = group.class_list();
-            let _ = classes.toggle_with_force("map-selected", view.selected == Some(id));
-            let _ = classes.toggle_with_force("map-drop", view.drop == Some((id, Place::Onto)));
-            let by: Vec<_> = selections.iter().filter(|(_, s)| *s == id).collect();
-            let _ = classes.toggle_with_force("map-remote", !by.is_empty());
-            // Through the CSS object model: a `style` attribute is inline style, which the
-            // content security policy refuses.
-            let style = group.dyn_ref::<SvgElement>().map(|g| g.style());
-            match by.first() {
-                Some((user, _)) => {
-                    if let Some(style) = &style {
-                        let _ = style.set_property("--person-color", &user.color);
-                    }
-                    let names: Vec<&str> = by.iter().map(|(u, _)| u.name.as_str()).collect();
-                    let _ = group.set_attribute("data-selected-by", &names.join(", "));
-                }
-                None => {
-                    if let Some(style) = &style {
-                        let _ = style.remove_property("--person-color");
-                    }
-                    let _ = group.remove_attribute("data-selected-by");
-                }
+            }
+            if let Ok(Some(group)) = view
+                .canvas
+                .query_selector(&format!("[data-topic=\"{id}\"]"))
+            {
+                show_mark(&group, &mark);
             }
         }
+        view.marks = wanted;
+        let view = &*view;
         draw_drop_line(view);
         match view.selected {
             Some(id) => {
@@ -1075,4 +1093,29 @@ fn draw_drop_line(view: &MapView) {
         let _ = line.set_attribute(name, &value);
     }
     let _ = svg.append_child(&line);
+}
+
+/// Puts `mark` on a topic's element.
+fn show_mark(group: &Element, mark: &Mark) {
+    let classes = group.class_list();
+    let _ = classes.toggle_with_force("map-selected", mark.selected);
+    let _ = classes.toggle_with_force("map-drop", mark.drop);
+    let _ = classes.toggle_with_force("map-remote", mark.by.is_some());
+    // Through the CSS object model: a `style` attribute is inline style, which the content
+    // security policy refuses.
+    let style = group.dyn_ref::<SvgElement>().map(|g| g.style());
+    match &mark.by {
+        Some((color, names)) => {
+            if let Some(style) = &style {
+                let _ = style.set_property("--person-color", color);
+            }
+            let _ = group.set_attribute("data-selected-by", names);
+        }
+        None => {
+            if let Some(style) = &style {
+                let _ = style.remove_property("--person-color");
+            }
+            let _ = group.remove_attribute("data-selected-by");
+        }
+    }
 }

@@ -9,6 +9,7 @@
 //! moves bytes and text between this and the page.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arbor_collab::{Limits, TEXT, presence_message, step1_message, step2_message, update_message};
@@ -132,6 +133,12 @@ pub struct Session {
     caret: Option<(u32, u32)>,
     /// The topic last announced as selected (a map).
     selected: Option<NodeId>,
+    /// Committed changes to the document, any origin (counted by an observer).
+    version: Arc<AtomicU64>,
+    /// The map's tree as last resolved, and the `version` it was resolved at: resolving a
+    /// thousand topics takes milliseconds, and a change's handling asks for the tree several
+    /// times.
+    tree_cache: Mutex<Option<(u64, Arc<Tree>)>>,
 }
 
 impl Session {
@@ -172,7 +179,10 @@ impl Session {
         let outbox = Arc::new(Mutex::new(Vec::new()));
         let sink = outbox.clone();
         let remote = Origin::from(REMOTE);
+        let version = Arc::new(AtomicU64::new(0));
+        let bump = version.clone();
         doc.observe_update_v1("outbox", move |txn, event| {
+            bump.fetch_add(1, Ordering::Relaxed);
             if txn.origin() != Some(&remote) {
                 sink.lock().expect("outbox").push(event.update.clone());
             }
@@ -196,6 +206,8 @@ impl Session {
             awaiting: VecDeque::new(),
             caret: None,
             selected: None,
+            version,
+            tree_cache: Mutex::new(None),
         };
         session.announce();
         session
@@ -315,14 +327,24 @@ impl Session {
     }
 
     /// What the person sees: the text, or the map's tree.
-    fn content(&self) -> (String, Option<Tree>) {
+    fn content(&self) -> (String, Option<Arc<Tree>>) {
         (self.text(), self.tree())
     }
 
-    /// The map's tree as this copy resolves it (`None` for a text, or before the map arrived).
-    pub fn tree(&self) -> Option<Tree> {
+    /// The map's tree as this copy resolves it (`None` for a text, or before the map arrived):
+    /// the same `Arc` until the document changes.
+    pub fn tree(&self) -> Option<Arc<Tree>> {
         let map = self.map.as_ref()?;
-        map.read(&self.doc.transact())
+        let version = self.version.load(Ordering::Relaxed);
+        let mut cache = self.tree_cache.lock().expect("tree cache");
+        if let Some((at, tree)) = cache.as_ref()
+            && *at == version
+        {
+            return Some(tree.clone());
+        }
+        let tree = Arc::new(map.read(&self.doc.transact())?);
+        *cache = Some((version, tree.clone()));
+        Some(tree)
     }
 
     /// Changes the map as this person: `change` gets the structure and a transaction, and

@@ -353,7 +353,7 @@ impl Net {
         self.send(i, frames);
     }
 
-    fn tree(&self, i: usize) -> arbor_map::Tree {
+    fn tree(&self, i: usize) -> std::sync::Arc<arbor_map::Tree> {
         self.people[i].0.tree().expect("the map arrived")
     }
 }
@@ -383,7 +383,7 @@ fn map_editors_restructure_at_once_and_converge() {
         .room
         .document
         .read(|doc| arbor_map::Structure::new(doc).read(&yrs::Transact::transact(doc)));
-    assert_eq!(server.as_ref(), Some(&tree));
+    assert_eq!(server.as_ref(), Some(&*tree));
 }
 
 #[test]
