@@ -403,7 +403,10 @@ fn map_undo_takes_back_only_your_own_changes() {
     net.send(a, frames);
     net.pump();
     assert_eq!(net.tree(b).nodes[&4].parent, Some(ROOT));
+    assert!(net.tree(a).nodes.contains_key(&20));
     let frames = net.people[a].0.undo().expect("the add");
+    // Undoing an add only deletes (the state vector stays): the tree Ada sees is not stale.
+    assert!(!net.tree(a).nodes.contains_key(&20));
     net.send(a, frames);
     net.pump();
     let tree = net.tree(b);
