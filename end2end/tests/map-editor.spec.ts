@@ -262,6 +262,21 @@ test("drags reorder between siblings with a drop line; the view pans, zooms and 
   await expect.poll(async () => (await view(page)).x).toBeCloseTo(zoomed.x - 100 / zoomed.zoom, 0);
   await page.getByTestId("map-fit").click();
   await expect.poll(() => view(page)).toEqual(fitted);
+  // Two fingers moving apart zoom in (touch pointers, as a phone sends them).
+  await canvas.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const [x, y] = [r.left + r.width / 2, r.top + r.height / 2];
+    const touch = (type: string, pointerId: number, clientX: number) =>
+      el.dispatchEvent(new PointerEvent(type, { pointerId, pointerType: "touch", clientX, clientY: y, bubbles: true, isPrimary: pointerId === 11 }));
+    touch("pointerdown", 11, x - 50);
+    touch("pointerdown", 12, x + 50);
+    touch("pointermove", 12, x + 150);
+    touch("pointerup", 12, x + 150);
+    touch("pointerup", 11, x - 50);
+  });
+  await expect.poll(async () => (await view(page)).zoom).toBeCloseTo(2, 3);
+  await page.getByTestId("map-fit").click();
+  await expect.poll(() => view(page)).toEqual(fitted);
 
   // Space folds North; the fold is this person's and survives a reload.
   await topic("North").click();
