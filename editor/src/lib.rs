@@ -7,7 +7,8 @@
 //!   DOM, so it is tested natively.
 //! - `dom` (WebAssembly only): the page glue — the websocket, events, carets, preview; the
 //!   same connection serves a subject's map (`data-kind="map"`), whose view — the map drawn
-//!   with `arbor_map::draw`, selection, keyboard and drag editing, others' selections — is
+//!   with `arbor_map::draw`, selection, keyboard, drag and touch editing, pan, zoom and fit,
+//!   personal folds, others' selections, the side panel with the selected topic's text — is
 //!   `map_view`.
 
 pub mod session;
