@@ -1056,6 +1056,17 @@ impl Editor {
             Some(id) => root.set_attribute("data-selected", &id.to_string()),
             None => root.remove_attribute("data-selected"),
         };
+        // What a screen reader says of the map: the selected topic, as drawn.
+        let label = view
+            .selected
+            .and_then(|id| view.layout.nodes.iter().find(|n| n.id == id))
+            .map_or_else(
+                || "Mind map".to_owned(),
+                |n| format!("Mind map, selected: {}", n.label),
+            );
+        if view.canvas.get_attribute("aria-label").as_deref() != Some(label.as_str()) {
+            let _ = view.canvas.set_attribute("aria-label", &label);
+        }
     }
 }
 

@@ -90,6 +90,7 @@ test("an author builds a 12-topic, 3-level map with the keyboard only", async ({
   ]);
   // F2 renames, Delete sends to the trash, Ctrl+Z brings it back.
   await keys.press("ArrowUp");
+  await expect(page.getByTestId("map-canvas")).toHaveAttribute("aria-label", "Mind map, selected: G1");
   await keys.press("F2");
   await expect(page.getByTestId("map-rename")).toHaveValue("G1");
   await keys.press("Escape");
