@@ -93,7 +93,7 @@ const MAX_LABEL_CHARS: usize = 40;
 /// Deeper nodes are drawn collapsed, which also bounds the recursion of the layout.
 pub const MAX_DEPTH: usize = 64;
 
-/// The label as drawn: at most [`MAX_LABEL_CHARS`] characters, with an ellipsis when cut.
+/// The label as drawn: at most 40 characters, with an ellipsis when cut.
 pub fn display_label(label: &str) -> String {
     let label = label.trim();
     if label.chars().count() <= MAX_LABEL_CHARS {

@@ -1,7 +1,8 @@
 //! `/s/{slug}`: a subject — its mind map (SVG drawn on the server, folding per node through
 //! `?fold=`; the root's branches spread to both sides, so a map wider than the page is
-//! scrolled to its root once hydrated) above an outline of the same tree; `/new` starts a subject; `/s/{slug}/settings`
-//! holds its title, tags, visibility, collaborators and deletion.
+//! scrolled to its root once hydrated) above an outline of the same tree; `/new` starts a
+//! subject; `/s/{slug}/settings` holds its title, tags, visibility, collaborators and
+//! deletion.
 
 use crate::components::redirect::SignInFirst;
 use leptos::prelude::*;
@@ -309,8 +310,6 @@ fn Settings(
     let subject = detail.subject;
     let is_owner = detail.reader.is_owner;
     let slug = subject.slug.clone();
-    let frame = NodeRef::<leptos::html::Section>::new();
-    centre_on_root(frame);
     let update = ServerAction::<UpdateSubject>::new();
     let error = action_error(update);
     let member_error = action_error(set_member);
