@@ -688,18 +688,22 @@ impl Editor {
         if let (true, Some(Press::Topic { id, .. }), Some((target, place))) = (done, press, drop) {
             let mut deep = false;
             self.map_change(shared, |s, txn, tree| {
+                // The target may have gone since the preview (someone else's change).
+                let Some(node) = tree.nodes.get(&target) else {
+                    return Ok(());
+                };
                 if tree.is_within(target, id) {
                     return Ok(());
                 }
                 let parent = match place {
                     Place::Onto => Some(target),
-                    Place::Before | Place::After => tree.nodes[&target].parent,
+                    Place::Before | Place::After => node.parent,
                 };
                 if parent.is_some_and(|p| !tree.fits_under(Some(id), p)) {
                     deep = true;
                     return Ok(());
                 }
-                match (place, tree.nodes[&target].parent) {
+                match (place, node.parent) {
                     (Place::Before | Place::After, Some(parent)) => {
                         // The index among the siblings without the moving topic.
                         let at = tree.nodes[&parent]
