@@ -22,7 +22,7 @@
 //!   out how long this process, sharing the server's cores, took to get round to reading.
 //! - **read**: when the client's task had decoded it, this process's own delays included.
 //!
-//! "All reached" is when an update's slowest delivery arrived. Server memory comes from
+//! "All arrived" is when an update's slowest delivery arrived. Server memory comes from
 //! `/proc/<pid>/status` (`--server-pid`): resident size before connecting, with every client
 //! connected and idle, and after the runs. CPU per delivery (user / system, from
 //! `/proc/<pid>/stat`) is given for the server and for this load generator, which share the
