@@ -105,6 +105,10 @@ pub(crate) struct Editor {
     /// The text and carets the caret layer shows.
     drawn: Option<(String, Vec<RemoteCaret>)>,
     preview_generation: u32,
+    /// The text the preview shows, when known: the page's own rendering of the text area's
+    /// first value (`data-previewed`), then each preview fetched. A preview of the same text
+    /// is not asked for again (opening the editor asks for none).
+    previewed: Option<String>,
     listeners: Vec<Listener>,
     tick: Option<(i32, Closure<dyn FnMut()>)>,
     destroyed: bool,
@@ -175,6 +179,10 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         };
         (Some(text), None)
     };
+    let previewed = text
+        .as_ref()
+        .filter(|_| data("data-previewed") == "true")
+        .map(|t| t.input.value());
     let parts = Parts {
         people: part(&root, "people")?,
         status: part(&root, "status")?,
@@ -218,6 +226,7 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
         render_queued: false,
         drawn: None,
         preview_generation: 0,
+        previewed,
         listeners: Vec::new(),
         tick: None,
         destroyed: false,
@@ -946,7 +955,11 @@ impl Editor {
         if self.preview_url.is_empty() {
             return;
         }
-        let body = serde_json::json!({ "body": self.session.text() }).to_string();
+        let source = self.session.text();
+        if self.previewed.as_ref() == Some(&source) {
+            return;
+        }
+        let body = serde_json::json!({ "body": source }).to_string();
         let url = self.preview_url.clone();
         let weak = Rc::downgrade(shared);
         wasm_bindgen_futures::spawn_local(async move {
@@ -958,6 +971,7 @@ impl Editor {
                     && let Some(text) = &ed.parts.text
                 {
                     text.preview.set_inner_html(&html);
+                    ed.previewed = Some(source);
                 }
             });
         });

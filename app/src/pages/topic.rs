@@ -271,7 +271,7 @@ fn LiveBody(
     .into_any();
     view! {
         <div node_ref=root class="space-y-3" data-testid="live-editor" data-doc=doc
-            data-preview=preview data-user=name data-account=account data-can-edit=can_edit.to_string()
+            data-preview=preview data-previewed="true" data-user=name data-account=account data-can-edit=can_edit.to_string()
             data-link="loading">
             <div data-role="fallback">{children()}</div>
             {live}
