@@ -106,7 +106,7 @@ pub(crate) struct Editor {
     drawn: Option<(String, Vec<RemoteCaret>)>,
     preview_generation: u32,
     /// The text the preview shows, when known: the page's own rendering of the text area's
-    /// first value (`data-previewed`), then each preview fetched. A preview of the same text
+    /// text in the markup (`data-previewed`), then each preview fetched. A preview of the same text
     /// is not asked for again (opening the editor asks for none).
     previewed: Option<String>,
     listeners: Vec<Listener>,
@@ -182,7 +182,8 @@ pub fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
     let previewed = text
         .as_ref()
         .filter(|_| data("data-previewed") == "true")
-        .map(|t| t.input.value());
+        // The markup's text, not `value()`: a browser may restore a form field's old value.
+        .and_then(|t| t.input.default_value().ok());
     let parts = Parts {
         people: part(&root, "people")?,
         status: part(&root, "status")?,
