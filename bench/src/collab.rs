@@ -445,7 +445,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Sends `rate` markers per second for `seconds` through `send`, waits for stragglers, and
 /// returns the table row.
-#[allow(clippy::too_many_arguments)]
 async fn run(
     name: &str,
     mut send: impl FnMut(u64),
