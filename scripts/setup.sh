@@ -89,14 +89,17 @@ if [[ ! -f $stamp ]] || ! cmp -s interop/package-lock.json "$stamp"; then
   cp interop/package-lock.json "$stamp"
 fi
 
-# A Python venv for checking the OpenAPI document with a real validator.
+# A Python venv for checking the OpenAPI document with a real validator, and for the
+# bad-input sweep of the API (schemathesis, scripts/api-sweep.sh).
 venv=${ARBOR_TEST_VENV:-/var/tmp/arbor-test-venv}
-if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null \
+  || [[ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != *" 4.32.5" ]]; then
   command -v python3 >/dev/null || apt_install python3 python3-venv
-  say "python venv with openapi-spec-validator ($venv)"
-  python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.9.0"
+  say "python venv with openapi-spec-validator and schemathesis ($venv)"
+  [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
 fi
+command -v curl >/dev/null || apt_install curl
 
 if ! command -v pg_isready >/dev/null || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
   apt_install postgresql

@@ -57,3 +57,6 @@ export ARBOR_E2E_BASE_URL="http://$ARBOR_ADDR"
 export ARBOR_SIGNUP_MAX_PER_CLIENT=1000
 scripts/build-editor.sh
 cargo leptos end-to-end --release --precompress
+
+say "bad-input sweep of the API (schemathesis against the release server)"
+scripts/api-sweep.sh 60

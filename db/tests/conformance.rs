@@ -80,6 +80,11 @@ macro_rules! on_every_backend {
                 $story(&pg.db).await;
                 pg.finish().await;
             }
+            None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!(
+                    "ARBOR_TEST_POSTGRES_URL is not set under CI=true: the Postgres leg must run"
+                )
+            }
             None => eprintln!("ARBOR_TEST_POSTGRES_URL not set: Postgres leg skipped"),
         }
     };

@@ -106,6 +106,13 @@ fn parse_positive(raw: &str) -> Result<u32, String> {
     }
 }
 
+fn parse_mib(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(n) if (1..=1 << 20).contains(&n) => Ok(n),
+        _ => Err("expected a whole number of MiB from 1 to 1048576".to_owned()),
+    }
+}
+
 /// Everything `arbor serve` is configured with.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -162,6 +169,10 @@ pub struct Settings {
     /// Sign-up attempts allowed per client address per window.
     #[arg(long, env = "ARBOR_SIGNUP_MAX_PER_CLIENT", default_value = "20", value_parser = parse_positive, global = true)]
     pub signup_max_per_client: u32,
+
+    /// Memory for the public page cache, in MiB (pages and their keys).
+    #[arg(long, env = "ARBOR_PAGE_CACHE_MIB", default_value = "64", value_parser = parse_mib, global = true)]
+    pub page_cache_mib: usize,
 
     /// Log format.
     #[arg(

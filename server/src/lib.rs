@@ -90,7 +90,13 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         max_signups_per_client: settings.signup_max_per_client,
         ..AuthPolicy::default()
     };
-    Ok(AppState::new(db, redis, policy, leptos_options()?))
+    Ok(AppState::new(
+        db,
+        redis,
+        policy,
+        settings.page_cache_mib * 1024 * 1024,
+        leptos_options()?,
+    ))
 }
 
 /// The app's page routes, generated once per process. Generating them renders the app with

@@ -481,8 +481,7 @@ async fn profiles_are_public_and_editable_by_their_owner() {
 
 #[tokio::test]
 async fn throttle_state_lives_in_redis_when_configured() {
-    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+    let Some(redis_url) = common::service_url("ARBOR_TEST_REDIS_URL") else {
         return;
     };
     let prefix = format!("arbor-test-{}:", rand::random::<u64>());

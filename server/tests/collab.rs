@@ -660,8 +660,7 @@ async fn mark(client: &mut YClient, token: &str, i: usize) {
 
 #[tokio::test]
 async fn a_killed_replica_and_a_restarted_redis_lose_nothing() {
-    if std::env::var("ARBOR_TEST_REDIS_URL").is_err() {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+    if common::service_url("ARBOR_TEST_REDIS_URL").is_none() {
         return;
     }
     // Postgres when available (the deployment this is about), else SQLite.

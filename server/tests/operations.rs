@@ -45,8 +45,7 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test]
 async fn readiness_reports_redis_when_configured() {
-    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: skipped");
+    let Some(redis_url) = common::service_url("ARBOR_TEST_REDIS_URL") else {
         return;
     };
     let prefix = format!("arbor-test-{}:", rand::random::<u64>());
@@ -421,7 +420,7 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
 #[tokio::test]
 async fn when_redis_dies_readiness_says_so_and_the_throttle_falls_back_to_the_database() {
     let Some(mut redis) = PrivateRedis::start() else {
-        eprintln!("redis-server not available: skipped");
+        common::skipped("redis-server not available");
         return;
     };
     let app = TestApp::spawn(
@@ -462,7 +461,7 @@ async fn a_replica_starts_while_redis_is_down_and_connects_when_it_comes_up() {
         .output()
         .is_err()
     {
-        eprintln!("redis-server not available: skipped");
+        common::skipped("redis-server not available");
         return;
     }
     let port = PrivateRedis::free_port().unwrap();

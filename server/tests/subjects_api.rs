@@ -823,6 +823,125 @@ async fn public_pages_are_cached_with_etags_and_invalidated() {
     }
 }
 
+/// A reload sends `If-None-Match`; the browser merges the 304's headers into the page it
+/// stored, so a 304 must not carry a policy that contradicts that page's (its scripts carry the
+/// nonce of the policy stored with them).
+#[tokio::test]
+async fn a_reload_keeps_the_stored_page_policy() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "reload", 1).await;
+        create_subject(
+            &app,
+            &users[0].1,
+            "Reloaded",
+            json!({"visibility": "public"}),
+        )
+        .await;
+        let anon = app.new_client();
+        for path in ["/s/reloaded", "/explore?q=reloaded", "/", "/explore"] {
+            for round in 0..2 {
+                // The second round reloads what the first stored (a cache hit for subjects).
+                let first = anon.get(app.url(path)).send().await.unwrap();
+                assert_eq!(first.status(), StatusCode::OK, "{path}");
+                let csp = first.headers()["content-security-policy"].to_str().unwrap();
+                assert!(csp.contains("'nonce-"), "{path}: {csp}");
+                let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+                let again = anon
+                    .get(app.url(path))
+                    .header("if-none-match", &etag)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} #{round}");
+                assert!(
+                    again.headers().get("content-security-policy").is_none(),
+                    "{path} #{round}: a 304 carries no policy, got {:?}",
+                    again.headers().get("content-security-policy")
+                );
+                assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+            }
+        }
+        // Everything else still gets the policy that allows nothing.
+        let api = anon.get(app.url("/api/v1/subjects")).send().await.unwrap();
+        assert_eq!(
+            api.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        app.stop().await;
+    }
+}
+
+/// Other spellings of a page's path are redirected to the one the cache keys on, so a flood of
+/// URL variants cannot fill the cache.
+#[tokio::test]
+async fn url_variants_of_a_page_share_one_cache_entry() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "variant", 1).await;
+        create_subject(
+            &app,
+            &users[0].1,
+            "Variant page",
+            json!({"visibility": "public"}),
+        )
+        .await;
+        let root = root_id(&app, &users[0].1, "variant-page").await;
+        let anon = app.new_client();
+        let topic = format!("/s/variant-page/t/{root}");
+        for (variant, canonical) in [
+            ("/s/variant%2Dpage".to_owned(), "/s/variant-page".to_owned()),
+            (
+                "/s/%76ariant-page/".to_owned(),
+                "/s/variant-page".to_owned(),
+            ),
+            (format!("/s/variant-page/t/000{root}"), topic.clone()),
+            (format!("/s/variant-page/t/+{root}"), topic.clone()),
+            (
+                format!("/s/variant-page/t/%3{}", &root.to_string()),
+                topic.clone(),
+            ),
+            (
+                format!("/s/variant-page/t/{root}/edit/"),
+                format!("{topic}/edit"),
+            ),
+        ] {
+            let r = anon.get(app.url(&variant)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{variant}");
+            assert_eq!(r.headers()["location"], canonical.as_str(), "{variant}");
+        }
+        for (path, outcomes) in [
+            ("/s/variant-page", ["miss", "hit"]),
+            (topic.as_str(), ["miss", "hit"]),
+        ] {
+            for outcome in outcomes {
+                let r = anon.get(app.url(path)).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{path}");
+                assert_eq!(r.headers()["x-arbor-cache"], outcome, "{path}");
+            }
+        }
+        // A spelling with no canonical form is rendered, never stored.
+        for path in [
+            "/s/Variant-page",
+            "/s/variant-page/t/-1",
+            "/s/variant%20page",
+        ] {
+            for _ in 0..2 {
+                let r = anon.get(app.url(path)).send().await.unwrap();
+                let outcome = r
+                    .headers()
+                    .get("x-arbor-cache")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                assert!(
+                    outcome.is_none() || outcome.as_deref() == Some("none"),
+                    "{path}: {outcome:?}"
+                );
+            }
+        }
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn every_replica_drops_its_copy_through_redis() {
     let Some((a, b)) = replicas_through_redis().await else {

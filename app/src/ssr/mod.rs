@@ -87,6 +87,7 @@ impl AppState {
         db: Db,
         redis: Option<RedisHandle>,
         policy: AuthPolicy,
+        page_cache_bytes: usize,
         leptos_options: LeptosOptions,
     ) -> Self {
         let throttle = throttle::Throttle::new(db.clone(), redis.clone(), &policy);
@@ -94,10 +95,11 @@ impl AppState {
             let client = r.client.clone();
             (r, client)
         }));
-        let pages = Arc::new(page_cache::PageCache::new(
-            PAGE_CACHE_TTL,
-            PAGE_CACHE_ENTRIES,
-        ));
+        let pages = Arc::new(page_cache::PageCache::new(page_cache::Budget {
+            ttl: PAGE_CACHE_TTL,
+            max_entries: PAGE_CACHE_ENTRIES,
+            max_bytes: page_cache_bytes,
+        }));
         pages.follow(&bus);
         let collab = collab::Hub::new(db.clone(), arbor_collab::Limits::default(), redis.clone());
         Self {

@@ -8,12 +8,17 @@
 //!
 //! Pages carry a per-response CSP nonce; the cache stores the page split at the nonce and
 //! joins it with a fresh one on every hit, so nonces are never reused.
+//!
+//! The cache is bounded twice: by entries and by bytes (keys and pages together). When either
+//! would be exceeded, the oldest entries go first; a page larger than an eighth of the byte
+//! budget is never stored. Keys are canonical paths (the server redirects any other spelling of
+//! a page's path before it could be stored), so URL variants cannot multiply entries.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hashlink::LinkedHashMap;
 use tokio::sync::broadcast;
 
 use super::bus::{Bus, Event};
@@ -29,6 +34,11 @@ pub struct CachedPage {
 }
 
 impl CachedPage {
+    /// What the entry costs the cache, its key included.
+    fn weight(&self, key: &str) -> usize {
+        key.len() + self.parts.iter().map(String::len).sum::<usize>()
+    }
+
     /// The page with `nonce` wherever the render had its own.
     pub fn body(&self, nonce: &str) -> String {
         self.parts.join(nonce)
@@ -63,12 +73,49 @@ pub fn etag_of(parts: &[String]) -> String {
     )
 }
 
+/// How large the cache may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// How long a page may be served without a change event.
+    pub ttl: Duration,
+    /// Most pages held.
+    pub max_entries: usize,
+    /// Most bytes held, keys and pages together.
+    pub max_bytes: usize,
+}
+
+/// The entries, oldest first, and what they weigh.
+#[derive(Default)]
+struct Entries {
+    pages: LinkedHashMap<String, CachedPage>,
+    bytes: usize,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some(page) = self.pages.remove(key) {
+            self.bytes -= page.weight(key);
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&CachedPage) -> bool) {
+        let mut bytes = 0;
+        self.pages.retain(|key, page| {
+            let kept = keep(page);
+            if kept {
+                bytes += page.weight(key);
+            }
+            kept
+        });
+        self.bytes = bytes;
+    }
+}
+
 /// The cache; shared by every request of a replica.
 pub struct PageCache {
-    entries: Mutex<HashMap<String, CachedPage>>,
+    entries: Mutex<Entries>,
     generation: AtomicU64,
-    ttl: Duration,
-    max_entries: usize,
+    budget: Budget,
 }
 
 /// The generation a render started in; pass it back to [`PageCache::store`].
@@ -76,12 +123,11 @@ pub struct PageCache {
 pub struct Generation(u64);
 
 impl PageCache {
-    pub fn new(ttl: Duration, max_entries: usize) -> Self {
+    pub fn new(budget: Budget) -> Self {
         Self {
             entries: Mutex::default(),
             generation: AtomicU64::new(0),
-            ttl,
-            max_entries,
+            budget,
         }
     }
 
@@ -113,8 +159,9 @@ impl PageCache {
     pub fn get(&self, key: &str) -> Option<CachedPage> {
         let entries = self.entries.lock().ok()?;
         entries
+            .pages
             .get(key)
-            .filter(|page| page.stored.elapsed() < self.ttl)
+            .filter(|page| page.stored.elapsed() < self.budget.ttl)
             .cloned()
     }
 
@@ -136,22 +183,23 @@ impl PageCache {
             stored: Instant::now(),
         };
         let mut entries = self.entries.lock().ok()?;
-        if self.generation.load(Ordering::SeqCst) != since.0 {
+        let weight = page.weight(&key);
+        if self.generation.load(Ordering::SeqCst) != since.0 || weight > self.budget.max_bytes / 8 {
             return Some(page);
         }
-        if entries.len() >= self.max_entries {
-            let ttl = self.ttl;
-            entries.retain(|_, p| p.stored.elapsed() < ttl);
-            if entries.len() >= self.max_entries
-                && let Some(oldest) = entries
-                    .iter()
-                    .min_by_key(|(_, p)| p.stored)
-                    .map(|(k, _)| k.clone())
-            {
-                entries.remove(&oldest);
-            }
+        // Re-stored pages move to the back, so the front is always the oldest (expired ones
+        // included: they go first).
+        entries.remove(&key);
+        while entries.pages.len() >= self.budget.max_entries
+            || entries.bytes + weight > self.budget.max_bytes
+        {
+            let Some(oldest) = entries.pages.front().map(|(k, _)| k.clone()) else {
+                break;
+            };
+            entries.remove(&oldest);
         }
-        entries.insert(key, page.clone());
+        entries.bytes += weight;
+        entries.pages.insert(key, page.clone());
         Some(page)
     }
 
@@ -159,7 +207,7 @@ impl PageCache {
     pub fn invalidate(&self, subject_id: i64) {
         if let Ok(mut entries) = self.entries.lock() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            entries.retain(|_, page| page.subject_id != subject_id);
+            entries.retain(|page| page.subject_id != subject_id);
         }
     }
 
@@ -167,13 +215,18 @@ impl PageCache {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            entries.clear();
+            *entries = Entries::default();
         }
     }
 
     /// How many pages are cached.
     pub fn len(&self) -> usize {
-        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+        self.entries.lock().map(|e| e.pages.len()).unwrap_or(0)
+    }
+
+    /// How many bytes the cached pages and their keys take.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -187,7 +240,11 @@ mod tests {
 
     #[test]
     fn stale_renders_are_not_stored_and_nonces_are_fresh() {
-        let cache = PageCache::new(Duration::from_secs(60), 2);
+        let cache = PageCache::new(Budget {
+            ttl: Duration::from_secs(60),
+            max_entries: 2,
+            max_bytes: 1 << 20,
+        });
         let before = cache.generation();
         cache.invalidate(7);
         cache.store("/s/a".into(), 7, "x", "", before);
@@ -223,5 +280,40 @@ mod tests {
         assert_eq!(cache.len(), 2, "bounded");
         cache.invalidate(9);
         assert!(cache.get("/s/c").is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_holds_oldest_first() {
+        let cache = PageCache::new(Budget {
+            ttl: Duration::from_secs(60),
+            max_entries: 100,
+            max_bytes: 8_000,
+        });
+        let now = cache.generation();
+        let page = "p".repeat(989); // with its 11-byte key, 1,000 bytes
+        for i in 0..20 {
+            cache.store(format!("/s/{i:08}"), i, &page, "", now);
+            assert!(cache.bytes() <= 8_000, "{} bytes after {i}", cache.bytes());
+        }
+        assert_eq!(cache.len(), 8, "eight pages of 1,000 bytes fit");
+        assert!(cache.get("/s/00000011").is_none(), "the oldest went first");
+        assert!(cache.get("/s/00000019").is_some());
+        assert!(
+            cache
+                .store("/s/big".into(), 1, &"b".repeat(1_001), "", now)
+                .is_some()
+                && cache.get("/s/big").is_none(),
+            "a page over an eighth of the budget is served, not stored"
+        );
+        cache.store("/s/00000019".into(), 19, "short", "", now);
+        assert_eq!(
+            cache.bytes(),
+            7 * 1_000 + 11 + 5,
+            "re-storing replaces the weight"
+        );
+        cache.invalidate(19);
+        assert_eq!(cache.bytes(), 7 * 1_000);
+        cache.clear();
+        assert_eq!((cache.len(), cache.bytes()), (0, 0));
     }
 }

@@ -4,6 +4,11 @@
 //! Only signed-out `GET`s of `/s/…` without a query string are served from or stored in the
 //! cache, and only pages whose render marked them cacheable ([`CACHE_MARK`]: the subject is
 //! readable by anyone). The mark never leaves the server. A hit still counts the reader's view.
+//!
+//! Keys are canonical paths: lowercase slugs and words, topic ids in plain decimal. Another
+//! spelling of the same page (`/s/a%2Db/t/0012/`) is redirected (308) to the canonical one
+//! (`/s/a-b/t/12`), and anything that cannot be made canonical is rendered without the cache,
+//! so URL variants cannot multiply entries; the cache's byte budget bounds the rest.
 //! Other signed-out pages (home, explore, profiles…) are rendered each time but still carry a
 //! validator, so an unchanged page costs the client a `304` and no body.
 
@@ -39,8 +44,53 @@ fn anonymous_page_request(req: &Request) -> bool {
         && session_secret(req.headers()).is_none()
 }
 
-fn cacheable_request(req: &Request) -> bool {
-    req.uri().path().starts_with("/s/") && req.uri().query().is_none()
+/// Longest path the cache considers.
+const MAX_KEY_BYTES: usize = 256;
+
+/// The canonical spelling of a subject or topic page's path, if it has one: each segment
+/// percent-decoded and made only of `a-z`, `0-9` and `-`, no empty segment (a trailing slash
+/// is dropped), and the segment after `t` a topic id in plain decimal.
+fn canonical_path(path: &str) -> Option<String> {
+    if path.len() > MAX_KEY_BYTES || !path.starts_with("/s/") {
+        return None;
+    }
+    let mut segments = path[1..].strip_suffix('/').unwrap_or(&path[1..]).split('/');
+    let mut canonical = String::with_capacity(path.len());
+    let mut after_t = false;
+    for raw in segments.by_ref() {
+        let segment = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .ok()?;
+        let segment = if after_t {
+            segment
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)?
+                .to_string()
+        } else {
+            segment.into_owned()
+        };
+        let plain = !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !plain {
+            return None;
+        }
+        after_t = canonical.matches('/').count() == 2 && segment == "t";
+        canonical.push('/');
+        canonical.push_str(&segment);
+    }
+    Some(canonical)
+}
+
+/// A permanent redirect to the canonical spelling of the requested page.
+fn to_canonical(path: &str) -> Response {
+    let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
+    if let Ok(location) = HeaderValue::from_str(path) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 fn is_html(headers: &HeaderMap) -> bool {
@@ -87,8 +137,19 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         response.headers_mut().remove(CACHE_MARK);
         return response;
     }
-    let cacheable = cacheable_request(&req);
     let key = req.uri().path().to_owned();
+    let canonical = req
+        .uri()
+        .query()
+        .is_none()
+        .then(|| canonical_path(&key))
+        .flatten();
+    if let Some(canonical) = canonical.as_deref()
+        && canonical != key
+    {
+        return to_canonical(canonical);
+    }
+    let cacheable = canonical.is_some();
     let nonce = req
         .extensions()
         .get::<CspNonce>()

@@ -1,20 +1,19 @@
 //! Security headers on every response. HTML pages get a Content-Security-Policy with a fresh
 //! script nonce per response (the same nonce Leptos puts on its hydration scripts, see
 //! [`CspNonce`]); everything else gets a policy that allows nothing, which is right for JSON,
-//! metrics and static files.
+//! metrics and static files — except a `304 Not Modified`, which gets no policy at all: a
+//! browser merges a 304's headers into the response it stored, whose body carries the nonce of
+//! its own policy, so any policy sent with a 304 would contradict that page (RFC 9111 §4.3.4).
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    let headers: [(HeaderName, &'static str); 6] = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
+    let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         // `same-origin` sends our own pages' Referer (which form posts without JavaScript use to
@@ -29,13 +28,25 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
         ),
     ];
-    headers.into_iter().fold(router, |router, (name, value)| {
+    let router = headers.into_iter().fold(router, |router, (name, value)| {
         router.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
         ))
-    })
+    });
+    // Pages set their own policy (`content_security_policy`); the rest allow nothing, and a
+    // 304 carries none.
+    router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        |response: &Response| {
+            (response.status() != StatusCode::NOT_MODIFIED)
+                .then_some(HeaderValue::from_static(NOTHING_ALLOWED))
+        },
+    ))
 }
+
+/// The policy of everything that is not a page.
+const NOTHING_ALLOWED: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// `Cache-Control: private, no-store` on every response to a request that carried a
 /// credential, unless the handler chose otherwise: personal pages, API answers and new token

@@ -28,13 +28,30 @@ pub enum Backend {
     Postgres,
 }
 
+/// Says that a test (or one leg of it) is skipped because `why`; under `CI=true` fails it
+/// instead, so a CI run cannot pass without running every leg.
+pub fn skipped(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}: under CI=true this must run, not be skipped");
+    }
+    eprintln!("{why}: skipped");
+}
+
+/// The URL of a service a suite needs (`ARBOR_TEST_POSTGRES_URL`, `ARBOR_TEST_REDIS_URL`), or
+/// `None` after [`skipped`] when it is unset.
+pub fn service_url(var: &str) -> Option<String> {
+    let url = std::env::var(var).ok();
+    if url.is_none() {
+        skipped(&format!("{var} not set"));
+    }
+    url
+}
+
 /// SQLite always; Postgres too when the environment names a server.
 pub fn backends() -> Vec<Backend> {
     let mut list = vec![Backend::Sqlite];
-    if std::env::var("ARBOR_TEST_POSTGRES_URL").is_ok() {
+    if service_url("ARBOR_TEST_POSTGRES_URL").is_some() {
         list.push(Backend::Postgres);
-    } else {
-        eprintln!("ARBOR_TEST_POSTGRES_URL not set: Postgres leg skipped");
     }
     list
 }
@@ -240,10 +257,7 @@ pub fn browser_like_client(base: &str) -> reqwest::Client {
 /// Two replicas on one SQLite database, joined through the Redis of `ARBOR_TEST_REDIS_URL`
 /// under a fresh key prefix; `None` (after saying so) when no Redis is configured.
 pub async fn replicas_through_redis() -> Option<(TestApp, TestApp)> {
-    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
-        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
-        return None;
-    };
+    let redis_url = service_url("ARBOR_TEST_REDIS_URL")?;
     let prefix = format!("arbor-test-{}:", rand::random::<u64>());
     let flags = [
         "--redis-url",
