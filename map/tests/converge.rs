@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use arbor_map::{MAX_DEPTH, MapError, NodeId, Structure, Trashed, Tree};
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, Map, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 const ROOT: NodeId = 1;
 
@@ -484,4 +484,39 @@ fn depth_height_and_the_nesting_limit() {
     assert!(!tree.fits_under(None, 33) && tree.fits_under(None, 32));
     // The chain may not go one level down (under the side topic), a leaf may.
     assert!(!tree.fits_under(Some(2), 100) && tree.fits_under(Some(33), 100));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// An import appends a thousand topics and more under one parent, in batches, whatever the
+    /// document's client id: keys stay short and the children keep the order they were added in.
+    #[test]
+    fn appending_a_thousand_topics_keeps_keys_short(
+        client in 1..(1_u64 << 53),
+        batches in prop::collection::vec(1_usize..400, 3..6),
+    ) {
+        let doc = replica(client);
+        let s = Structure::new(&doc);
+        let mut next: NodeId = 2;
+        let mut added = Vec::new();
+        s.init(&mut doc.transact_mut(), ROOT, "Root");
+        for batch in batches.iter().chain([&1_000]) {
+            let nodes: Vec<(NodeId, NodeId, &str)> =
+                (0..*batch).map(|i| (next + i as NodeId, ROOT, "t")).collect();
+            next += *batch as NodeId;
+            added.extend(nodes.iter().map(|n| n.0));
+            s.append(&mut doc.transact_mut(), &nodes).unwrap();
+        }
+        prop_assert_eq!(&read(&doc).nodes[&ROOT].children, &added);
+        let txn = doc.transact();
+        let nodes = txn.get_map(arbor_map::NODES).unwrap();
+        for (_, node) in nodes.iter(&txn) {
+            let yrs::Out::YMap(node) = node else { continue };
+            if let Some(yrs::Out::Any(yrs::Any::Map(place))) = node.get(&txn, "place") {
+                let Some(yrs::Any::String(order)) = place.get("order") else { continue };
+                prop_assert!(order.len() <= 12, "{}", order);
+            }
+        }
+    }
 }
