@@ -401,7 +401,10 @@ fn seeding_keeps_the_given_order_and_purging_forgets_only_the_trash() {
         tree.trash[&5],
         Trashed {
             at: 42,
-            members: vec![2, 5, 9]
+            members: vec![2, 5, 9],
+            titles: [(2, "E2"), (5, "E"), (9, "E1")]
+                .map(|(id, t)| (id, t.to_owned()))
+                .into(),
         }
     );
     s.purge(&mut a.transact_mut(), &[2, 5, 9]).unwrap();
