@@ -8,6 +8,11 @@
 //! one subject are serialised across replicas; if it finds a topic without a row that the
 //! caller did not prepare (another replica moved it to the trash meanwhile), it changes nothing
 //! and answers [`Projected::Stale`] for the caller to prepare again.
+//!
+//! Ids are not trusted: a topic gets a row only if its id has one in the subject already (or a
+//! trash row), or lies among the ids writers invent and nothing of another subject holds it
+//! (a row, a trash row, a body document); anything else is foreign and left out, with its
+//! subtree.
 
 use std::collections::{HashMap, HashSet};
 

@@ -86,9 +86,10 @@ pub struct Node {
 }
 
 /// Most topics in one subject, the root included. Every writer checks it before adding
-/// (the server's API and import, and the live editor); concurrent adds on different replicas
-/// can still pass it a little, and the protocol's limit on a document's map keys
-/// (`arbor_collab::Limits::max_root_keys`) stops a client that ignores it.
+/// (the server's API and import, and the live editor), and the server refuses a live
+/// client's update that passes it ([`Extent::outgrown_by`]); concurrent adds on different
+/// replicas can still pass it a little, and the protocol's limit on a document's map keys
+/// (`arbor_collab::Limits::max_root_keys`) bounds even that.
 pub const MAX_TOPICS: usize = 1000;
 /// Deepest nesting (the root is depth 0), checked like [`MAX_TOPICS`].
 pub const MAX_DEPTH: usize = 32;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use arbor_map::{MAX_DEPTH, MapError, NodeId, Structure, Trashed, Tree};
+use arbor_map::{MAX_DEPTH, MAX_TOPICS, MapError, NodeId, Structure, Trashed, Tree};
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
@@ -522,4 +522,37 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn ids_outside_the_topic_space_are_skipped_and_restores_keep_to_the_limits() {
+    let doc = replica(1);
+    let s = Structure::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        s.init(&mut txn, ROOT, "Root");
+        s.add(&mut txn, i64::MAX, ROOT, 0, "max").unwrap();
+        s.add(&mut txn, -5, ROOT, 0, "negative").unwrap();
+        s.add(&mut txn, 1 << 53, ROOT, 0, "past JavaScript")
+            .unwrap();
+        s.add(&mut txn, (1 << 53) - 1, ROOT, 0, "fine").unwrap();
+    }
+    assert_eq!(read(&doc).nodes[&ROOT].children, vec![(1 << 53) - 1]);
+
+    // A chain of 20 to the trash, then the map filled up: the chain may not come back.
+    {
+        let mut txn = doc.transact_mut();
+        let mut parent = ROOT;
+        for id in 2..22 {
+            s.add(&mut txn, id, parent, 0, "chain").unwrap();
+            parent = id;
+        }
+        s.delete(&mut txn, 2, 1).unwrap();
+        let nodes: Vec<(NodeId, NodeId, &str)> = (100..1_098).map(|id| (id, ROOT, "t")).collect();
+        s.append(&mut txn, &nodes).unwrap();
+    }
+    assert_eq!(read(&doc).extent().topics, MAX_TOPICS);
+    let restored = s.restore(&mut doc.transact_mut(), 2);
+    assert_eq!(restored, Err(MapError::TooMany(MAX_TOPICS)));
+    assert!(read(&doc).trash.contains_key(&2));
 }

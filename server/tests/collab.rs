@@ -1031,29 +1031,19 @@ async fn ids_a_client_writes_stay_in_their_own_space_and_the_limits_hold_live() 
         // nothing of it is applied, stored or relayed.
         let watcher = YClient::connect_map(&url, &headers).await;
         let before = watcher.tree().unwrap();
-        let cases: [(&str, Box<dyn Fn(&Structure, &mut yrs::TransactionMut)>); 2] = [
-            (
-                "many",
-                Box::new(|s, txn| {
-                    for i in 0..1_000 {
-                        s.add(txn, (1 << 41) + i, root, usize::MAX, "t").unwrap();
-                    }
-                }),
-            ),
-            (
-                "deep",
-                Box::new(|s, txn| {
-                    let mut parent = root;
-                    for i in 0..40 {
-                        s.add(txn, (1 << 42) + i, parent, 0, "t").unwrap();
-                        parent = (1 << 42) + i;
-                    }
-                }),
-            ),
-        ];
-        for (what, change) in cases {
+        // (id, parent) of the topics each update adds.
+        let many: Vec<(i64, i64)> = (0..1_000).map(|i| ((1 << 41) + i, root)).collect();
+        let deep: Vec<(i64, i64)> = (0..40)
+            .map(|i| ((1 << 42) + i, if i == 0 { root } else { (1 << 42) + i - 1 }))
+            .collect();
+        for (what, added) in [("many", many), ("deep", deep)] {
             let mut bad = YClient::connect_map(&url, &headers).await;
-            bad.change_map(|s, txn| change(s, txn)).await;
+            bad.change_map(|s, txn| {
+                for (id, parent) in added {
+                    s.add(txn, id, parent, usize::MAX, "t").unwrap();
+                }
+            })
+            .await;
             bad.pump(Duration::from_secs(2)).await;
             assert_eq!(bad.closed, Some(4413), "{what}");
             let fresh = YClient::connect_map(&url, &headers).await;

@@ -4,7 +4,8 @@
 //! presence, re-checks access and unloads idle rooms.
 //!
 //! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
-//! module supplies storage, fan-out and time. The websocket transport is the server crate's.
+//! module supplies storage, fan-out and time, and holds structures to the tree's limits
+//! (`hold_tree_limits`). The websocket transport is the server crate's.
 //!
 //! **Acknowledged means durable.** An accepted update is relayed to this replica's other
 //! connections at once and appended to the log by the group-commit writer; other replicas hear
