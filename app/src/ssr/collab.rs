@@ -759,8 +759,9 @@ impl Hub {
     }
 
     /// Changes `subject`'s structure as the server's own edit: `edit` gets the structure,
-    /// the transaction and the tree as it stands, and writes nothing when it fails. The
-    /// change is durable when this returns `Ok` (the caller then projects it).
+    /// the transaction and the tree as it stands; when it fails, whatever it wrote is undone
+    /// (the room goes back to storage). The change is durable when this returns `Ok` (the
+    /// caller then projects it).
     pub async fn change_structure<R>(
         &self,
         subject: &SubjectRow,
@@ -774,9 +775,27 @@ impl Hub {
             .read(|doc| structure.read(&yrs::Transact::transact(doc)))
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("{} has no root", slot.name)))?;
         let (result, update) = document.change(|txn| edit(&structure, txn, &tree));
-        let result = result?;
-        self.commit_own(&slot, guard, update).await?;
-        Ok(result)
+        match result {
+            Ok(result) => {
+                self.commit_own(&slot, guard, update).await?;
+                Ok(result)
+            }
+            Err(e) => {
+                if update.is_some() {
+                    // It wrote before it failed: back to what storage holds, before the room
+                    // is let go, so nobody sees half a change.
+                    self.flush().await;
+                    match self.stored_document(live.doc_id).await {
+                        Ok(document) => live.room.document = document,
+                        Err(_) => {
+                            drop(guard);
+                            self.reload(&slot, true).await;
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 
     /// `subject`'s tree as its structure document resolves it now.
