@@ -51,8 +51,8 @@ pub struct Limits {
     /// deletions never are.
     pub max_text: usize,
     /// Most keys in a document's root maps together. In a subject's structure that is its
-    /// topics, live and deleted (the trash keeps them 30 days): the editors and the API stop
-    /// at 1,000 live topics, and this stops a client that does not.
+    /// topics, live and deleted (the trash keeps them 30 days): the server holds live ones
+    /// to 1,000 (`arbor_map::MAX_TOPICS`), and this bounds the rest.
     pub max_root_keys: usize,
     /// Largest presence state of one client (JSON bytes).
     pub max_presence_state: usize,

@@ -76,6 +76,20 @@ impl Db {
         })?)
     }
 
+    /// Document `name`, if it belongs to subject `subject_id` and to no topic row (the body of
+    /// a topic in the subject's trash, or seeded for one about to be added).
+    pub async fn waiting_doc_id(&self, name: &str, subject_id: i64) -> DbResult<Option<i64>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM docs WHERE name = $1 AND subject_id = $2 AND topic_id IS NULL",
+            )
+            .bind(name)
+            .bind(subject_id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
     /// Deletes document `name` if it belongs to subject `subject_id` and to no topic (a body
     /// seeded for a topic that was then not created).
     pub async fn discard_doc(&self, name: &str, subject_id: i64) -> DbResult<()> {

@@ -8,6 +8,11 @@
 //! one subject are serialised across replicas; if it finds a topic without a row that the
 //! caller did not prepare (another replica moved it to the trash meanwhile), it changes nothing
 //! and answers [`Projected::Stale`] for the caller to prepare again.
+//!
+//! Ids are not trusted: a topic gets a row only if its id has one in the subject already (or a
+//! trash row), or lies among the ids writers invent and nothing of another subject holds it
+//! (a row, a trash row, a body document); anything else is foreign and left out, with its
+//! subtree.
 
 use std::collections::{HashMap, HashSet};
 
@@ -32,6 +37,17 @@ pub struct FreshText {
     pub links: Vec<LinkRef>,
 }
 
+/// A topic the tree has in its trash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTrash {
+    pub id: i64,
+    /// When its subtree was deleted (Unix ms).
+    pub deleted_at: i64,
+    /// Its title as the document holds it, made fit for a row; `None` once the document no
+    /// longer holds it (the trash row keeps it then).
+    pub title: Option<String>,
+}
+
 /// What a subject's rows should become.
 #[derive(Debug, Clone, Default)]
 pub struct TreeProjection {
@@ -39,9 +55,13 @@ pub struct TreeProjection {
     pub nodes: Vec<PlacedTopic>,
     /// Text for topics that have no row yet.
     pub fresh: HashMap<i64, FreshText>,
-    /// `(id, deleted at)` of every topic in the trash. Rows of topics neither in the tree nor
-    /// in the trash are deleted for good, with their documents.
-    pub trashed: Vec<(i64, i64)>,
+    /// Every topic in the trash. Each gets a trash row (its title, and its last body if it
+    /// had a row); rows of topics neither in the tree nor in the trash are deleted for good,
+    /// with their documents.
+    pub trashed: Vec<InTrash>,
+    /// The ids a topic without a row here may take (the ids writers invent); any other id is
+    /// foreign.
+    pub new_ids: std::ops::Range<i64>,
 }
 
 /// What a projection did.
@@ -49,8 +69,9 @@ pub struct TreeProjection {
 pub struct Projected {
     /// Rows inserted, updated, trashed and deleted (0: nothing to do, nothing written).
     pub changes: usize,
-    /// Topics of the tree that were not projected because their id belongs to another
-    /// subject (with everything under them).
+    /// Topics of the tree that were not projected because their id is foreign (with
+    /// everything under them): it has no row here and lies outside the new ids, or has a
+    /// row, a trash row or a body document of another subject.
     pub foreign: Vec<i64>,
     /// A topic of the tree has no row and no prepared text: nothing was written; prepare
     /// again.
@@ -103,27 +124,60 @@ impl Db {
                 .collect();
             let mut outcome = Projected::default();
 
-            // Ids without a row here that belong to another subject are never touched.
+            let waiting: HashSet<i64> =
+                sqlx::query_scalar("SELECT id FROM topic_trash WHERE subject_id = $1")
+                    .bind(subject_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+            // An id without a row or trash row here is foreign unless it is a new one that
+            // nothing of another subject holds: such ids are never touched, their text never
+            // read.
             let unknown: Vec<i64> = projection
                 .nodes
                 .iter()
                 .map(|n| n.id)
-                .filter(|id| !rows.contains_key(id))
+                .chain(projection.trashed.iter().map(|t| t.id))
+                .filter(|id| !rows.contains_key(id) && !waiting.contains(id))
                 .collect();
-            let mut foreign: HashSet<i64> = HashSet::new();
+            let mut foreign: HashSet<i64> = unknown
+                .iter()
+                .copied()
+                .filter(|id| !projection.new_ids.contains(id))
+                .collect();
             for chunk in unknown.chunks(500) {
                 // Integers from the resolved tree, not text from anyone.
+                let list = id_list(chunk);
+                let names = chunk
+                    .iter()
+                    .map(|id| format!("'topic:{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 let taken: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT id FROM topics WHERE id IN ({})",
-                    id_list(chunk)
+                    "SELECT id FROM topics WHERE id IN ({list})
+                     UNION SELECT id FROM topic_trash WHERE id IN ({list})"
                 )))
                 .fetch_all(&mut *tx)
                 .await?;
                 foreign.extend(taken);
+                let documents: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT name FROM docs WHERE name IN ({names})
+                     AND (subject_id IS NULL OR subject_id <> $1)"
+                )))
+                .bind(subject_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                foreign.extend(
+                    documents
+                        .iter()
+                        .filter_map(|name| name.strip_prefix("topic:")?.parse::<i64>().ok()),
+                );
             }
-            if unknown
-                .iter()
-                .any(|id| !foreign.contains(id) && !projection.fresh.contains_key(id))
+            let in_tree = projection.nodes.iter().map(|n| n.id);
+            if in_tree
+                .filter(|id| !rows.contains_key(id))
+                .any(|id| !foreign.contains(&id) && !projection.fresh.contains_key(&id))
             {
                 outcome.stale = true;
                 return Ok::<_, DbError>(outcome);
@@ -208,8 +262,10 @@ impl Db {
                 }
             }
 
-            // Rows that left the tree: to the trash, or gone for good.
-            let trashed: HashMap<i64, i64> = projection.trashed.iter().copied().collect();
+            // Rows that left the tree: to the trash (with the document's title, if it still
+            // holds one), or gone for good.
+            let trashed: HashMap<i64, &InTrash> =
+                projection.trashed.iter().map(|t| (t.id, t)).collect();
             let mut gone: Vec<i64> = rows
                 .keys()
                 .copied()
@@ -218,15 +274,18 @@ impl Db {
             gone.sort_unstable();
             for id in &gone {
                 match trashed.get(id) {
-                    Some(at) => {
+                    Some(t) => {
                         sqlx::query(
                             "INSERT INTO topic_trash (id, subject_id, title, body, trashed_at)
-                             SELECT id, subject_id, title, body, $2 FROM topics WHERE id = $1
+                             SELECT id, subject_id, COALESCE($3, title), body, $2 FROM topics
+                             WHERE id = $1
                              ON CONFLICT (id) DO UPDATE SET title = excluded.title,
-                                 body = excluded.body, trashed_at = excluded.trashed_at",
+                                 body = excluded.body, trashed_at = excluded.trashed_at
+                             WHERE topic_trash.subject_id = excluded.subject_id",
                         )
                         .bind(id)
-                        .bind(at)
+                        .bind(t.deleted_at)
+                        .bind(t.title.as_deref())
                         .execute(&mut *tx)
                         .await?;
                         sqlx::query(
@@ -261,12 +320,31 @@ impl Db {
             }
             outcome.changes += gone.len();
 
+            // Topics deleted before they had a row: a trash row keeps their title, so the
+            // document need not (their body, if any, waits in its document).
+            for t in &projection.trashed {
+                let new = !rows.contains_key(&t.id) && !waiting.contains(&t.id);
+                let Some(title) = t
+                    .title
+                    .as_deref()
+                    .filter(|_| new && !foreign.contains(&t.id))
+                else {
+                    continue;
+                };
+                sqlx::query(
+                    "INSERT INTO topic_trash (id, subject_id, title, body, trashed_at)
+                     VALUES ($1, $2, $3, '', $4)",
+                )
+                .bind(t.id)
+                .bind(subject_id)
+                .bind(title)
+                .bind(t.deleted_at)
+                .execute(&mut *tx)
+                .await?;
+                outcome.changes += 1;
+            }
+
             // Trash the document no longer holds: purged for good.
-            let waiting: Vec<i64> =
-                sqlx::query_scalar("SELECT id FROM topic_trash WHERE subject_id = $1")
-                    .bind(subject_id)
-                    .fetch_all(&mut *tx)
-                    .await?;
             let purged: Vec<i64> = waiting
                 .into_iter()
                 .filter(|id| !trashed.contains_key(id) && !kept.contains(id))
@@ -299,6 +377,19 @@ impl Db {
                 tx.commit().await?;
             }
             Ok::<_, DbError>(outcome)
+        })?)
+    }
+
+    /// The `(id, title)` of every topic waiting in a subject's trash.
+    #[tracing::instrument(skip(self))]
+    pub async fn trashed_titles(&self, subject_id: i64) -> DbResult<Vec<(i64, String)>> {
+        Ok(dispatch!(self, |pool| {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT id, title FROM topic_trash WHERE subject_id = $1",
+            )
+            .bind(subject_id)
+            .fetch_all(pool)
+            .await
         })?)
     }
 

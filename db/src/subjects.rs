@@ -56,6 +56,9 @@ pub struct NewSubject<'a> {
     pub summary: &'a str,
     pub tags: &'a [String],
     pub visibility: &'a str,
+    /// The root topic's id, chosen by the caller in the space of invented ids (never the
+    /// table's own sequence, which a projected id could have moved).
+    pub root_id: i64,
     /// The root topic's order key.
     pub root_order_key: &'a str,
     pub now: i64,
@@ -103,7 +106,7 @@ fn tag_tokens(tags: &[String]) -> String {
 
 impl Db {
     /// Creates a subject and its root topic (titled like the subject). A taken slug is
-    /// `Conflict("slug")`.
+    /// `Conflict("slug")`; a taken root id is a `Conflict` too (the caller draws again).
     #[tracing::instrument(skip(self, new), fields(slug = new.slug))]
     pub async fn create_subject(&self, new: NewSubject<'_>) -> DbResult<SubjectRow> {
         let tags = new.tags.join(" ");
@@ -147,15 +150,16 @@ impl Db {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO topics (subject_id, parent_id, order_key, title, title_key,
+                "INSERT INTO topics (id, subject_id, parent_id, order_key, title, title_key,
                                      created_at, updated_at)
-                 VALUES ($1, NULL, $2, $3, $4, $5, $5)",
+                 VALUES ($6, $1, NULL, $2, $3, $4, $5, $5)",
             )
             .bind(id)
             .bind(new.root_order_key)
             .bind(new.title)
             .bind(new.title.to_lowercase())
             .bind(new.now)
+            .bind(new.root_id)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

@@ -396,7 +396,7 @@ async fn secrets() {
 
 use arbor_db::catalogue::{CatalogueLimits, Column, SearchCursor, SearchSort, SubjectSearch};
 use arbor_db::docs::DocOwner;
-use arbor_db::projection::{FreshText, PlacedTopic, Projected, TreeProjection};
+use arbor_db::projection::{FreshText, InTrash, PlacedTopic, Projected, TreeProjection};
 use arbor_db::social::{Mark, TimeCursor};
 use arbor_db::subjects::{NewSubject, SubjectUpdate};
 use arbor_db::topics::{LinkRef, TopicContent};
@@ -409,6 +409,7 @@ fn new_subject<'a>(slug: &'a str, owner_id: i64, tags: &'a [String], now: i64) -
         summary: "",
         tags,
         visibility: "public",
+        root_id: rand::random_range(NEW_IDS),
         root_order_key: "000000",
         now,
     }
@@ -422,6 +423,9 @@ fn content<'a>(title: &'a str, body: &'a str, links: &'a [LinkRef]) -> TopicCont
         links,
     }
 }
+
+/// The ids writers invent (`arbor_map::INVENTED_IDS`).
+const NEW_IDS: std::ops::Range<i64> = (1 << 32)..(1 << 52);
 
 /// Projects a tree given as `(id, parent, title, body)` (root first, parents before
 /// children; a body for every topic that may be new) with `trashed` in the trash.
@@ -460,7 +464,15 @@ async fn project(
     let projection = TreeProjection {
         nodes: placed,
         fresh,
-        trashed: trashed.to_vec(),
+        trashed: trashed
+            .iter()
+            .map(|(id, at)| InTrash {
+                id: *id,
+                deleted_at: *at,
+                title: None,
+            })
+            .collect(),
+        new_ids: NEW_IDS,
     };
     db.project_tree(subject, &projection, now).await.unwrap()
 }
@@ -594,11 +606,12 @@ async fn topics_story(db: &Db) {
     // A topic without a row and without prepared text: nothing is written.
     let unprepared = TreeProjection {
         nodes: vec![PlacedTopic {
-            id: 77,
+            id: (1 << 40) + 77,
             parent_id: Some(root),
             order_key: "000009".into(),
             title: "Late".into(),
         }],
+        new_ids: NEW_IDS,
         ..TreeProjection::default()
     };
     let outcome = db.project_tree(s.id, &unprepared, 5).await.unwrap();
@@ -754,6 +767,113 @@ async fn topics_story(db: &Db) {
         Err(DbError::NotFound)
     ));
     assert_eq!(db.topic_tree(s.id).await.unwrap().len(), 2);
+}
+
+/// Ids a projection may not give a row to: outside the invented ids (the largest integer,
+/// the small ids the tables' sequences hand out), or held by another subject — its row, its
+/// trash, a body document it owns. Trash members without a row keep their title in the trash.
+async fn foreign_ids_story(db: &Db) {
+    let owner = db.create_user(new_user("fay", "fay", 0)).await.unwrap();
+    let thief = db.create_user(new_user("tim", "tim", 0)).await.unwrap();
+    let diary = db
+        .create_subject(new_subject("diary", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let diary_root = db.topic_tree(diary.id).await.unwrap()[0].id;
+    let (secret, seeded) = ((1 << 45) + 1, (1 << 45) + 2);
+    let with_secret = [
+        (diary_root, None, "diary", ""),
+        (secret, Some(diary_root), "Secret", "private body"),
+    ];
+    assert_eq!(project(db, diary.id, &with_secret, &[], 1).await.changes, 1);
+    db.open_doc(&format!("topic:{secret}"), DocOwner::Topic(secret), b"s", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        project(db, diary.id, &with_secret[..1], &[(secret, 2)], 2)
+            .await
+            .changes,
+        1
+    );
+    // A body seeded for a topic about to be added to the diary.
+    db.open_doc(
+        &format!("topic:{seeded}"),
+        DocOwner::Subject(diary.id),
+        b"s",
+        2,
+    )
+    .await
+    .unwrap();
+
+    let mine = db
+        .create_subject(new_subject("mine", thief.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(mine.id).await.unwrap()[0].id;
+    let fine = (1 << 45) + 3;
+    let claimed = [
+        (root, None, "mine", ""),
+        (i64::MAX, Some(root), "Max", "x"),
+        (7, Some(root), "Small", "x"),
+        (secret, Some(root), "Claimed", "stolen"),
+        (seeded, Some(root), "Seeded", "stolen"),
+        (fine, Some(root), "Fine", "ok"),
+    ];
+    let outcome = project(db, mine.id, &claimed, &[], 3).await;
+    assert_eq!(outcome.foreign, vec![i64::MAX, 7, secret, seeded]);
+    assert_eq!(outcome.changes, 1);
+    let ids: Vec<i64> = db
+        .topic_tree(mine.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, vec![root, fine]);
+    // The diary's trash is untouched, and its restore works.
+    let waiting = db.trashed_topics(diary.id).await.unwrap();
+    assert_eq!(
+        (waiting[0].id, waiting[0].body.as_str()),
+        (secret, "private body")
+    );
+    assert_eq!(project(db, diary.id, &with_secret, &[], 4).await.changes, 1);
+    assert_eq!(
+        db.topic(diary.id, secret).await.unwrap().body,
+        "private body"
+    );
+    // Creating subjects still works.
+    db.create_subject(new_subject("after", thief.id, &[], 5))
+        .await
+        .unwrap();
+
+    // A topic deleted before it had a row: the trash keeps the title the document held
+    // (Fine, neither in the tree nor in the trash, is deleted outright).
+    let gone = (1 << 45) + 4;
+    let trashed = TreeProjection {
+        nodes: vec![PlacedTopic {
+            id: root,
+            parent_id: None,
+            order_key: "000000".into(),
+            title: "mine".into(),
+        }],
+        trashed: vec![InTrash {
+            id: gone,
+            deleted_at: 6,
+            title: Some("Gone".into()),
+        }],
+        new_ids: NEW_IDS,
+        ..TreeProjection::default()
+    };
+    db.project_tree(mine.id, &trashed, 6).await.unwrap();
+    assert_eq!(
+        db.trashed_titles(mine.id).await.unwrap(),
+        vec![(gone, "Gone".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn foreign_ids() {
+    on_every_backend!(foreign_ids_story);
 }
 
 async fn social_story(db: &Db) {

@@ -12,11 +12,12 @@
 //!   key among siblings, `from` the parent before the move, `stamp` a counter higher than every
 //!   stamp the writer had seen) and, once deleted, `deleted` (when, Unix ms).
 //!
-//! Reading never fails on what a peer wrote: malformed entries are skipped, a node whose
-//! parent is unknown hangs under the root, and concurrent moves that close a cycle (A under B
-//! here, B under A there) are undone one at a time, the latest move of the cycle first, back to
-//! where it came from (or to the root). Deleted nodes and everything under them leave the tree
-//! for the trash, whole, and can be restored.
+//! Reading never fails on what a peer wrote: malformed entries (ids that are not
+//! [`is_topic_id`] among them) are skipped, a node whose parent is unknown hangs under the
+//! root, and concurrent moves that close a cycle (A under B here, B under A there) are undone
+//! one at a time, the latest move of the cycle first, back to where it came from (or to the
+//! root). Deleted nodes and everything under them leave the tree for the trash, whole, and can
+//! be restored.
 
 pub mod draw;
 pub mod order;
@@ -39,6 +40,19 @@ const DELETED: &str = "deleted";
 /// A topic id.
 pub type NodeId = i64;
 
+/// The ids any writer may invent for a new topic, without asking anyone (the browser too,
+/// offline): [2³², 2⁵²), which JavaScript numbers hold exactly. The server makes its own the
+/// same way; ids below are the database ids of topics made before, and a projection gives a
+/// row only to an id that already has one in the subject or lies here (see
+/// docs/collaboration.md, "Ids").
+pub const INVENTED_IDS: std::ops::Range<NodeId> = (1 << 32)..(1 << 52);
+
+/// Whether `id` can name a topic at all: positive, and exact as a JavaScript number. Reading
+/// skips entries named otherwise.
+pub fn is_topic_id(id: NodeId) -> bool {
+    (1..(1 << 53)).contains(&id)
+}
+
 /// A valid tree derived from the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
@@ -56,6 +70,10 @@ pub struct Trashed {
     pub at: i64,
     /// Every node of the subtree, its top included, in id order.
     pub members: Vec<NodeId>,
+    /// Each member's title as the document holds it: the server keeps the titles of what
+    /// is in the trash elsewhere and clears them here (see docs/collaboration.md, "Trash"),
+    /// so usually empty.
+    pub titles: BTreeMap<NodeId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +86,10 @@ pub struct Node {
 }
 
 /// Most topics in one subject, the root included. Every writer checks it before adding
-/// (the server's API and import, and the live editor); concurrent adds on different replicas
-/// can still pass it a little, and the protocol's limit on a document's map keys
-/// (`arbor_collab::Limits::max_root_keys`) stops a client that ignores it.
+/// (the server's API and import, and the live editor), and the server refuses a live
+/// client's update that passes it ([`Extent::outgrown_by`]); concurrent adds on different
+/// replicas can still pass it a little, and the protocol's limit on a document's map keys
+/// (`arbor_collab::Limits::max_root_keys`) bounds even that.
 pub const MAX_TOPICS: usize = 1000;
 /// Deepest nesting (the root is depth 0), checked like [`MAX_TOPICS`].
 pub const MAX_DEPTH: usize = 32;
@@ -107,6 +126,14 @@ impl Tree {
         self.depth(parent) + 1 + below <= MAX_DEPTH
     }
 
+    /// How far the tree goes, to hold it to the limits.
+    pub fn extent(&self) -> Extent {
+        Extent {
+            topics: self.nodes.len(),
+            depth: self.height(self.root),
+        }
+    }
+
     /// Whether `node` is `ancestor` or lies under it.
     pub fn is_within(&self, node: NodeId, ancestor: NodeId) -> bool {
         let mut at = Some(node);
@@ -117,6 +144,33 @@ impl Tree {
             at = self.nodes.get(&n).and_then(|n| n.parent);
         }
         false
+    }
+}
+
+/// How many topics a tree has (the root included) and how deep it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extent {
+    pub topics: usize,
+    pub depth: usize,
+}
+
+impl Extent {
+    /// Whether it keeps to [`MAX_TOPICS`] and [`MAX_DEPTH`].
+    pub fn within_limits(&self) -> bool {
+        Extent::default().outgrown_by(self).is_none()
+    }
+
+    /// Why going from `self` to `after` breaks a limit, if it does: past [`MAX_TOPICS`] or
+    /// [`MAX_DEPTH`], further than `self` already was (a tree over a limit — concurrent adds
+    /// on two replicas — may still be renamed, pruned or rearranged within its extent).
+    pub fn outgrown_by(&self, after: &Extent) -> Option<MapError> {
+        if after.topics > MAX_TOPICS && after.topics > self.topics {
+            Some(MapError::TooMany(MAX_TOPICS))
+        } else if after.depth > MAX_DEPTH && after.depth > self.depth {
+            Some(MapError::TooDeep(MAX_DEPTH))
+        } else {
+            None
+        }
     }
 }
 
@@ -137,6 +191,10 @@ pub enum MapError {
     NotDeleted(NodeId),
     #[error("topic {0} comes before its parent {1}")]
     ParentUnknown(NodeId, NodeId),
+    #[error("a subject holds at most {0} topics")]
+    TooMany(usize),
+    #[error("topics nest at most {0} levels deep")]
+    TooDeep(usize),
 }
 
 /// Where a node sits, as written (one `place` value).
@@ -180,6 +238,7 @@ impl Place {
 }
 
 /// One entry of `nodes`, as read.
+#[derive(Clone)]
 struct Raw {
     place: Option<Place>,
     title: String,
@@ -277,8 +336,11 @@ impl Structure {
                         .and_then(key_of)
                 })
                 .clone();
+            // Only a key a peer made as long as keys go leaves no room above it: the new
+            // topic then shares it (ids order the tie).
             let order = order::between(before.as_deref(), None, self.client)
-                .expect("an appended key follows any well-formed key");
+                .or_else(|| before.clone())
+                .unwrap_or_default();
             last.insert(*parent, Some(order.clone()));
             let place = Place {
                 parent: *parent,
@@ -295,7 +357,7 @@ impl Structure {
 
     fn raw<T: ReadTxn>(&self, txn: &T) -> (Option<NodeId>, BTreeMap<NodeId, Raw>) {
         let root = match self.meta.get(txn, ROOT) {
-            Some(Out::Any(Any::Number(n))) => n.as_i64(),
+            Some(Out::Any(Any::Number(n))) => n.as_i64().filter(|id| is_topic_id(*id)),
             _ => None,
         };
         let mut raw = BTreeMap::new();
@@ -303,6 +365,9 @@ impl Structure {
             let (Ok(id), Out::YMap(node)) = (key.parse::<NodeId>(), value) else {
                 continue;
             };
+            if !is_topic_id(id) {
+                continue;
+            }
             let title = match node.get(txn, TITLE) {
                 Some(Out::YText(text)) => text.get_string(txn),
                 _ => String::new(),
@@ -476,8 +541,17 @@ impl Structure {
         Ok(())
     }
 
-    /// Brings a deleted subtree back where it was.
+    /// Brings a deleted subtree back where it was, unless the tree would then break a limit
+    /// (further than it already does, see [`Extent::outgrown_by`]).
     pub fn restore(&self, txn: &mut TransactionMut, id: NodeId) -> Result<(), MapError> {
+        let (tree, mut raw) = self.state(txn).ok_or(MapError::Empty)?;
+        if let Some(entry) = raw.get_mut(&id) {
+            entry.deleted = None;
+        }
+        let after = resolve(tree.root, &raw).ok_or(MapError::Empty)?;
+        if let Some(broken) = tree.extent().outgrown_by(&after.extent()) {
+            return Err(broken);
+        }
         let node = self.node(txn, id).ok_or(MapError::NoSuchNode(id))?;
         if node.remove(txn, DELETED).is_none() {
             return Err(MapError::NotDeleted(id));
@@ -566,14 +640,15 @@ fn resolve(root: NodeId, raw: &BTreeMap<NodeId, Raw>) -> Option<Tree> {
         let kids = children.remove(&id).unwrap_or_default();
         stack.extend(kids.iter().map(|k| (*k, top)));
         match top {
-            Some(top) => trash
-                .entry(top)
-                .or_insert_with(|| Trashed {
+            Some(top) => {
+                let trashed = trash.entry(top).or_insert_with(|| Trashed {
                     at: raw[&top].deleted.unwrap_or(0),
                     members: Vec::new(),
-                })
-                .members
-                .push(id),
+                    titles: BTreeMap::new(),
+                });
+                trashed.members.push(id);
+                trashed.titles.insert(id, raw[&id].title.clone());
+            }
             None => {
                 let node = Node {
                     parent: parent.get(&id).copied(),

@@ -16,7 +16,7 @@ fn value(digit: u8) -> Option<u8> {
 /// Whether `key` is a well-formed order key (what a peer wrote may not be).
 pub fn is_key(key: &str) -> bool {
     !key.is_empty()
-        && key.len() <= 256
+        && key.len() <= MAX_LEN
         && key.bytes().all(|b| value(b).is_some())
         && !key.ends_with('0')
 }
@@ -26,36 +26,66 @@ fn values(key: &str) -> Vec<u8> {
     key.bytes().filter_map(value).collect()
 }
 
-/// A fraction strictly between `lo` (0 when empty) and `hi` (1 when `None`), as digit
-/// values; `lo < hi` must hold and neither ends in zero.
-fn midpoint(lo: &[u8], hi: Option<&[u8]>) -> Vec<u8> {
-    if let Some(hi) = hi {
-        // The common prefix (with `lo` padded by zeros) stays as it is.
-        let n = (0..hi.len())
-            .take_while(|&i| lo.get(i).copied().unwrap_or(0) == hi[i])
-            .count();
-        if n > 0 {
-            let mut out = hi[..n].to_vec();
-            out.extend(midpoint(lo.get(n..).unwrap_or(&[]), Some(&hi[n..])));
-            return out;
+/// Longest key, in digits.
+const MAX_LEN: usize = 256;
+/// Digits the writer's suffix adds to every key.
+const SUFFIX: usize = 3;
+const TOP: u8 = BASE - 1;
+
+/// A fraction above `lo` that stays above it whatever digits follow, short whatever the
+/// sequence of appends: `lo`'s leading top digits (`z`) and then its next `k + 1` digits,
+/// `k` being how many top digits lead, read as a number and raised by one. A level of `k`
+/// leading `z`s thus holds about 61·62ᵏ appends before the next begins, so after n appends a
+/// key has about 2·log₆₂ n digits (taking only the next digit, as a plain counter would, made
+/// keys grow by a digit per append whenever the digit after the `z`s was a writer's `y` or
+/// `z`). `None` when `lo` leads with so many `z`s that no key above it fits [`MAX_LEN`].
+fn above(lo: &[u8]) -> Option<Vec<u8>> {
+    let k = lo.iter().take_while(|d| **d == TOP).count();
+    let width = (k + 1).min((MAX_LEN - SUFFIX).checked_sub(k)?);
+    if width == 0 {
+        return None;
+    }
+    let mut out: Vec<u8> = (0..k + width)
+        .map(|i| lo.get(i).copied().unwrap_or(0))
+        .collect();
+    // The first of the `width` digits is below the top digit, so the carry stops there.
+    for digit in out[k..].iter_mut().rev() {
+        if *digit < TOP {
+            *digit += 1;
+            break;
         }
+        *digit = 0;
+    }
+    Some(out)
+}
+
+/// A fraction strictly between `lo` (0 when empty) and `hi` (1 when `None`), as digit
+/// values; `lo < hi` must hold and neither ends in zero. `None` when only a key longer than
+/// [`MAX_LEN`] would fit.
+fn midpoint(lo: &[u8], hi: Option<&[u8]>) -> Option<Vec<u8>> {
+    let Some(hi) = hi else {
+        return above(lo);
+    };
+    // The common prefix (with `lo` padded by zeros) stays as it is.
+    let n = (0..hi.len())
+        .take_while(|&i| lo.get(i).copied().unwrap_or(0) == hi[i])
+        .count();
+    if n > 0 {
+        let mut out = hi[..n].to_vec();
+        out.extend(midpoint(lo.get(n..).unwrap_or(&[]), Some(&hi[n..]))?);
+        return Some(out);
     }
     let low = lo.first().copied().unwrap_or(0);
-    let high = hi.map_or(BASE, |h| h.first().copied().unwrap_or(0));
-    if hi.is_none() && low + 1 < BASE {
-        // Appending after the last sibling, the common case: one step, not half the room,
-        // so keys grow by a digit only every 61 appends.
-        return vec![low + 1];
-    }
+    let high = hi.first().copied().unwrap_or(0);
     if high - low > 1 {
-        return vec![(low + high) / 2];
+        return Some(vec![(low + high) / 2]);
     }
     // Adjacent first digits: keep `lo`'s and go above the rest of it. (Taking `hi`'s first
     // digit alone would also lie between, but it is a prefix of `hi`, and the writer's suffix
     // could then not be appended.)
     let mut out = vec![low];
-    out.extend(midpoint(lo.get(1..).unwrap_or(&[]), None));
-    out
+    out.extend(above(lo.get(1..).unwrap_or(&[]))?);
+    Some(out)
 }
 
 fn to_key(values: &[u8]) -> String {
@@ -63,7 +93,8 @@ fn to_key(values: &[u8]) -> String {
 }
 
 /// A key strictly between `before` and `after` (either end open), made distinct for the writer
-/// `client`. Returns `None` when `before >= after` or either is malformed.
+/// `client`. Returns `None` when `before >= after`, either is malformed, or no key of at most
+/// [`MAX_LEN`] digits lies between (only keys a peer made that long leave no room).
 pub fn between(before: Option<&str>, after: Option<&str>, client: u64) -> Option<String> {
     if before.is_some_and(|k| !is_key(k)) || after.is_some_and(|k| !is_key(k)) {
         return None;
@@ -78,11 +109,11 @@ pub fn between(before: Option<&str>, after: Option<&str>, client: u64) -> Option
     // The midpoint is never a prefix of `after` (it differs from it at or before its own
     // last digit), so the writer's suffix keeps it below: three digits from the client id,
     // the last never zero.
-    let mut key = midpoint(&lo, hi.as_deref());
+    let mut key = midpoint(&lo, hi.as_deref())?;
     key.push((client % 62) as u8);
     key.push(((client / 62) % 62) as u8);
     key.push(((client / 3844) % 61) as u8 + 1);
-    Some(to_key(&key))
+    Some(to_key(&key)).filter(|k| k.len() <= MAX_LEN)
 }
 
 #[cfg(test)]
@@ -111,6 +142,22 @@ mod tests {
             prop_assert!(is_key(&last) && last > lo);
         }
 
+        /// Appending after the last sibling, over and over, by writers with any client ids
+        /// (one writer, or several taking turns), keeps keys short and increasing.
+        #[test]
+        fn appended_keys_stay_short(
+            writers in prop::collection::vec(0..(1_u64 << 53), 1..4),
+            appends in 1_000_usize..1_500,
+        ) {
+            let mut last: Option<String> = None;
+            for i in 0..appends {
+                let next = between(last.as_deref(), None, writers[i % writers.len()]).unwrap();
+                prop_assert!(is_key(&next) && next.len() <= 12, "append {i}: {next}");
+                prop_assert!(last.as_deref().is_none_or(|l| l < next.as_str()));
+                last = Some(next);
+            }
+        }
+
         #[test]
         fn writers_get_distinct_keys(a in key(), b in key(), x in any::<u64>(), y in any::<u64>()) {
             let (lo, hi) = if a < b { (a, b) } else { (b, a) };
@@ -128,7 +175,16 @@ mod tests {
         for _ in 0..1_000 {
             last = between(last.as_deref(), None, 7);
         }
-        assert!(last.unwrap().len() < 40);
+        assert!(last.unwrap().len() <= 8);
+        // A hundred thousand appends: keys grow with the logarithm of the count.
+        let mut last: Option<String> = None;
+        for i in 0..100_000_u64 {
+            last = between(last.as_deref(), None, i * 7_919);
+        }
+        assert!(last.unwrap().len() <= 14);
+        // Nothing fits above a key of 256 `z`s; above 200 of them, something still does.
+        assert_eq!(between(Some(&"z".repeat(256)), None, 1), None);
+        assert!(between(Some(&"z".repeat(200)), None, 1).is_some_and(|k| is_key(&k)));
         assert_eq!(between(Some("5"), Some("5"), 1), None);
         assert_eq!(between(Some("50"), None, 1), None);
     }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use arbor_map::{MAX_DEPTH, MapError, NodeId, Structure, Trashed, Tree};
+use arbor_map::{MAX_DEPTH, MAX_TOPICS, MapError, NodeId, Structure, Trashed, Tree};
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, Map, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 const ROOT: NodeId = 1;
 
@@ -401,7 +401,10 @@ fn seeding_keeps_the_given_order_and_purging_forgets_only_the_trash() {
         tree.trash[&5],
         Trashed {
             at: 42,
-            members: vec![2, 5, 9]
+            members: vec![2, 5, 9],
+            titles: [(2, "E2"), (5, "E"), (9, "E1")]
+                .map(|(id, t)| (id, t.to_owned()))
+                .into(),
         }
     );
     s.purge(&mut a.transact_mut(), &[2, 5, 9]).unwrap();
@@ -484,4 +487,72 @@ fn depth_height_and_the_nesting_limit() {
     assert!(!tree.fits_under(None, 33) && tree.fits_under(None, 32));
     // The chain may not go one level down (under the side topic), a leaf may.
     assert!(!tree.fits_under(Some(2), 100) && tree.fits_under(Some(33), 100));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// An import appends a thousand topics and more under one parent, in batches, whatever the
+    /// document's client id: keys stay short and the children keep the order they were added in.
+    #[test]
+    fn appending_a_thousand_topics_keeps_keys_short(
+        client in 1..(1_u64 << 53),
+        batches in prop::collection::vec(1_usize..400, 3..6),
+    ) {
+        let doc = replica(client);
+        let s = Structure::new(&doc);
+        let mut next: NodeId = 2;
+        let mut added = Vec::new();
+        s.init(&mut doc.transact_mut(), ROOT, "Root");
+        for batch in batches.iter().chain([&1_000]) {
+            let nodes: Vec<(NodeId, NodeId, &str)> =
+                (0..*batch).map(|i| (next + i as NodeId, ROOT, "t")).collect();
+            next += *batch as NodeId;
+            added.extend(nodes.iter().map(|n| n.0));
+            s.append(&mut doc.transact_mut(), &nodes).unwrap();
+        }
+        prop_assert_eq!(&read(&doc).nodes[&ROOT].children, &added);
+        let txn = doc.transact();
+        let nodes = txn.get_map(arbor_map::NODES).unwrap();
+        for (_, node) in nodes.iter(&txn) {
+            let yrs::Out::YMap(node) = node else { continue };
+            if let Some(yrs::Out::Any(yrs::Any::Map(place))) = node.get(&txn, "place") {
+                let Some(yrs::Any::String(order)) = place.get("order") else { continue };
+                prop_assert!(order.len() <= 12, "{}", order);
+            }
+        }
+    }
+}
+
+#[test]
+fn ids_outside_the_topic_space_are_skipped_and_restores_keep_to_the_limits() {
+    let doc = replica(1);
+    let s = Structure::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        s.init(&mut txn, ROOT, "Root");
+        s.add(&mut txn, i64::MAX, ROOT, 0, "max").unwrap();
+        s.add(&mut txn, -5, ROOT, 0, "negative").unwrap();
+        s.add(&mut txn, 1 << 53, ROOT, 0, "past JavaScript")
+            .unwrap();
+        s.add(&mut txn, (1 << 53) - 1, ROOT, 0, "fine").unwrap();
+    }
+    assert_eq!(read(&doc).nodes[&ROOT].children, vec![(1 << 53) - 1]);
+
+    // A chain of 20 to the trash, then the map filled up: the chain may not come back.
+    {
+        let mut txn = doc.transact_mut();
+        let mut parent = ROOT;
+        for id in 2..22 {
+            s.add(&mut txn, id, parent, 0, "chain").unwrap();
+            parent = id;
+        }
+        s.delete(&mut txn, 2, 1).unwrap();
+        let nodes: Vec<(NodeId, NodeId, &str)> = (100..1_098).map(|id| (id, ROOT, "t")).collect();
+        s.append(&mut txn, &nodes).unwrap();
+    }
+    assert_eq!(read(&doc).extent().topics, MAX_TOPICS);
+    let restored = s.restore(&mut doc.transact_mut(), 2);
+    assert_eq!(restored, Err(MapError::TooMany(MAX_TOPICS)));
+    assert!(read(&doc).trash.contains_key(&2));
 }

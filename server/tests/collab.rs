@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+use yrs::{Doc, GetString, Map, OffsetKind, Options, ReadTxn, Text, Transact, Update};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -174,6 +174,22 @@ impl YClient {
     /// The subject's tree, as this client's copy of its structure resolves.
     fn tree(&self) -> Option<Tree> {
         Structure::new(&self.doc).read(&self.doc.transact())
+    }
+
+    /// Topic `id`'s title as this client's copy of the structure holds it, in the trash too.
+    fn title_of(&self, id: i64) -> String {
+        let txn = self.doc.transact();
+        let title = txn
+            .get_map(arbor_map::NODES)
+            .and_then(|nodes| nodes.get(&txn, &id.to_string()))
+            .and_then(|node| match node {
+                yrs::Out::YMap(node) => node.get(&txn, "title"),
+                _ => None,
+            });
+        match title {
+            Some(yrs::Out::YText(text)) => text.get_string(&txn),
+            _ => String::new(),
+        }
     }
 
     /// Changes the structure and sends the update.
@@ -933,6 +949,196 @@ async fn the_map_is_one_live_document_that_the_api_and_live_editors_share() {
         let tree = one.tree().unwrap();
         assert!(tree.trash.is_empty() && tree.nodes.contains_key(&c));
         until_projected(&app, owner, &slug, &shape_of(&tree)).await;
+        app.stop().await;
+    }
+}
+
+/// Creates a subject through the API; returns (slug, root id, map document url path).
+async fn new_subject(
+    app: &TestApp,
+    owner: &Client,
+    title: &str,
+    visibility: &str,
+) -> (String, i64, String) {
+    let (status, v) = send(
+        owner
+            .post(app.url("/api/v1/subjects"))
+            .json(&json!({"title": title, "visibility": visibility})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let slug = v["slug"].as_str().unwrap().to_owned();
+    let (_, v) = send(owner.get(app.url(&format!("/api/v1/subjects/{slug}")))).await;
+    let root = v["root"]["id"].as_i64().unwrap();
+    let doc = format!("/collab/{}", v["map_document"].as_str().unwrap());
+    (slug, root, doc)
+}
+
+/// Waits until the rows of `slug` stop changing (the live projection runs within 2 s).
+async fn projected(app: &TestApp, client: &Client, slug: &str) -> Shape {
+    let mut last = api_shape(app, client, slug).await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1_200)).await;
+        let now = api_shape(app, client, slug).await;
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn ids_a_client_writes_stay_in_their_own_space_and_the_limits_hold_live() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_sessions(&app, "squatter", 1).await;
+        let owner = &users[0].1;
+        let headers = [("cookie", users[0].2.clone()), ("origin", app.base.clone())];
+        let (slug, root, doc) = new_subject(&app, owner, "Squatted", "private").await;
+        let url = ws_url(&app, &doc);
+        let mut client = YClient::connect_map(&url, &headers).await;
+
+        // Ids no writer may invent: the largest integer, and the small ids the database's
+        // own sequences hand out. Only the invented one gets a row.
+        let invented = (1_i64 << 40) + 5;
+        client
+            .change_map(|s, txn| {
+                s.add(txn, i64::MAX, root, 0, "Max").unwrap();
+                for id in (1..=60).filter(|id| *id != root) {
+                    s.add(txn, id, root, 0, "Small").unwrap();
+                }
+                s.add(txn, invented, root, 0, "Fine").unwrap();
+            })
+            .await;
+        client.pump(Duration::from_millis(300)).await;
+        assert_eq!(client.closed, None);
+        let rows = projected(&app, owner, &slug).await;
+        assert_eq!(
+            rows.keys()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>(),
+            [root, invented].into(),
+            "{rows:?}"
+        );
+        // Creating subjects still works, and their roots are invented ids too.
+        for title in ["After one", "After two"] {
+            let (_, new_root, _) = new_subject(&app, owner, title, "private").await;
+            assert!(((1 << 32)..(1 << 52)).contains(&new_root), "{new_root}");
+        }
+
+        // A structure update past 1,000 topics, or past 32 levels, is refused: 4413, and
+        // nothing of it is applied, stored or relayed.
+        let watcher = YClient::connect_map(&url, &headers).await;
+        let before = watcher.tree().unwrap();
+        // (id, parent) of the topics each update adds.
+        let many: Vec<(i64, i64)> = (0..1_000).map(|i| ((1 << 41) + i, root)).collect();
+        let deep: Vec<(i64, i64)> = (0..40)
+            .map(|i| ((1 << 42) + i, if i == 0 { root } else { (1 << 42) + i - 1 }))
+            .collect();
+        for (what, added) in [("many", many), ("deep", deep)] {
+            let mut bad = YClient::connect_map(&url, &headers).await;
+            bad.change_map(|s, txn| {
+                for (id, parent) in added {
+                    s.add(txn, id, parent, usize::MAX, "t").unwrap();
+                }
+            })
+            .await;
+            bad.pump(Duration::from_secs(2)).await;
+            assert_eq!(bad.closed, Some(4413), "{what}");
+            let fresh = YClient::connect_map(&url, &headers).await;
+            assert_eq!(fresh.tree().as_ref(), Some(&before), "{what}");
+        }
+        // Within the limits, the same client's work goes on.
+        client
+            .change_map(|s, txn| s.add(txn, (1 << 43) + 1, invented, 0, "Child").unwrap())
+            .await;
+        client.pump(Duration::from_millis(300)).await;
+        assert_eq!(client.closed, None);
+        let rows = projected(&app, owner, &slug).await;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_trash_stays_with_its_subject_and_keeps_its_titles_from_readers() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_sessions(&app, "trasher", 2).await;
+        let (victim, thief) = (&users[0].1, &users[1].1);
+        let origin = ("origin", app.base.clone());
+
+        // A private topic goes to its owner's trash.
+        let (diary, diary_root, _) = new_subject(&app, victim, "Diary", "private").await;
+        let secret = new_topic(
+            &app,
+            victim,
+            &diary,
+            json!({"title": "Secret", "parent_id": diary_root, "body": "my private body"}),
+        )
+        .await;
+        let path = format!("/api/v1/subjects/{diary}/topics/{secret}");
+        assert_eq!(send(victim.delete(app.url(&path))).await.0, StatusCode::OK);
+
+        // Someone names its id in their own map: it stays out of their rows, its body unread.
+        let (mine, mine_root, doc) = new_subject(&app, thief, "Mine", "private").await;
+        let mut client = YClient::connect_map(
+            &ws_url(&app, &doc),
+            &[("cookie", users[1].2.clone()), origin.clone()],
+        )
+        .await;
+        client
+            .change_map(|s, txn| s.add(txn, secret, mine_root, 0, "Claimed").unwrap())
+            .await;
+        client.pump(Duration::from_millis(300)).await;
+        let rows = projected(&app, thief, &mine).await;
+        assert!(!rows.contains_key(&secret), "{rows:?}");
+        let stolen = format!("/api/v1/subjects/{mine}/topics/{secret}");
+        assert_eq!(
+            send(thief.get(app.url(&stolen))).await.0,
+            StatusCode::NOT_FOUND
+        );
+        // The owner's restore still works, body and all.
+        let restore = format!("/api/v1/subjects/{diary}/trash/{secret}/restore");
+        let (status, v) = send(victim.post(app.url(&restore))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(
+            topic_body(&app, victim, &diary, secret).await,
+            "my private body"
+        );
+
+        // On a public subject, a signed-out reader syncing the map does not get the titles
+        // of what is in the trash; restoring brings the title back, live and in the rows.
+        let (public, public_root, doc) = new_subject(&app, victim, "Open", "public").await;
+        let hidden = new_topic(
+            &app,
+            victim,
+            &public,
+            json!({"title": "Hidden title", "parent_id": public_root}),
+        )
+        .await;
+        let path = format!("/api/v1/subjects/{public}/topics/{hidden}");
+        assert_eq!(send(victim.delete(app.url(&path))).await.0, StatusCode::OK);
+        let url = ws_url(&app, &doc);
+        let reader = YClient::connect_map(&url, &[]).await;
+        assert!(reader.tree().unwrap().trash.contains_key(&hidden));
+        assert_eq!(reader.title_of(hidden), "");
+        let (status, v) =
+            send(victim.get(app.url(&format!("/api/v1/subjects/{public}/trash")))).await;
+        assert_eq!(
+            (status, v["items"][0]["title"].as_str()),
+            (StatusCode::OK, Some("Hidden title"))
+        );
+        // Restored live (as the map editor's undo does): the server fills the title in.
+        let mut editor =
+            YClient::connect_map(&url, &[("cookie", users[0].2.clone()), origin.clone()]).await;
+        editor
+            .change_map(|s, txn| s.restore(txn, hidden).unwrap())
+            .await;
+        let rows = projected(&app, victim, &public).await;
+        assert_eq!(rows[&hidden].1, "Hidden title", "{rows:?}");
+        editor.pump(Duration::from_millis(300)).await;
+        assert_eq!(editor.tree().unwrap().nodes[&hidden].title, "Hidden title");
         app.stop().await;
     }
 }

@@ -4,7 +4,8 @@
 //! presence, re-checks access and unloads idle rooms.
 //!
 //! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
-//! module supplies storage, fan-out and time. The websocket transport is the server crate's.
+//! module supplies storage, fan-out and time, and holds structures to the tree's limits
+//! (`hold_tree_limits`). The websocket transport is the server crate's.
 //!
 //! **Acknowledged means durable.** An accepted update is relayed to this replica's other
 //! connections at once and appended to the log by the group-commit writer; other replicas hear
@@ -26,7 +27,7 @@ use arbor_db::DbError;
 use arbor_db::docs::DocOwner;
 use arbor_db::subjects::SubjectRow;
 use arbor_db::topics::TopicRow;
-use arbor_map::{Structure, Tree};
+use arbor_map::{Extent, Structure, Tree};
 use axum::body::Bytes;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -459,6 +460,9 @@ impl Hub {
                 });
             };
             let mut effects = live.room.receive(conn, access, frame, now_ms() as u64);
+            if let DocKey::Subject(_) = slot.key {
+                self.hold_tree_limits(live, &mut effects).await;
+            }
             // Sync step 2 answers the client's sync step 1; it waits until everything accepted
             // so far is durable (see the module docs: that is the acknowledgement).
             let (acks, replies): (Vec<_>, Vec<_>) = effects
@@ -519,6 +523,79 @@ impl Hub {
         effects.close
     }
 
+    /// Refuses a client's structure update that takes the tree past
+    /// [`arbor_map::MAX_TOPICS`] or [`arbor_map::MAX_DEPTH`] (further than it already was,
+    /// see [`arbor_map::Extent::outgrown_by`]) like any update past a limit: closed with 4413,
+    /// nothing applied. The update is in the room's document already (yrs cannot take it
+    /// back), so the room goes back to what storage holds, where it never went, before the
+    /// room's lock is let go: nobody else ever sees it. Costs one resolution of the tree per
+    /// update; the reload only when a limit is passed.
+    async fn hold_tree_limits(&self, live: &mut Live, effects: &mut arbor_collab::Effects) {
+        let Some(update) = effects.update.take() else {
+            return;
+        };
+        let extent = |document: &Document| {
+            document.read(|doc| {
+                Structure::new(doc)
+                    .read(&yrs::Transact::transact(doc))
+                    .map(|tree| tree.extent())
+            })
+        };
+        let Some(after) = extent(&live.room.document) else {
+            effects.update = Some(update);
+            return;
+        };
+        if after.within_limits() {
+            effects.update = Some(update);
+            return;
+        }
+        self.flush().await;
+        let before = match self.stored_document(live.doc_id).await {
+            Ok(document) => {
+                live.room.document = document;
+                extent(&live.room.document).unwrap_or_default()
+            }
+            Err(e) => {
+                // Refused all the same; the usual reload path deals with storage.
+                tracing::warn!(error = %e, "reloading a structure past its limits failed");
+                effects.reload = true;
+                Extent::default()
+            }
+        };
+        match before.outgrown_by(&after) {
+            // No worse than before (a map already over a limit): applied again, accepted.
+            None if !effects.reload
+                && live.room.document.apply(&update, &live.room.limits).is_ok() =>
+            {
+                effects.update = Some(update);
+            }
+            refusal => {
+                effects.close = Some(Close {
+                    code: Close::TOO_LARGE,
+                    reason: refusal.map_or_else(
+                        || "the update could not be applied again".to_owned(),
+                        |r| r.to_string(),
+                    ),
+                });
+            }
+        }
+    }
+
+    /// A document as storage holds it (snapshot and log).
+    async fn stored_document(&self, doc_id: i64) -> Result<Document, String> {
+        let stored = self
+            .inner
+            .db
+            .load_doc(doc_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Document::load(
+            Some(&stored.snapshot),
+            stored.log.iter().map(|(_, u)| u.as_slice()),
+        )
+        .map_err(|e| e.to_string())
+    }
+
     /// Drops the in-memory document and loads it again from storage, once every accepted
     /// update is written. Connections stay, unless `close_all` or loading fails: then they are
     /// closed to reconnect (and sync, which hands the server whatever it lost).
@@ -529,15 +606,7 @@ impl Hub {
         if close_all {
             live.close_all();
         }
-        let reloaded = match self.inner.db.load_doc(live.doc_id).await {
-            Ok(stored) => Document::load(
-                Some(&stored.snapshot),
-                stored.log.iter().map(|(_, u)| u.as_slice()),
-            )
-            .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match reloaded {
+        match self.stored_document(live.doc_id).await {
             Ok(document) => live.room.document = document,
             Err(e) => {
                 tracing::error!(doc = %slot.name, error = %e, "reloading a document failed");
@@ -690,8 +759,9 @@ impl Hub {
     }
 
     /// Changes `subject`'s structure as the server's own edit: `edit` gets the structure,
-    /// the transaction and the tree as it stands, and writes nothing when it fails. The
-    /// change is durable when this returns `Ok` (the caller then projects it).
+    /// the transaction and the tree as it stands; when it fails, whatever it wrote is undone
+    /// (the room goes back to storage). The change is durable when this returns `Ok` (the
+    /// caller then projects it).
     pub async fn change_structure<R>(
         &self,
         subject: &SubjectRow,
@@ -705,9 +775,27 @@ impl Hub {
             .read(|doc| structure.read(&yrs::Transact::transact(doc)))
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("{} has no root", slot.name)))?;
         let (result, update) = document.change(|txn| edit(&structure, txn, &tree));
-        let result = result?;
-        self.commit_own(&slot, guard, update).await?;
-        Ok(result)
+        match result {
+            Ok(result) => {
+                self.commit_own(&slot, guard, update).await?;
+                Ok(result)
+            }
+            Err(e) => {
+                if update.is_some() {
+                    // It wrote before it failed: back to what storage holds, before the room
+                    // is let go, so nobody sees half a change.
+                    self.flush().await;
+                    match self.stored_document(live.doc_id).await {
+                        Ok(document) => live.room.document = document,
+                        Err(_) => {
+                            drop(guard);
+                            self.reload(&slot, true).await;
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 
     /// `subject`'s tree as its structure document resolves it now.
@@ -785,18 +873,25 @@ impl Hub {
         }
     }
 
-    /// The text of topic `topic_id`'s body document, if it has one: live here, or as stored.
-    pub async fn body_text(&self, topic_id: i64) -> Result<Option<String>, AppError> {
+    /// The text of the body document of topic `topic_id`, waiting without a row in subject
+    /// `subject_id` (a topic back from the trash, or new), if it has one there: live here, or
+    /// as stored. A document another subject (or a topic row) owns is never read.
+    pub async fn body_text(
+        &self,
+        subject_id: i64,
+        topic_id: i64,
+    ) -> Result<Option<String>, AppError> {
         let name = DocKey::Topic(topic_id).name();
+        let Some(doc_id) = self.inner.db.waiting_doc_id(&name, subject_id).await? else {
+            return Ok(None);
+        };
         let slot = self.rooms().get(&name).cloned();
         if let Some(slot) = slot
             && let Some(live) = slot.live.lock().await.as_ref()
+            && live.doc_id == doc_id
         {
             return Ok(Some(live.room.document.text(TEXT)));
         }
-        let Some(doc_id) = self.inner.db.doc_id(&name).await? else {
-            return Ok(None);
-        };
         let stored = self.inner.db.load_doc(doc_id).await?;
         let document = Document::load(
             Some(&stored.snapshot),

@@ -82,6 +82,7 @@ pub async fn create(
             summary: summary.as_str(),
             tags: tags.as_slice(),
             visibility: visibility.as_str(),
+            root_id: super::tree::new_topic_id(),
             root_order_key: &super::tree::position_key(0),
             now: now_ms(),
         };

@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use arbor_db::DbError;
 use arbor_db::imports::{ImportRow, NewImport};
 use arbor_db::topics::{TopicNodeRow, TopicRow};
+use arbor_map::MapError;
 use arbor_outline::{Format, Limits, Outline};
 use serde::{Deserialize, Serialize};
 
@@ -275,7 +276,13 @@ async fn undo_import(state: &AppState, granted: &Granted, undo: &str) -> Result<
                 structure.delete(txn, *id, now_ms()).map_err(map)?;
             }
             for id in undo.replaced.iter().filter(|id| tree.trash.contains_key(id)) {
-                structure.restore(txn, *id).map_err(map)?;
+                structure.restore(txn, *id).map_err(|e| match e {
+                    MapError::TooMany(_) | MapError::TooDeep(_) => AppError::new(
+                        ErrorCode::Conflict,
+                        format!("Rolling back would pass the subject's limits ({e}); delete some topics first."),
+                    ),
+                    e => map(e),
+                })?;
             }
             structure
                 .rename(txn, tree.root, &undo.root_title)

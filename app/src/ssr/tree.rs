@@ -17,7 +17,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use arbor_db::DbError;
-use arbor_db::projection::{FreshText, PlacedTopic, TreeProjection};
+use arbor_db::projection::{FreshText, InTrash, PlacedTopic, TreeProjection};
 use arbor_db::subjects::SubjectRow;
 use arbor_db::topics::{LinkRef, TopicContent};
 use arbor_map::{MapError, NodeId, Structure, Tree};
@@ -68,16 +68,25 @@ fn from_map(error: MapError) -> AppError {
             "A topic cannot move under itself or one of its own subtopics.",
         ),
         MapError::NotDeleted(_) => AppError::not_found("No such topic in the trash."),
+        MapError::TooMany(_) => AppError::invalid(
+            "id",
+            format!("A subject holds at most {MAX_TOPICS} topics; restoring this would pass that."),
+        ),
+        MapError::TooDeep(_) => AppError::invalid(
+            "id",
+            format!("Topics nest at most {MAX_DEPTH} levels deep; restoring this would pass that."),
+        ),
         MapError::Empty | MapError::Exists(_) | MapError::ParentUnknown(..) => AppError::internal(
             anyhow::anyhow!("the subject's map refused a change: {error}"),
         ),
     }
 }
 
-/// A new topic's id: random in [2³², 2⁵²), so any writer (the live editor too) can make one
-/// without asking, and JavaScript numbers hold it exactly.
+/// A new topic's id (a new subject's root too): random among [`arbor_map::INVENTED_IDS`], as
+/// any writer (the live editor too) makes one without asking. The tables' own sequences are
+/// never used for topics, so no id a client writes can move them.
 pub fn new_topic_id() -> i64 {
-    rand::random_range((1_i64 << 32)..(1_i64 << 52))
+    rand::random_range(arbor_map::INVENTED_IDS)
 }
 
 /// The `order_key` the projection stores for the `index`th child: the document's own keys
@@ -379,6 +388,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
     let hub = state.collab();
     let _one_at_a_time = hub.projection_lock(subject.id).await;
     purge_expired(state, subject).await?;
+    keep_trash_titles(state, subject).await?;
     for _ in 0..3 {
         let tree = hub.structure(subject).await?;
         let projection = prepare(state, subject, &tree).await?;
@@ -394,19 +404,53 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
             tracing::warn!(
                 subject = subject.id,
                 topics = ?done.foreign,
-                "the map names topics of another subject; they are left out of the pages"
+                "the map names foreign topic ids (another subject's, or ids no writer may invent); they are left out of the pages"
             );
         }
         if done.changes > 0 {
             metrics::counter!("arbor_map_projections_total").increment(1);
             subjects::changed(state, subject, affected).await;
         }
-        return Ok(());
+        return keep_trash_titles(state, subject).await;
     }
     Err(AppError::internal(anyhow::anyhow!(
         "subject {}'s rows kept changing under its projection",
         subject.id
     )))
+}
+
+/// Keeps the titles of what waits in the trash out of the structure document, which every
+/// reader of the subject syncs: a trashed topic whose title the trash table holds has it
+/// cleared in the document, and a topic back from the trash (in the tree, its trash row not yet
+/// projected away) whose title is empty gets the kept one back. Runs before a projection (so a
+/// restored topic's row gets its title) and after it (for what it just trashed).
+async fn keep_trash_titles(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+    let kept: HashMap<i64, String> = state
+        .db()
+        .trashed_titles(subject.id)
+        .await?
+        .into_iter()
+        .collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    state
+        .collab()
+        .change_structure(subject, |structure, txn, tree| {
+            let held = tree.trash.values().flat_map(|t| &t.titles);
+            for (id, title) in held {
+                if !title.is_empty() && kept.contains_key(id) {
+                    structure.rename(txn, *id, "").map_err(from_map)?;
+                }
+            }
+            for (id, node) in &tree.nodes {
+                if let Some(title) = kept.get(id).filter(|_| node.title.is_empty()) {
+                    structure.rename(txn, *id, title).map_err(from_map)?;
+                }
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Forgets subtrees deleted more than [`TRASH_DAYS`] ago.
@@ -476,7 +520,7 @@ async fn prepare(
             .map(|row| (row.id, row.body))
             .collect();
         for id in fresh_ids {
-            let body = match state.collab().body_text(id).await? {
+            let body = match state.collab().body_text(subject.id, id).await? {
                 Some(text) => text,
                 None => kept.get(&id).cloned().unwrap_or_default(),
             };
@@ -494,12 +538,19 @@ async fn prepare(
     let trashed = tree
         .trash
         .values()
-        .flat_map(|t| t.members.iter().map(|m| (*m, t.at)))
+        .flat_map(|t| {
+            t.titles.iter().map(|(id, title)| InTrash {
+                id: *id,
+                deleted_at: t.at,
+                title: (!title.trim().is_empty()).then(|| row_title(title)),
+            })
+        })
         .collect();
     Ok(TreeProjection {
         nodes,
         fresh,
         trashed,
+        new_ids: arbor_map::INVENTED_IDS,
     })
 }
 
