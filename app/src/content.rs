@@ -343,14 +343,14 @@ impl TopicRef {
 pub struct BacklinkPage {
     /// The topic linked to.
     pub topic: TopicRef,
-    /// At most [`BacklinkPage::SIZE`].
+    /// At most 50, this subject's first, then by id.
     pub backlinks: Vec<TopicRef>,
     /// The cursor of the next page (`cursor=`), when there is one.
     pub next_cursor: Option<String>,
 }
 
 impl BacklinkPage {
-    /// Backlinks per page, on a topic's page too.
+    /// Backlinks per page, on a topic's page too (the documentation says 50).
     pub const SIZE: u32 = 50;
 
     /// The page listing the backlinks of `topic` from `cursor` on.
@@ -381,8 +381,7 @@ pub struct TopicDetail {
     /// Topics this one links to (that the reader may see).
     pub links: Vec<TopicRef>,
     /// Topics that link here that the reader may see listed (this subject's, and other
-    /// subjects' that are public or the reader's own), this subject's first; at most
-    /// [`BacklinkPage::SIZE`].
+    /// subjects' that are public or the reader's own), this subject's first; at most 50.
     pub backlinks: Vec<TopicRef>,
     /// When there are more: the cursor of the next page of backlinks (`…/backlinks?cursor=`).
     pub backlinks_cursor: Option<String>,

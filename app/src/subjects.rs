@@ -5,7 +5,8 @@
 use leptos::server;
 
 use crate::content::{
-    AuthorDetail, BacklinkPage, HomeFeed, MapUpkeep, Member, SubjectCard, SubjectDetail, SubjectPage, TopicDetail,
+    AuthorDetail, BacklinkPage, HomeFeed, MapUpkeep, Member, SubjectCard, SubjectDetail,
+    SubjectPage, TopicDetail,
 };
 use crate::error::AppError;
 

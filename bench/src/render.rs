@@ -88,12 +88,33 @@ fn bodies() -> Vec<(&'static str, String)> {
             s.push_str(&row.repeat((Body::MAX_BYTES - s.len()) / row.len()));
             s
         }),
-        ("code rust `{`", format!("```rust\n{}\n```", "{".repeat(60_000))),
-        ("code lisp `(`", format!("```lisp\n{}\n```", "(".repeat(60_000))),
-        ("code json `[`", format!("```json\n{}\n```", "[".repeat(60_000))),
-        ("code html `<a>`", format!("```html\n{}\n```", "<a>".repeat(20_000))),
-        ("code rust lines", format!("```rust\n{}```", "fn a() { let x = \"s\"; }\n".repeat(2_500))),
-        ("prose", fill("Some *plain* prose with a [[Link]] and `code`.\n\n", "")),
+        (
+            "code rust `{`",
+            format!("```rust\n{}\n```", "{".repeat(60_000)),
+        ),
+        (
+            "code lisp `(`",
+            format!("```lisp\n{}\n```", "(".repeat(60_000)),
+        ),
+        (
+            "code json `[`",
+            format!("```json\n{}\n```", "[".repeat(60_000)),
+        ),
+        (
+            "code html `<a>`",
+            format!("```html\n{}\n```", "<a>".repeat(20_000)),
+        ),
+        (
+            "code rust lines",
+            format!(
+                "```rust\n{}```",
+                "fn a() { let x = \"s\"; }\n".repeat(2_500)
+            ),
+        ),
+        (
+            "prose",
+            fill("Some *plain* prose with a [[Link]] and `code`.\n\n", ""),
+        ),
     ]
 }
 
@@ -127,7 +148,10 @@ fn main() {
             html as f64 / 1000.0,
             body.len() as f64 / 1000.0
         );
-        if args.budget_ms.is_some_and(|b| worst > Duration::from_millis(b)) {
+        if args
+            .budget_ms
+            .is_some_and(|b| worst > Duration::from_millis(b))
+        {
             over = true;
         }
     }

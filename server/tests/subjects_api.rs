@@ -1070,7 +1070,8 @@ async fn hostile_nesting_is_bounded_and_never_stalls_the_server() {
                 .expect("a hostile preview finishes within a minute")
                 .unwrap();
             assert!(
-                st == StatusCode::OK || (st == StatusCode::TOO_MANY_REQUESTS && code(&v) == "throttled"),
+                st == StatusCode::OK
+                    || (st == StatusCode::TOO_MANY_REQUESTS && code(&v) == "throttled"),
                 "{st}: {v}"
             );
             if st == StatusCode::OK {
@@ -1138,7 +1139,11 @@ async fn unlisted_subjects_never_show_in_backlinks() {
                 .map(|b| b["title"].as_str().unwrap().to_owned())
                 .collect()
         };
-        for (who, client) in [("signed out", &anon), ("a stranger", stranger), ("the author", author)] {
+        for (who, client) in [
+            ("signed out", &anon),
+            ("a stranger", stranger),
+            ("the author", author),
+        ] {
             let (st, v) = send(client.get(app.url(&topic_api))).await;
             assert_eq!(st, StatusCode::OK, "{v}");
             assert!(titles(&v).is_empty(), "{who} sees {v}");
@@ -1224,7 +1229,8 @@ async fn ten_thousand_backlinks_come_in_pages() {
             .collect();
         let mut pages = 1;
         while let Some(at) = cursor {
-            let (st, v) = send(anon.get(app.url(&format!("{topic_api}/backlinks?cursor={at}")))).await;
+            let (st, v) =
+                send(anon.get(app.url(&format!("{topic_api}/backlinks?cursor={at}")))).await;
             assert_eq!(st, StatusCode::OK, "{v}");
             let items = v["backlinks"].as_array().unwrap();
             assert!(items.len() <= 50);
@@ -1243,9 +1249,16 @@ async fn ten_thousand_backlinks_come_in_pages() {
             .unwrap();
         assert_eq!(more.status(), StatusCode::OK);
         let html = more.text().await.unwrap();
-        assert_eq!(html.matches("href=\"/s/crowd/t/").count(), 50, "50 on a page");
+        assert_eq!(
+            html.matches("href=\"/s/crowd/t/").count(),
+            50,
+            "50 on a page"
+        );
         let (st, v) = send(anon.get(app.url(&format!("{topic_api}/backlinks?cursor=zz")))).await;
-        assert_eq!((st, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+        assert_eq!(
+            (st, code(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        );
         app.stop().await;
     }
 }

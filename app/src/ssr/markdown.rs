@@ -11,10 +11,11 @@
 //!
 //! Its cost is linear in the input: elements nest at most [`MAX_NESTING`] deep (deeper blocks
 //! and spans are flattened into their ancestor at that depth, their text kept), and highlighted
-//! code at most [`MAX_HIGHLIGHT_NESTING`] spans deep (deeper code is shown plain), so the
-//! sanitiser's HTML parser, whose work per element grows with the depth of open elements, does
-//! a bounded amount per element. On the server, renders run on the blocking pool, one per core
-//! at once ([`render_pooled`], [`scan_pooled`]), never on the async workers.
+//! code at most [`MAX_HIGHLIGHT_NESTING`] spans deep and 16 KB a body (beyond that, code is
+//! shown plain), so the sanitiser's HTML parser, whose work per element grows with the depth of
+//! open elements, does a bounded amount per element. On the server, renders run on the
+//! blocking pool, one per core at once ([`render_pooled`], [`scan_pooled`]), never on the
+//! async workers.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -98,6 +99,7 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
     let mut in_code = false;
     let mut link_depth = 0usize;
     let mut heading: Option<(HeadingLevel, usize)> = None;
+    let mut highlight_budget = MAX_HIGHLIGHT_BYTES;
 
     for event in events {
         match event {
@@ -116,7 +118,7 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
                 plain_text.push_str(&code_text);
                 plain_text.push('\n');
                 out.push(Event::Html(
-                    highlight(&code_text, code_lang.as_deref()).into(),
+                    highlight(&code_text, code_lang.as_deref(), &mut highlight_budget).into(),
                 ));
             }
             Event::Text(text) if in_code => code_text.push_str(&text),
@@ -223,7 +225,8 @@ pub async fn scan_pooled(markdown: String) -> Result<Rendered, AppError> {
 pub const MAX_NESTING: usize = 32;
 
 /// The parser's events with every element deeper than [`MAX_NESTING`] flattened: its start
-/// and end are dropped, its content (text, code, breaks) kept in place.
+/// and end are dropped, its content (text, code, breaks) kept in place, and the end of a block
+/// becomes a line break so that words of consecutive blocks stay apart.
 struct Flatten<I> {
     events: I,
     depth: usize,
@@ -254,6 +257,20 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
             };
             if depth <= MAX_NESTING {
                 return Some(event);
+            }
+            if let Event::End(end) = event
+                && !matches!(
+                    end,
+                    TagEnd::Emphasis
+                        | TagEnd::Strong
+                        | TagEnd::Strikethrough
+                        | TagEnd::Superscript
+                        | TagEnd::Subscript
+                        | TagEnd::Link
+                        | TagEnd::Image
+                )
+            {
+                return Some(Event::SoftBreak);
             }
         }
     }
@@ -392,22 +409,24 @@ fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
     id
 }
 
-const MAX_HIGHLIGHT_BYTES: usize = 64 * 1024;
+/// Most bytes of code highlighted per body (in order; a block that does not fit is shown
+/// plain): highlighting costs about 8 µs a byte, and its markup as much again to sanitise.
+const MAX_HIGHLIGHT_BYTES: usize = 16 * 1024;
 const MAX_HIGHLIGHT_LINE: usize = 2_000;
 /// Deepest nesting of highlighting spans (the highlighter's scopes, which some grammars nest
 /// per bracket); deeper code is shown plain.
 pub const MAX_HIGHLIGHT_NESTING: usize = 32;
 
-/// Highlighted (or, for unknown languages, escaped) code in `<pre><code>`.
-fn highlight(code: &str, lang: Option<&str>) -> String {
+/// Highlighted (or, for unknown languages, escaped) code in `<pre><code>`, highlighting only
+/// within the `budget` of bytes left for this body.
+fn highlight(code: &str, lang: Option<&str>, budget: &mut usize) -> String {
     let syntax = lang.and_then(|l| {
         SYNTAXES
             .find_syntax_by_token(l)
             .or_else(|| SYNTAXES.find_syntax_by_name(l))
     });
     // Very long code or lines are shown plain: highlighting cost grows with them.
-    let too_big =
-        code.len() > MAX_HIGHLIGHT_BYTES || code.lines().any(|l| l.len() > MAX_HIGHLIGHT_LINE);
+    let too_big = code.len() > *budget || code.lines().any(|l| l.len() > MAX_HIGHLIGHT_LINE);
     let highlighted = syntax.filter(|_| !too_big).and_then(|syntax| {
         // Highlighting is best effort: a failure (or a panic inside the highlighter) falls
         // back to plain text rather than failing the page.
@@ -444,6 +463,9 @@ fn highlight(code: &str, lang: Option<&str>) -> String {
         .ok()
         .flatten()
     });
+    if highlighted.is_some() {
+        *budget -= code.len();
+    }
     let lang_class = lang
         .filter(|l| {
             l.chars()
@@ -690,10 +712,26 @@ mod tests {
             ("ordered", format!("{}x", "1. ".repeat(deep))),
             ("mixed", format!("{}x", "> - 1. * ".repeat(deep / 4))),
             ("mixed lines", mixed_lines),
-            ("emphasis", format!("{}x{}", "*a _b ".repeat(deep / 2), " b_ a*".repeat(deep / 2))),
-            ("strong", format!("{}x{}", "**a ".repeat(deep), " a**".repeat(deep))),
-            ("links", format!("{}x{}", "[a ".repeat(deep), "](/y)".repeat(deep))),
-            ("images", format!("{}x{}", "![a ".repeat(deep), "](/y.png)".repeat(deep))),
+            (
+                "emphasis",
+                format!(
+                    "{}x{}",
+                    "*a _b ".repeat(deep / 2),
+                    " b_ a*".repeat(deep / 2)
+                ),
+            ),
+            (
+                "strong",
+                format!("{}x{}", "**a ".repeat(deep), " a**".repeat(deep)),
+            ),
+            (
+                "links",
+                format!("{}x{}", "[a ".repeat(deep), "](/y)".repeat(deep)),
+            ),
+            (
+                "images",
+                format!("{}x{}", "![a ".repeat(deep), "](/y.png)".repeat(deep)),
+            ),
             ("html", format!("{}x", "<div><b>".repeat(deep))),
             ("lisp", format!("```lisp\n{}x\n```", "(a\n".repeat(deep))),
             ("json", format!("```json\n{}x\n```", "[\n".repeat(deep))),
@@ -706,6 +744,15 @@ mod tests {
             );
             assert!(out.plain_text.contains('x'), "{name}: the text stays");
         }
+        // Flattened blocks keep their words apart.
+        let blocks = render(&format!("{0}alpha\n{0}\n{0}beta", "> ".repeat(40)), |_| {
+            None
+        });
+        assert!(
+            blocks.plain_text.contains("alpha beta"),
+            "{}",
+            blocks.plain_text
+        );
         // Up to the limit, nesting is kept.
         let quotes = html(&format!("{}x", "> ".repeat(MAX_NESTING - 1)));
         assert_eq!(quotes.matches("<blockquote>").count(), MAX_NESTING - 1);

@@ -105,8 +105,7 @@ pub struct BacklinkParams {
     pub cursor: Option<String>,
 }
 
-/// The topics linking to a topic that you may see listed, 50 a page: this subject's first,
-/// then others' (public ones, and your own).
+/// Topics linking to this one, 50 a page (this subject's first; others' when listed to you).
 #[utoipa::path(get, path = "/subjects/{slug}/topics/{id}/backlinks", tag = "topics",
     params(("slug" = String, Path), ("id" = i64, Path), BacklinkParams),
     responses(
@@ -121,14 +120,8 @@ pub async fn list_backlinks(
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiQuery(params): ApiQuery<BacklinkParams>,
 ) -> Result<Json<BacklinkPage>, AppError> {
-    let (page, _) = subjects::backlinks(
-        &state,
-        caller.as_ref(),
-        &slug,
-        id,
-        params.cursor.as_deref(),
-    )
-    .await?;
+    let (page, _) =
+        subjects::backlinks(&state, caller.as_ref(), &slug, id, params.cursor.as_deref()).await?;
     Ok(Json(page))
 }
 
