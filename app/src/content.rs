@@ -337,6 +337,28 @@ impl TopicRef {
     }
 }
 
+/// One page of the topics that link to a topic (see [`TopicDetail::backlinks`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BacklinkPage {
+    /// The topic linked to.
+    pub topic: TopicRef,
+    /// At most 50, this subject's first, then by id.
+    pub backlinks: Vec<TopicRef>,
+    /// The cursor of the next page (`cursor=`), when there is one.
+    pub next_cursor: Option<String>,
+}
+
+impl BacklinkPage {
+    /// Backlinks per page, on a topic's page too (the documentation says 50).
+    pub const SIZE: u32 = 50;
+
+    /// The page listing the backlinks of `topic` from `cursor` on.
+    pub fn href(topic: &TopicRef, cursor: &str) -> String {
+        format!("{}/backlinks?cursor={cursor}", topic.href())
+    }
+}
+
 /// A topic with everything its page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -358,8 +380,11 @@ pub struct TopicDetail {
     pub next: Option<TopicRef>,
     /// Topics this one links to (that the reader may see).
     pub links: Vec<TopicRef>,
-    /// Topics that link here (that the reader may see), this subject's first.
+    /// Topics that link here that the reader may see listed (this subject's, and other
+    /// subjects' that are public or the reader's own), this subject's first; at most 50.
     pub backlinks: Vec<TopicRef>,
+    /// When there are more: the cursor of the next page of backlinks (`…/backlinks?cursor=`).
+    pub backlinks_cursor: Option<String>,
     pub reader: ReaderState,
     /// Unix milliseconds.
     pub updated_at: i64,

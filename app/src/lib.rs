@@ -35,7 +35,7 @@ use crate::pages::{
     saved::SavedPage,
     settings::SettingsPage,
     subject::{NewSubjectPage, SubjectPage, SubjectSettingsPage},
-    topic::{TopicEditPage, TopicPage},
+    topic::{BacklinksPage, TopicEditPage, TopicPage},
 };
 
 /// The HTML document around the app, rendered on the server only. Its scripts carry the
@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("edit")) view=MapEditorPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id")) view=TopicPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id"), StaticSegment("edit")) view=TopicEditPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("s"), ParamSegment("slug"), StaticSegment("t"), ParamSegment("id"), StaticSegment("backlinks")) view=BacklinksPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

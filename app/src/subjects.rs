@@ -5,7 +5,8 @@
 use leptos::server;
 
 use crate::content::{
-    AuthorDetail, HomeFeed, MapUpkeep, Member, SubjectCard, SubjectDetail, SubjectPage, TopicDetail,
+    AuthorDetail, BacklinkPage, HomeFeed, MapUpkeep, Member, SubjectCard, SubjectDetail,
+    SubjectPage, TopicDetail,
 };
 use crate::error::AppError;
 
@@ -60,6 +61,25 @@ pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
     )
     .await;
     Ok(detail)
+}
+
+/// A page of the topics linking to a topic, from `cursor` on (the first page without one).
+#[server(prefix = "/fn", endpoint = "backlinks")]
+pub async fn get_backlinks(
+    slug: String,
+    id: i64,
+    cursor: Option<String>,
+) -> Result<BacklinkPage, AppError> {
+    use crate::ssr::{auth, page, state, subjects};
+    let state = state()?;
+    let caller = auth::current_caller().await?;
+    let (backlinks, granted) = page::with_status(
+        subjects::backlinks(&state, caller.as_ref(), &slug, id, cursor.as_deref()).await,
+    )?;
+    if caller.is_none() {
+        page::mark_cacheable(granted.subject.id);
+    }
+    Ok(backlinks)
 }
 
 /// The home page's lists.

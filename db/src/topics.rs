@@ -57,6 +57,32 @@ pub struct LinkedTopicRow {
     pub title_key: String,
 }
 
+/// A topic linking to another, with where it stands in the list of backlinks.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BacklinkRow {
+    #[sqlx(flatten)]
+    pub topic: LinkedTopicRow,
+    /// In another subject than the target (listed after the target subject's own).
+    pub other_subject: bool,
+}
+
+impl BacklinkRow {
+    /// The cursor for the page after this row.
+    pub fn cursor(&self) -> BacklinkCursor {
+        BacklinkCursor {
+            other_subject: self.other_subject,
+            topic_id: self.topic.topic_id,
+        }
+    }
+}
+
+/// Where a page of backlinks starts: after this row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacklinkCursor {
+    pub other_subject: bool,
+    pub topic_id: i64,
+}
+
 /// SQL for "subject `s` is visible to the user whose id is the given placeholder" (0 for
 /// nobody signed in; ids start at 1).
 macro_rules! visible_to {
@@ -71,6 +97,21 @@ macro_rules! visible_to {
     };
 }
 pub(crate) use visible_to;
+
+/// SQL for "subject `s` may be listed to the user whose id is the given placeholder": public,
+/// or theirs, or one they are a member of. Unlisted subjects are readable by link but listed
+/// nowhere else.
+macro_rules! listed_to {
+    ($viewer:literal) => {
+        concat!(
+            "(s.visibility = 'public' OR s.owner_id = ",
+            $viewer,
+            " OR EXISTS (SELECT 1 FROM subject_members m WHERE m.subject_id = s.id AND m.user_id = ",
+            $viewer,
+            "))"
+        )
+    };
+}
 
 /// The statement that recomputes subject `$1`'s search text (at most 400,000 characters).
 pub(crate) fn reindex_statement(backend: Backend) -> &'static str {
@@ -286,35 +327,52 @@ impl Db {
         })?)
     }
 
-    /// Topics that link to `topic_id` (in any subject `viewer` may see), if it is the topic
-    /// its title resolves to.
+    /// Topics that link to `topic_id`, if it is the topic its title resolves to: those of its
+    /// own subject (whoever reads the topic may read them), and those of other subjects listed
+    /// to `viewer` — public ones, and any they own or are a member of, never another's
+    /// unlisted or private subject. This subject's first, then by topic id; at most `limit`,
+    /// after the cursor `after` (the last row of the previous page).
     #[tracing::instrument(skip(self))]
     pub async fn backlinks(
         &self,
         subject_id: i64,
         topic_id: i64,
         viewer: i64,
-    ) -> DbResult<Vec<LinkedTopicRow>> {
+        after: Option<BacklinkCursor>,
+        limit: u32,
+    ) -> DbResult<Vec<BacklinkRow>> {
+        let after = after.unwrap_or(BacklinkCursor {
+            other_subject: false,
+            topic_id: i64::MIN,
+        });
         Ok(dispatch!(self, |pool| {
-            sqlx::query_as::<_, LinkedTopicRow>(concat!(
-                "SELECT f.id AS topic_id, f.title, s.slug AS subject_slug,
-                        s.title AS subject_title, l.to_title_key AS title_key
-                 FROM topics target
-                 JOIN subjects ts ON ts.id = target.subject_id
-                 JOIN topic_links l ON l.to_slug = ts.slug AND l.to_title_key = target.title_key
-                 JOIN topics f ON f.id = l.from_topic_id
-                 JOIN subjects s ON s.id = f.subject_id
-                 WHERE target.id = $1 AND target.subject_id = $3 AND f.id <> target.id
-                   AND target.id = (SELECT min(t2.id) FROM topics t2
-                                    WHERE t2.subject_id = target.subject_id
-                                      AND t2.title_key = target.title_key)
-                   AND ",
-                visible_to!("$2"),
-                " ORDER BY s.id <> target.subject_id, s.title, f.title"
+            sqlx::query_as::<_, BacklinkRow>(concat!(
+                "SELECT * FROM (
+                   SELECT f.id AS topic_id, f.title, s.slug AS subject_slug,
+                          s.title AS subject_title, l.to_title_key AS title_key,
+                          s.id <> target.subject_id AS other_subject
+                   FROM topics target
+                   JOIN subjects ts ON ts.id = target.subject_id
+                   JOIN topic_links l ON l.to_slug = ts.slug AND l.to_title_key = target.title_key
+                   JOIN topics f ON f.id = l.from_topic_id
+                   JOIN subjects s ON s.id = f.subject_id
+                   WHERE target.id = $1 AND target.subject_id = $3 AND f.id <> target.id
+                     AND target.id = (SELECT min(t2.id) FROM topics t2
+                                      WHERE t2.subject_id = target.subject_id
+                                        AND t2.title_key = target.title_key)
+                     AND (s.id = target.subject_id OR ",
+                listed_to!("$2"),
+                ")) b
+                 WHERE (b.other_subject, b.topic_id) > ($4, $5)
+                 ORDER BY b.other_subject, b.topic_id
+                 LIMIT $6"
             ))
             .bind(topic_id)
             .bind(viewer)
             .bind(subject_id)
+            .bind(after.other_subject)
+            .bind(after.topic_id)
+            .bind(i64::from(limit))
             .fetch_all(pool)
             .await
         })?)

@@ -696,13 +696,62 @@ async fn topics_story(db: &Db) {
     db.update_topic(s.id, c, content("C", "see [[Bee]]", &same), 8)
         .await
         .unwrap();
-    let anyone = db.backlinks(s.id, b, 0).await.unwrap();
+    let anyone = db.backlinks(s.id, b, 0, None, 50).await.unwrap();
     assert_eq!(
-        anyone.iter().map(|l| l.topic_id).collect::<Vec<_>>(),
+        anyone.iter().map(|l| l.topic.topic_id).collect::<Vec<_>>(),
         vec![c]
     );
-    let owner_sees = db.backlinks(s.id, b, owner.id).await.unwrap();
+    let owner_sees = db.backlinks(s.id, b, owner.id, None, 50).await.unwrap();
     assert_eq!(owner_sees.len(), 2);
+    // An unlisted subject's backlinks are listed to nobody but its owner and members, though
+    // anyone may read it by its link; a public one's to everybody.
+    let reader = db.create_user(new_user("ray", "ray", 0)).await.unwrap();
+    let mut linking = Vec::new();
+    for (slug, visibility) in [("quiet", "unlisted"), ("loud", "public")] {
+        let subject = db
+            .create_subject(NewSubject {
+                visibility,
+                ..new_subject(slug, reader.id, &[], 0)
+            })
+            .await
+            .unwrap();
+        let root = db.topic_tree(subject.id).await.unwrap()[0].id;
+        let to_bee = [LinkRef {
+            slug: "trees".into(),
+            title_key: "bee".into(),
+        }];
+        db.update_topic(subject.id, root, content(slug, "[[trees/Bee]]", &to_bee), 7)
+            .await
+            .unwrap();
+        linking.push(root);
+    }
+    let (quiet, loud) = (linking[0], linking[1]);
+    let ids = |rows: Vec<arbor_db::topics::BacklinkRow>| {
+        rows.iter().map(|r| r.topic.topic_id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(db.backlinks(s.id, b, 0, None, 50).await.unwrap()),
+        vec![c, loud]
+    );
+    let mut readers = vec![c, quiet, loud];
+    readers[1..].sort_unstable();
+    assert_eq!(
+        ids(db.backlinks(s.id, b, reader.id, None, 50).await.unwrap()),
+        readers
+    );
+    // Pages: this subject's first, then by id, each after the last row of the one before.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db.backlinks(s.id, b, reader.id, after, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert_eq!(page.len(), 1);
+        after = Some(last.cursor());
+        paged.extend(ids(page));
+    }
+    assert_eq!(paged, readers);
+    let owner_sees = db.backlinks(s.id, b, owner.id, None, 50).await.unwrap();
+    assert_eq!(owner_sees.len(), 3, "secret, C and loud");
     let out = db.outgoing_links(secret_root, owner.id).await.unwrap();
     assert_eq!(out.iter().map(|l| l.topic_id).collect::<Vec<_>>(), vec![b]);
     // A topic created later with a linked title starts resolving.
@@ -719,10 +768,19 @@ async fn topics_story(db: &Db) {
         2
     );
     assert_eq!(
-        db.backlinks(s.id, nowhere, owner.id).await.unwrap().len(),
+        db.backlinks(s.id, nowhere, owner.id, None, 50)
+            .await
+            .unwrap()
+            .len(),
         1
     );
-    assert_eq!(db.backlinks(s.id, nowhere, 0).await.unwrap().len(), 0);
+    assert_eq!(
+        db.backlinks(s.id, nowhere, 0, None, 50)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // A subtree to the trash: its rows go, its text and body document wait.
     let b_doc = format!("topic:{b}");
@@ -746,7 +804,13 @@ async fn topics_story(db: &Db) {
         .collect();
     assert_eq!(waiting, vec![(a, "A", "alpha", 10), (b, "Bee", "beta", 10)]);
     assert_eq!(db.doc_id(&b_doc).await.unwrap(), Some(doc));
-    assert!(db.backlinks(s.id, nowhere, owner.id).await.unwrap().len() == 1);
+    assert!(
+        db.backlinks(s.id, nowhere, owner.id, None, 50)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    );
 
     // Back from the trash (the caller prepares the text), the document with it.
     let mut back = kept.to_vec();

@@ -107,6 +107,7 @@ async fn openapi_document_covers_every_route() {
         ("/subjects/{slug}/topics/{id}", "delete"),
         ("/subjects/{slug}/topics/{id}/move", "post"),
         ("/subjects/{slug}/topics/{id}/preview", "post"),
+        ("/subjects/{slug}/topics/{id}/backlinks", "get"),
         ("/subjects/{slug}/trash", "get"),
         ("/subjects/{slug}/trash/{id}/restore", "post"),
         ("/subjects/{slug}/imports", "post"),

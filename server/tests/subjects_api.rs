@@ -1144,3 +1144,240 @@ async fn bad_input_is_never_a_server_error() {
     }
     app.stop().await;
 }
+
+/// A 100 KB body nested as deeply as markdown allows, previewed by a signed-out reader and by
+/// the author at once, neither stalls the server (a render never runs on the async workers, and at most one
+/// per core runs at once) nor comes back nested deeper than the renderer's bound; stored, it
+/// renders the same way on the topic's page.
+#[tokio::test]
+async fn hostile_nesting_is_bounded_and_never_stalls_the_server() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "nest", 1).await;
+        let owner = &users[0].1;
+        create_subject(&app, owner, "Open", json!({"visibility": "public"})).await;
+        let root = root_id(&app, owner, "open").await;
+        let preview_url = app.url(&format!("/api/v1/subjects/open/topics/{root}/preview"));
+        let anon = app.new_client();
+        let hostile = [
+            format!("{}x", "> ".repeat(49_999)),
+            format!("{}x", "- ".repeat(49_999)),
+        ];
+        let previews: Vec<_> = hostile
+            .iter()
+            .zip([&anon, owner])
+            .map(|(body, client)| {
+                let request = client.post(&preview_url).json(&json!({ "body": body }));
+                tokio::spawn(async move { send(request).await })
+            })
+            .collect();
+        for _ in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let health = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                reqwest::get(app.url("/healthz")),
+            )
+            .await;
+            assert!(
+                matches!(&health, Ok(Ok(r)) if r.status() == StatusCode::OK),
+                "{backend:?}: /healthz did not answer within 3 s while two hostile previews ran"
+            );
+        }
+        for (preview, tag) in previews.into_iter().zip(["<blockquote>", "<li>"]) {
+            let (st, v) = tokio::time::timeout(std::time::Duration::from_secs(60), preview)
+                .await
+                .expect("a hostile preview finishes within a minute")
+                .unwrap();
+            assert!(
+                st == StatusCode::OK
+                    || (st == StatusCode::TOO_MANY_REQUESTS && code(&v) == "throttled"),
+                "{st}: {v}"
+            );
+            if st == StatusCode::OK {
+                let depth = v["html"].as_str().unwrap().matches(tag).count();
+                assert!((1..=32).contains(&depth), "{tag} nested {depth} deep");
+            }
+        }
+        // Stored, the body renders as deep as the bound on the page and in the API.
+        let (st, v) = send(
+            owner
+                .patch(app.url(&format!("/api/v1/subjects/open/topics/{root}")))
+                .json(&json!({ "body": hostile[0] })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let depth = v["html"].as_str().unwrap().matches("<blockquote>").count();
+        assert!((1..=32).contains(&depth), "{depth} deep");
+        let page = anon
+            .get(app.url(&format!("/s/open/t/{root}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let depth = page.text().await.unwrap().matches("<blockquote>").count();
+        assert!((1..=32).contains(&depth), "{depth} deep on the page");
+        app.stop().await;
+    }
+}
+
+/// Backlinks list only topics of subjects the reader may see listed: never another's unlisted
+/// subject (readable by its link, listed nowhere), nor a private one.
+#[tokio::test]
+async fn unlisted_subjects_never_show_in_backlinks() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "back", 3).await;
+        let (author, quiet_owner, stranger) = (&users[0].1, &users[1].1, &users[2].1);
+        let anon = app.new_client();
+        create_subject(&app, author, "Target", json!({"visibility": "public"})).await;
+        let target_root = root_id(&app, author, "target").await;
+        let linked = add_topic(&app, author, "target", target_root, "Linked", "").await;
+        create_subject(
+            &app,
+            quiet_owner,
+            "Quiet place",
+            json!({"visibility": "unlisted"}),
+        )
+        .await;
+        let quiet_root = root_id(&app, quiet_owner, "quiet-place").await;
+        add_topic(
+            &app,
+            quiet_owner,
+            "quiet-place",
+            quiet_root,
+            "Unlisted notes",
+            "See [[target/Linked]].",
+        )
+        .await;
+        let topic_api = format!("/api/v1/subjects/target/topics/{linked}");
+        let titles = |v: &Value| -> Vec<String> {
+            v["backlinks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["title"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for (who, client) in [
+            ("signed out", &anon),
+            ("a stranger", stranger),
+            ("the author", author),
+        ] {
+            let (st, v) = send(client.get(app.url(&topic_api))).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            assert!(titles(&v).is_empty(), "{who} sees {v}");
+            let html = client
+                .get(app.url(&format!("/s/target/t/{linked}")))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for leak in ["quiet-place", "Quiet place", "Unlisted notes"] {
+                assert!(!html.contains(leak), "{who} sees {leak} on the page");
+            }
+        }
+        let (_, v) = send(quiet_owner.get(app.url(&topic_api))).await;
+        assert_eq!(titles(&v), ["Unlisted notes"], "its owner sees it");
+        app.stop().await;
+    }
+}
+
+/// Ten thousand topics linking to someone's topic neither bloat nor break its page: backlinks
+/// come 50 at a time, on the page and in the API.
+#[tokio::test]
+async fn ten_thousand_backlinks_come_in_pages() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "crowd", 2).await;
+        let (author, stranger) = (&users[0].1, &users[1].1);
+        let anon = app.new_client();
+        create_subject(&app, author, "Target", json!({"visibility": "public"})).await;
+        let target_root = root_id(&app, author, "target").await;
+        let linked = add_topic(&app, author, "target", target_root, "Linked", "").await;
+        let topic_api = format!("/api/v1/subjects/target/topics/{linked}");
+
+        // Ten thousand public topics with long titles linking here, written straight into the
+        // database.
+        create_subject(&app, stranger, "Crowd", json!({"visibility": "public"})).await;
+        let filler = "x".repeat(100);
+        let db = arbor_db::Db::connect(&app.database_url, &arbor_db::DbOptions::default())
+            .await
+            .unwrap();
+        db.execute_admin(&format!(
+            "UPDATE subjects SET title = 'Crowd {filler}' WHERE slug = 'crowd';
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+             INSERT INTO topics (subject_id, parent_id, order_key, title, title_key, body,
+                                 body_text, created_at, updated_at)
+             SELECT s.id, r.id, 'b' || n.i, 'Backlink ' || n.i || ' {filler}',
+                    'backlink ' || n.i || ' {filler}', '[[target/Linked]]', '', 0, 0
+             FROM n, subjects s JOIN topics r ON r.subject_id = s.id AND r.parent_id IS NULL
+             WHERE s.slug = 'crowd';
+             INSERT INTO topic_links (from_topic_id, to_slug, to_title_key)
+             SELECT t.id, 'target', 'linked' FROM topics t JOIN subjects s ON s.id = t.subject_id
+             WHERE s.slug = 'crowd' AND t.parent_id IS NOT NULL;"
+        ))
+        .await
+        .unwrap();
+        db.close().await;
+        let page = anon
+            .get(app.url(&format!("/s/target/t/{linked}")))
+            .send()
+            .await
+            .unwrap();
+        let status = page.status();
+        let html = page.text().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{backend:?}: the page of a topic with 10,000 backlinks ({} bytes)",
+            html.len()
+        );
+        assert!(html.len() < 512 * 1024, "{} bytes", html.len());
+        assert!(html.contains("data-testid=\"more-backlinks\""));
+        // The API pages through all of them, 50 at a time, each once.
+        let (_, v) = send(anon.get(app.url(&topic_api))).await;
+        assert_eq!(v["backlinks"].as_array().unwrap().len(), 50);
+        let mut cursor = v["backlinks_cursor"].as_str().map(str::to_owned);
+        let mut seen: std::collections::HashSet<i64> = v["backlinks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_i64().unwrap())
+            .collect();
+        let mut pages = 1;
+        while let Some(at) = cursor {
+            let (st, v) =
+                send(anon.get(app.url(&format!("{topic_api}/backlinks?cursor={at}")))).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let items = v["backlinks"].as_array().unwrap();
+            assert!(items.len() <= 50);
+            for b in items {
+                assert!(seen.insert(b["id"].as_i64().unwrap()), "twice: {b}");
+            }
+            cursor = v["next_cursor"].as_str().map(str::to_owned);
+            pages += 1;
+        }
+        assert_eq!((seen.len(), pages), (10_000, 200));
+        // The HTML list pages too; a made-up cursor is refused.
+        let more = anon
+            .get(app.url(&format!("/s/target/t/{linked}/backlinks?cursor=o0")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(more.status(), StatusCode::OK);
+        let html = more.text().await.unwrap();
+        assert_eq!(
+            html.matches("href=\"/s/crowd/t/").count(),
+            50,
+            "50 on a page"
+        );
+        let (st, v) = send(anon.get(app.url(&format!("{topic_api}/backlinks?cursor=zz")))).await;
+        assert_eq!(
+            (st, code(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        );
+        app.stop().await;
+    }
+}

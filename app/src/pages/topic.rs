@@ -1,21 +1,24 @@
 //! `/s/{slug}/t/{id}`: a topic — breadcrumbs to the root, the rendered body, children,
-//! outgoing links and backlinks, previous/next in reading order. `/s/{slug}/t/{id}/edit`: its
+//! outgoing links and the first backlinks, previous/next in reading order.
+//! `/s/{slug}/t/{id}/backlinks?cursor=`: the rest of its backlinks, a page at a time. `/s/{slug}/t/{id}/edit`: its
 //! body in the live editor (the `arbor-editor` module, loaded only here; a plain form without
 //! JavaScript), its title, and the tree actions: add a child or a sibling, move, delete.
 //! People who may only read the topic see the same page live and read-only.
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
 use crate::components::layout::CurrentUser;
 use crate::components::subject::VisibilityBadge;
-use crate::content::{Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
+use crate::content::{BacklinkPage, Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
 use crate::error::ErrorCode;
 use crate::model::Me;
 use crate::pages::not_found::NotFound;
-use crate::subjects::{CreateTopic, DeleteTopic, MoveTopic, UpdateTopic, get_subject, get_topic};
+use crate::subjects::{
+    CreateTopic, DeleteTopic, MoveTopic, UpdateTopic, get_backlinks, get_subject, get_topic,
+};
 
 fn topic_params() -> (impl Fn() -> String + Copy, impl Fn() -> i64 + Copy) {
     let params = use_params_map();
@@ -68,8 +71,51 @@ pub fn TopicPage() -> impl IntoView {
     }
 }
 
+/// The backlinks of a topic from the `cursor` on, with a link to the next page.
+#[component]
+pub fn BacklinksPage() -> impl IntoView {
+    let (slug, id) = topic_params();
+    let query = use_query_map();
+    let cursor = move || query.read().get("cursor");
+    let page = Resource::new(
+        move || (slug(), id(), cursor()),
+        |(slug, id, cursor)| get_backlinks(slug, id, cursor),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => {
+                        let title = format!("Linked from — {}", page.topic.title);
+                        let next = page.next_cursor.as_deref().map(|cursor| BacklinkPage::href(&page.topic, cursor));
+                        view! {
+                            <Title text=title />
+                            <Meta name="robots" content="noindex" />
+                            <section class="card mx-auto max-w-3xl space-y-3 p-4">
+                                <h1 class="text-xl font-semibold">
+                                    "Linked from "<a href=page.topic.href() class="hover:underline">{page.topic.title.clone()}</a>
+                                </h1>
+                                {ref_list(page.backlinks, "backlinks", "Nothing more links here.")}
+                                {next.map(|href| view! { <a href=href class="text-sm hover:underline" data-testid="more-backlinks">"More →"</a> })}
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::BadRequest => view! { <NotFound /> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 fn TopicView(detail: TopicDetail) -> impl IntoView {
+    let this = TopicRef {
+        id: detail.id,
+        title: detail.title.clone(),
+        subject_slug: detail.subject.slug.clone(),
+        subject_title: None,
+    };
     let subject_href = format!("/s/{}", detail.subject.slug);
     let edit_href = format!("/s/{}/t/{}/edit", detail.subject.slug, detail.id);
     let description: String = {
@@ -121,6 +167,10 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
                 <section class="card p-4" aria-labelledby="backlinks-heading">
                     <h2 id="backlinks-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Linked from"</h2>
                     {ref_list(detail.backlinks.clone(), "backlinks", "Nothing links here yet.")}
+                    {detail.backlinks_cursor.clone().map(|cursor| {
+                        let href = BacklinkPage::href(&this, &cursor);
+                        view! { <a href=href class="mt-2 inline-block text-sm hover:underline" data-testid="more-backlinks">"More →"</a> }
+                    })}
                 </section>
             </div>
             <nav aria-label="Reading order" class="flex justify-between gap-4 border-t border-slate-200 pt-4 dark:border-slate-700">

@@ -8,19 +8,31 @@
 //! handlers, no `javascript:`/`data:` URLs, `rel="noopener noreferrer nofollow ugc"` on links,
 //! and only the classes and ids this module generates. Rendering never fails: any input gives
 //! some HTML.
+//!
+//! Its cost is linear in the input: elements nest at most [`MAX_NESTING`] deep (deeper blocks
+//! and spans are flattened into their ancestor at that depth, their text kept), and highlighted
+//! code at most [`MAX_HIGHLIGHT_NESTING`] spans deep and 16 KB a body (beyond that, code is
+//! shown plain), so the sanitiser's HTML parser, whose work per element grows with the depth of
+//! open elements, does a bounded amount per element. On the server, renders run on the
+//! blocking pool, one per core at once ([`render_pooled`], [`scan_pooled`]), never on the
+//! async workers.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
     TextMergeStream,
 };
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
+use syntect::html::{ClassStyle, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 use arbor_map::draw::escape;
+
+use super::blocking::Slots;
+use crate::error::AppError;
 
 /// A `[[…]]` topic link as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -80,13 +92,14 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
 
     // Adjacent text events are joined (the parser splits text at `[` and `]`), so `[[…]]` is
     // whole.
-    let events = TextMergeStream::new(Parser::new_ext(markdown, options));
+    let events = TextMergeStream::new(Flatten::new(Parser::new_ext(markdown, options)));
     let mut out: Vec<Event> = Vec::new();
     let mut code_lang: Option<String> = None;
     let mut code_text = String::new();
     let mut in_code = false;
     let mut link_depth = 0usize;
     let mut heading: Option<(HeadingLevel, usize)> = None;
+    let mut highlight_budget = MAX_HIGHLIGHT_BYTES;
 
     for event in events {
         match event {
@@ -105,7 +118,7 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
                 plain_text.push_str(&code_text);
                 plain_text.push('\n');
                 out.push(Event::Html(
-                    highlight(&code_text, code_lang.as_deref()).into(),
+                    highlight(&code_text, code_lang.as_deref(), &mut highlight_budget).into(),
                 ));
             }
             Event::Text(text) if in_code => code_text.push_str(&text),
@@ -182,6 +195,84 @@ pub fn render(markdown: &str, resolve: impl Fn(&WikiLink) -> Option<String>) -> 
         html: SANITIZER.clean(&html).to_string(),
         links,
         plain_text: plain_text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// At most one render per core runs at once, on the blocking pool; a request waits up to this
+/// long for a slot, then is told to retry (429).
+const RENDER_WAIT: Duration = Duration::from_secs(2);
+
+static RENDER_SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots::per_core(1, RENDER_WAIT));
+
+/// [`render`] on the blocking pool, within the concurrency limit (busy: 429 with
+/// `Retry-After`), for a reader's request.
+pub async fn render_pooled(
+    markdown: String,
+    resolve: impl Fn(&WikiLink) -> Option<String> + Send + 'static,
+) -> Result<Rendered, AppError> {
+    RENDER_SLOTS.run(move || render(&markdown, resolve)).await
+}
+
+/// A body's links and plain text (its [`Rendered`] with no link resolved), on the blocking
+/// pool, waiting as long as it takes for a slot: for storing a body, which must not be refused.
+pub async fn scan_pooled(markdown: String) -> Result<Rendered, AppError> {
+    RENDER_SLOTS
+        .run_patiently(move || render(&markdown, |_| None))
+        .await
+}
+
+/// Deepest nesting of elements (block quotes, lists, emphasis, links…) rendered as such.
+pub const MAX_NESTING: usize = 32;
+
+/// The parser's events with every element deeper than [`MAX_NESTING`] flattened: its start
+/// and end are dropped, its content (text, code, breaks) kept in place, and the end of a block
+/// becomes a line break so that words of consecutive blocks stay apart.
+struct Flatten<I> {
+    events: I,
+    depth: usize,
+}
+
+impl<I> Flatten<I> {
+    fn new(events: I) -> Self {
+        Self { events, depth: 0 }
+    }
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.events.next()?;
+            let depth = match event {
+                Event::Start(_) => {
+                    self.depth += 1;
+                    self.depth
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.depth + 1
+                }
+                _ => 0,
+            };
+            if depth <= MAX_NESTING {
+                return Some(event);
+            }
+            if let Event::End(end) = event
+                && !matches!(
+                    end,
+                    TagEnd::Emphasis
+                        | TagEnd::Strong
+                        | TagEnd::Strikethrough
+                        | TagEnd::Superscript
+                        | TagEnd::Subscript
+                        | TagEnd::Link
+                        | TagEnd::Image
+                )
+            {
+                return Some(Event::SoftBreak);
+            }
+        }
     }
 }
 
@@ -318,40 +409,63 @@ fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
     id
 }
 
-const MAX_HIGHLIGHT_BYTES: usize = 64 * 1024;
+/// Most bytes of code highlighted per body (in order; a block that does not fit is shown
+/// plain): highlighting costs about 8 µs a byte, and its markup as much again to sanitise.
+const MAX_HIGHLIGHT_BYTES: usize = 16 * 1024;
 const MAX_HIGHLIGHT_LINE: usize = 2_000;
+/// Deepest nesting of highlighting spans (the highlighter's scopes, which some grammars nest
+/// per bracket); deeper code is shown plain.
+pub const MAX_HIGHLIGHT_NESTING: usize = 32;
 
-/// Highlighted (or, for unknown languages, escaped) code in `<pre><code>`.
-fn highlight(code: &str, lang: Option<&str>) -> String {
+/// Highlighted (or, for unknown languages, escaped) code in `<pre><code>`, highlighting only
+/// within the `budget` of bytes left for this body.
+fn highlight(code: &str, lang: Option<&str>, budget: &mut usize) -> String {
     let syntax = lang.and_then(|l| {
         SYNTAXES
             .find_syntax_by_token(l)
             .or_else(|| SYNTAXES.find_syntax_by_name(l))
     });
     // Very long code or lines are shown plain: highlighting cost grows with them.
-    let too_big =
-        code.len() > MAX_HIGHLIGHT_BYTES || code.lines().any(|l| l.len() > MAX_HIGHLIGHT_LINE);
+    let too_big = code.len() > *budget || code.lines().any(|l| l.len() > MAX_HIGHLIGHT_LINE);
     let highlighted = syntax.filter(|_| !too_big).and_then(|syntax| {
         // Highlighting is best effort: a failure (or a panic inside the highlighter) falls
         // back to plain text rather than failing the page.
         std::panic::catch_unwind(|| {
-            let mut generator = ClassedHTMLGenerator::new_with_class_style(
-                syntax,
-                &SYNTAXES,
-                ClassStyle::SpacedPrefixed {
-                    prefix: CLASS_PREFIX,
-                },
-            );
+            let style = ClassStyle::SpacedPrefixed {
+                prefix: CLASS_PREFIX,
+            };
+            let mut state = ParseState::new(syntax);
+            let mut scopes = ScopeStack::new();
+            let mut html = String::with_capacity(code.len() * 2);
+            let mut open_spans = 0usize;
             for line in LinesWithEndings::from(code) {
-                generator
-                    .parse_html_for_line_which_includes_newline(line)
-                    .ok()?;
+                let ops = state.parse_line(line, &SYNTAXES).ok()?;
+                let (spans, _) =
+                    line_tokens_to_classed_spans(line, &ops, style, &mut scopes).ok()?;
+                // Text is escaped, so every `<` opens or closes a span.
+                for (at, _) in spans.match_indices('<') {
+                    if spans[at..].starts_with("</") {
+                        open_spans = open_spans.saturating_sub(1);
+                    } else {
+                        open_spans += 1;
+                        if open_spans > MAX_HIGHLIGHT_NESTING {
+                            return None;
+                        }
+                    }
+                }
+                html.push_str(&spans);
             }
-            Some(generator.finalize())
+            for _ in 0..open_spans {
+                html.push_str("</span>");
+            }
+            Some(html)
         })
         .ok()
         .flatten()
     });
+    if highlighted.is_some() {
+        *budget -= code.len();
+    }
     let lang_class = lang
         .filter(|l| {
             l.chars()
@@ -564,6 +678,85 @@ mod tests {
             rendered.plain_text,
             "See [[Caching]], [[systems/Consensus]] and [[Secret]]; also [[Caching]] and [[]]."
         );
+    }
+
+    /// The deepest nesting of elements in sanitised `html` (text is escaped, so every `<`
+    /// opens or closes a tag).
+    fn nesting(html: &str) -> usize {
+        let (mut depth, mut deepest) = (0usize, 0);
+        for (at, _) in html.match_indices('<') {
+            let tag = &html[at + 1..];
+            if tag.starts_with('/') {
+                depth = depth.saturating_sub(1);
+            } else if !["input", "br", "hr", "img"]
+                .iter()
+                .any(|void| tag.starts_with(void))
+            {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+        }
+        deepest
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_text_kept() {
+        let deep = 2_000;
+        let mixed_lines: String = (1..=deep / 4)
+            .map(|d| format!("{}- x\n", "> ".repeat(d)))
+            .collect();
+        for (name, body) in [
+            ("quotes", format!("{}x", "> ".repeat(deep))),
+            ("quotes, no spaces", format!("{}x", ">".repeat(deep))),
+            ("bullets", format!("{}x", "- ".repeat(deep))),
+            ("ordered", format!("{}x", "1. ".repeat(deep))),
+            ("mixed", format!("{}x", "> - 1. * ".repeat(deep / 4))),
+            ("mixed lines", mixed_lines),
+            (
+                "emphasis",
+                format!(
+                    "{}x{}",
+                    "*a _b ".repeat(deep / 2),
+                    " b_ a*".repeat(deep / 2)
+                ),
+            ),
+            (
+                "strong",
+                format!("{}x{}", "**a ".repeat(deep), " a**".repeat(deep)),
+            ),
+            (
+                "links",
+                format!("{}x{}", "[a ".repeat(deep), "](/y)".repeat(deep)),
+            ),
+            (
+                "images",
+                format!("{}x{}", "![a ".repeat(deep), "](/y.png)".repeat(deep)),
+            ),
+            ("html", format!("{}x", "<div><b>".repeat(deep))),
+            ("lisp", format!("```lisp\n{}x\n```", "(a\n".repeat(deep))),
+            ("json", format!("```json\n{}x\n```", "[\n".repeat(deep))),
+        ] {
+            let out = render(&body, |_| Some("/x".into()));
+            let depth = nesting(&out.html);
+            assert!(
+                depth <= MAX_NESTING + MAX_HIGHLIGHT_NESTING,
+                "{name}: {depth} deep"
+            );
+            assert!(out.plain_text.contains('x'), "{name}: the text stays");
+        }
+        // Flattened blocks keep their words apart.
+        let blocks = render(&format!("{0}alpha\n{0}\n{0}beta", "> ".repeat(40)), |_| {
+            None
+        });
+        assert!(
+            blocks.plain_text.contains("alpha beta"),
+            "{}",
+            blocks.plain_text
+        );
+        // Up to the limit, nesting is kept.
+        let quotes = html(&format!("{}x", "> ".repeat(MAX_NESTING - 1)));
+        assert_eq!(quotes.matches("<blockquote>").count(), MAX_NESTING - 1);
+        assert_eq!(nesting(&quotes), MAX_NESTING);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod blocking;
 pub mod bus;
 pub mod catalogue;
 pub mod collab;

@@ -6,9 +6,11 @@
 //! checks a fixed dummy hash instead, so the time taken does not tell which usernames exist.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
+use super::blocking::Slots;
 use crate::error::AppError;
 use crate::model::Password;
 
@@ -16,28 +18,15 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
 }
 
-/// At most this many hashes run at once (each takes 19 MiB and a core for tens of
-/// milliseconds); further requests wait briefly, then are told to retry.
-static HASH_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    tokio::sync::Semaphore::new(cores * 2)
-});
-
-/// How long a request waits for a hashing slot before it is refused.
-const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// At most two hashes per core run at once (each takes 19 MiB and a core for tens of
+/// milliseconds); further requests wait up to 5 s, then are told to retry.
+static HASH_SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots::per_core(2, Duration::from_secs(5)));
 
 /// Runs one Argon2 computation on the blocking pool, within the concurrency limit.
 async fn with_slot<T: Send + 'static>(
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
-    let _slot = tokio::time::timeout(SLOT_WAIT, HASH_SLOTS.acquire())
-        .await
-        .map_err(|_| AppError::busy())?
-        .map_err(AppError::internal)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
+    HASH_SLOTS.run(work).await?.map_err(AppError::internal)
 }
 
 /// A real hash of a throwaway password, verified against when the account does not exist.

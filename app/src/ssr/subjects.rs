@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use arbor_db::DbError;
 use arbor_db::social::Mark;
 use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
-use arbor_db::topics::TopicNodeRow;
+use arbor_db::topics::{BacklinkCursor, LinkedTopicRow, TopicNodeRow};
 
 use super::access::{self, Granted, Need};
 use super::accounts::user_named;
@@ -16,8 +16,8 @@ use super::auth::Caller;
 use super::bus::Event;
 use super::{AppState, markdown, now_ms, tree};
 use crate::content::{
-    Author, AuthorDetail, Body, Member, ReaderState, Role, SubjectCard, SubjectDetail, Summary,
-    Tags, Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
+    Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, SubjectCard,
+    SubjectDetail, Summary, Tags, Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
@@ -472,6 +472,11 @@ fn topic_ref(row: &TopicNodeRow, slug: &str) -> TopicRef {
 /// rest show as text until the body is saved.
 const PREVIEW_LINKS: usize = 50;
 
+/// Signed-out previews render one at a time (the others are told to retry): anyone may ask
+/// for them, so they may take at most one core of the render pool from pages and editors.
+static ANONYMOUS_PREVIEWS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(1));
+
 /// A draft of a topic's body rendered as readers will see it, `[[links]]` resolved with the
 /// caller's access. Changes nothing; anyone who may read the topic may ask.
 pub async fn preview(
@@ -488,7 +493,15 @@ pub async fn preview(
         Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
         Err(e) => return Err(e.into()),
     }
-    let draft = markdown::render(body.as_str(), |_| None);
+    let _anonymous = match caller {
+        Some(_) => None,
+        None => Some(
+            ANONYMOUS_PREVIEWS
+                .try_acquire()
+                .map_err(|_| AppError::busy())?,
+        ),
+    };
+    let draft = markdown::render_pooled(body.as_str().to_owned(), |_| None).await?;
     let keys: BTreeSet<_> = draft
         .links
         .iter()
@@ -500,13 +513,110 @@ pub async fn preview(
         let href = target.map(|id| format!("/s/{}/t/{id}", key.slug));
         targets.insert(key, href);
     }
-    let rendered = markdown::render(body.as_str(), |link| {
+    let own_slug = subject.slug.clone();
+    let rendered = markdown::render_pooled(body.as_str().to_owned(), move |link| {
         targets
-            .get(&tree::link_ref(&subject.slug, link))
+            .get(&tree::link_ref(&own_slug, link))
             .cloned()
             .flatten()
-    });
+    })
+    .await?;
     Ok(rendered.html)
+}
+
+/// A linked topic as a reader sees it, seen from subject `own_slug`.
+fn linked_ref(l: LinkedTopicRow, own_slug: &str) -> TopicRef {
+    TopicRef {
+        id: l.topic_id,
+        title: l.title,
+        subject_title: (l.subject_slug != own_slug).then_some(l.subject_title),
+        subject_slug: l.subject_slug,
+    }
+}
+
+/// One page of the backlinks of topic `topic_id` (in the granted subject), after `after`;
+/// with the cursor of the next page when there is one.
+async fn backlink_page(
+    state: &AppState,
+    granted: &Granted,
+    topic_id: i64,
+    after: Option<BacklinkCursor>,
+) -> Result<(Vec<TopicRef>, Option<String>), AppError> {
+    let size = BacklinkPage::SIZE as usize;
+    let mut rows = state
+        .db()
+        .backlinks(
+            granted.subject.id,
+            topic_id,
+            granted.viewer,
+            after,
+            BacklinkPage::SIZE + 1,
+        )
+        .await?;
+    let next = (rows.len() > size).then(|| {
+        rows.truncate(size);
+        rows.last().map(|row| cursor_text(row.cursor()))
+    });
+    let refs = rows
+        .into_iter()
+        .map(|row| linked_ref(row.topic, &granted.subject.slug))
+        .collect();
+    Ok((refs, next.flatten()))
+}
+
+/// A backlink cursor as written in a URL: `s` (this subject) or `o` (another), then the id.
+fn cursor_text(cursor: BacklinkCursor) -> String {
+    let side = if cursor.other_subject { 'o' } else { 's' };
+    format!("{side}{}", cursor.topic_id)
+}
+
+fn parse_cursor(text: &str) -> Result<BacklinkCursor, AppError> {
+    let other_subject = match text.get(..1) {
+        Some("s") => false,
+        Some("o") => true,
+        _ => return Err(bad_cursor()),
+    };
+    let topic_id = text[1..].parse().map_err(|_| bad_cursor())?;
+    Ok(BacklinkCursor {
+        other_subject,
+        topic_id,
+    })
+}
+
+fn bad_cursor() -> AppError {
+    AppError::invalid("cursor", "Not a cursor from a page of backlinks.")
+}
+
+/// A page of the topics linking to topic `topic_id`, from `cursor` on (the previous page's
+/// `next_cursor`, or the topic's `backlinks_cursor`).
+pub async fn backlinks(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slug: &str,
+    topic_id: i64,
+    cursor: Option<&str>,
+) -> Result<(BacklinkPage, Granted), AppError> {
+    let after = cursor.map(parse_cursor).transpose()?;
+    let granted = access::subject_for(state, caller, slug, Need::Read).await?;
+    let topic = match state.db().topic(granted.subject.id, topic_id).await {
+        Ok(t) => t,
+        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(e) => return Err(e.into()),
+    };
+    let (backlinks, next_cursor) = backlink_page(state, &granted, topic.id, after).await?;
+    Ok((
+        BacklinkPage {
+            topic: TopicRef {
+                id: topic.id,
+                title: topic.title,
+                subject_slug: granted.subject.slug.clone(),
+                subject_title: None,
+            },
+            backlinks,
+            next_cursor,
+        },
+        granted,
+    ))
 }
 
 /// A topic with its rendered body, place in the tree, links and backlinks.
@@ -553,12 +663,6 @@ pub async fn topic_detail(
             .map(|r| topic_ref(r, &subject.slug))
     };
 
-    let to_ref = |l: arbor_db::topics::LinkedTopicRow| TopicRef {
-        id: l.topic_id,
-        title: l.title,
-        subject_title: (l.subject_slug != subject.slug).then_some(l.subject_title),
-        subject_slug: l.subject_slug,
-    };
     let outgoing = state.db().outgoing_links(topic.id, granted.viewer).await?;
     let targets: HashMap<(String, String), String> = outgoing
         .iter()
@@ -569,27 +673,19 @@ pub async fn topic_detail(
             )
         })
         .collect();
-    let rendered = markdown::render(&topic.body, |link| {
-        let slug = link
-            .subject
-            .as_deref()
-            .unwrap_or(&subject.slug)
-            .to_lowercase();
+    let own_slug = subject.slug.clone();
+    let rendered = markdown::render_pooled(topic.body.clone(), move |link| {
+        let slug = link.subject.as_deref().unwrap_or(&own_slug).to_lowercase();
         targets.get(&(slug, link.title.to_lowercase())).cloned()
-    });
+    })
+    .await?;
     let mut seen = HashSet::new();
     let links = outgoing
         .into_iter()
         .filter(|l| seen.insert(l.topic_id))
-        .map(to_ref)
+        .map(|l| linked_ref(l, &subject.slug))
         .collect();
-    let backlinks = state
-        .db()
-        .backlinks(subject.id, topic.id, granted.viewer)
-        .await?
-        .into_iter()
-        .map(to_ref)
-        .collect();
+    let (backlinks, backlinks_cursor) = backlink_page(state, &granted, topic.id, None).await?;
     let reader = reader_state(state, caller, &granted).await?;
     Ok((
         TopicDetail {
@@ -605,6 +701,7 @@ pub async fn topic_detail(
             next: neighbour(1),
             links,
             backlinks,
+            backlinks_cursor,
             reader,
             updated_at: topic.updated_at,
         },

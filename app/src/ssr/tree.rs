@@ -111,14 +111,14 @@ pub fn link_ref(own_slug: &str, link: &WikiLink) -> LinkRef {
 }
 
 /// A body's plain text and `[[links]]`.
-fn parse_body(own_slug: &str, body: &str) -> (String, Vec<LinkRef>) {
-    let rendered = markdown::render(body, |_| None);
+async fn parse_body(own_slug: &str, body: &str) -> Result<(String, Vec<LinkRef>), AppError> {
+    let rendered = markdown::scan_pooled(body.to_owned()).await?;
     let links: BTreeSet<LinkRef> = rendered
         .links
         .iter()
         .map(|link| link_ref(own_slug, link))
         .collect();
-    (rendered.plain_text, links.into_iter().collect())
+    Ok((rendered.plain_text, links.into_iter().collect()))
 }
 
 /// A title as written live, made fit for a row: one line, at most [`Title::MAX`] characters,
@@ -255,7 +255,7 @@ async fn write_topic(
     title: &str,
     body: &str,
 ) -> Result<(), AppError> {
-    let (text, links) = parse_body(&subject.slug, body);
+    let (text, links) = parse_body(&subject.slug, body).await?;
     let affected = subjects::affected(state, subject).await?;
     state
         .db()
@@ -524,7 +524,7 @@ async fn prepare(
                 Some(text) => text,
                 None => kept.get(&id).cloned().unwrap_or_default(),
             };
-            let (body_text, links) = parse_body(&subject.slug, &body);
+            let (body_text, links) = parse_body(&subject.slug, &body).await?;
             fresh.insert(
                 id,
                 FreshText {

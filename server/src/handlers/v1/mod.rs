@@ -107,6 +107,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(topics::move_topic))
         .routes(routes!(topics::preview_topic))
+        .routes(routes!(topics::list_backlinks))
         .routes(routes!(topics::list_trash))
         .routes(routes!(topics::restore_topic))
         .routes(routes!(transfer::create_import, transfer::list_imports))

@@ -1,6 +1,6 @@
 //! `/subjects/{slug}/topics`: the topic tree. Every change goes through `ssr::tree`.
 
-use arbor_app::content::{Body, Title, TopicDetail, TrashItem};
+use arbor_app::content::{BacklinkPage, Body, Title, TopicDetail, TrashItem};
 use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::ssr::access::{self, Need};
 use arbor_app::ssr::auth::{Caller, ClientAddr};
@@ -10,9 +10,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 
 /// A new topic: give `parent_id` (it becomes the last child) or `after_id` (the next sibling).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,6 +94,35 @@ pub async fn get_topic(
     )
     .await;
     Ok(Json(detail))
+}
+
+/// Where a page of backlinks starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BacklinkParams {
+    /// From the previous page's `next_cursor` (or the topic's `backlinks_cursor`).
+    pub cursor: Option<String>,
+}
+
+/// Topics linking to this one, 50 a page (this subject's first; others' when listed to you).
+#[utoipa::path(get, path = "/subjects/{slug}/topics/{id}/backlinks", tag = "topics",
+    params(("slug" = String, Path), ("id" = i64, Path), BacklinkParams),
+    responses(
+        (status = 200, body = BacklinkPage),
+        (status = 400, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+pub async fn list_backlinks(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiQuery(params): ApiQuery<BacklinkParams>,
+) -> Result<Json<BacklinkPage>, AppError> {
+    let (page, _) =
+        subjects::backlinks(&state, caller.as_ref(), &slug, id, params.cursor.as_deref()).await?;
+    Ok(Json(page))
 }
 
 /// Changes to a topic; absent fields stay.
