@@ -1,10 +1,7 @@
 //! What the XML formats share: parsing with positions, escaping, and reading text out of
 //! (X)HTML notes.
 
-use crate::ImportError;
-
-/// Elements nested deeper than this are refused (the readers recurse over elements).
-const MAX_NESTING: usize = 256;
+use crate::{ImportError, MAX_NESTING};
 
 /// Parses `text`, refusing DTDs (no entity expansion) and absurd nesting, with the line of
 /// the error.
