@@ -425,3 +425,65 @@ async fn the_history_keeps_each_file_and_the_owner_rolls_back() {
         app.stop().await;
     }
 }
+
+/// A one-line list nested 50,000 deep overflowed the stack while the rejected tree was dropped,
+/// killing the server. It is refused while parsing, with where; nothing changes and the server
+/// carries on.
+#[tokio::test]
+async fn a_nested_list_bomb_is_refused_and_the_server_lives() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "bomber", 1).await;
+        let owner = &users[0].1;
+        let slug = new_subject(&app, owner, "Still standing").await;
+        let before = shape(&app, owner, &slug).await;
+        let bomb = format!("{}x\n", "- ".repeat(50_000));
+        let (status, v) = import(&app, owner, &slug, "bomb.md", &bomb).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("line 1") && message.contains("nest more than 256"),
+            "{message}"
+        );
+        assert_eq!(shape(&app, owner, &slug).await, before, "nothing changed");
+        let (_, history) =
+            send(owner.get(app.url(&format!("/api/v1/subjects/{slug}/imports")))).await;
+        assert_eq!(history["items"], json!([]));
+        let health = reqwest::get(app.url("/healthz")).await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        app.stop().await;
+    }
+}
+
+/// Arbor JSON of a chain as deep as the tree allows is as long as that of as many topics
+/// side by side (pretty-printing made it grow with the square of the depth).
+#[tokio::test]
+async fn json_exports_grow_with_topics_not_with_depth() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "shaper", 1).await;
+        let owner = &users[0].1;
+        let topic =
+            |i: usize, children: Value| json!({"title": format!("T{i:02}"), "children": children});
+        let chain = (0..32)
+            .rev()
+            .fold(json!([]), |inner, i| json!([topic(i, inner)]));
+        let flat: Vec<Value> = (0..32).map(|i| topic(i, json!([]))).collect();
+        let mut sizes = Vec::new();
+        for children in [chain, json!(flat)] {
+            let slug = new_subject(&app, owner, "Shape").await;
+            let file = json!({"format": "arbor-subject", "version": 1, "children": children});
+            let (status, v) = import(&app, owner, &slug, "shape.json", &file.to_string()).await;
+            assert_eq!(status, StatusCode::CREATED, "{v}");
+            sizes.push(export(&app, owner, &slug, "json").await.1.len());
+        }
+        // The same objects; the fan has 31 more commas between siblings.
+        assert!(
+            sizes[0] <= sizes[1] + 64,
+            "a chain of 33 topics: {} bytes; a fan of 33: {} bytes",
+            sizes[0],
+            sizes[1]
+        );
+        app.stop().await;
+    }
+}
