@@ -58,7 +58,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
             Format::FreeMind,
             "<map><node><richcontent TYPE=\"NODE\"><html><body><p>a<br/>b</p></body></html></richcontent></node></map>".to_owned(),
         ),
-        ("deep-json", Format::Json, format!("{}", "[".repeat(300))),
+        ("deep-json", Format::Json, "[".repeat(300)),
     ];
     seeds.extend(
         hostile
