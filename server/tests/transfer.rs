@@ -487,3 +487,76 @@ async fn json_exports_grow_with_topics_not_with_depth() {
         app.stop().await;
     }
 }
+
+/// `arbor_exports_cancelled_total` on the server's `/metrics` (0 when absent).
+async fn cancelled_exports(app: &TestApp) -> u64 {
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("arbor_exports_cancelled_total "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// PNG exports take memory: a few are drawn at once, a few more wait, the rest are told when
+/// to come back (429 with Retry-After); one map drawn for many readers at once is drawn once
+/// and every reader gets the same file; and a drawing whose client left stops.
+#[tokio::test]
+async fn png_exports_are_bounded_shared_and_stop_when_the_client_leaves() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "painter", 1).await;
+        let owner = &users[0].1;
+        let slug = new_subject(&app, owner, "A map").await;
+        // Small enough to draw well within the request timeout in a debug build.
+        let list: String = (1..40)
+            .map(|i| format!("- Topic {i}: caching and consistency\n"))
+            .collect();
+        let (status, v) = import(&app, owner, &slug, "map.md", &list).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let url = app.url(&format!("/api/v1/subjects/{slug}/export?format=png"));
+        let responses =
+            futures_util::future::join_all((0..30).map(|_| owner.get(&url).send())).await;
+        let (mut drawn, mut busy) = (Vec::new(), 0);
+        for r in responses {
+            let r = r.unwrap();
+            match r.status() {
+                StatusCode::OK => drawn.push(r.bytes().await.unwrap()),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    assert_eq!(r.headers()["retry-after"], "5");
+                    busy += 1;
+                }
+                other => panic!("{other}: {}", r.text().await.unwrap()),
+            }
+        }
+        assert!(busy >= 1, "30 at once, none told to retry");
+        assert!(!drawn.is_empty());
+        assert!(drawn.iter().all(|png| *png == drawn[0]), "one drawing");
+
+        // A client that gives up: the drawing stops at its next strip.
+        let (status, v) = send(
+            owner
+                .patch(app.url(&format!("/api/v1/subjects/{slug}")))
+                .json(&json!({"title": "A renamed map"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let before = cancelled_exports(&app).await;
+        let started = std::time::Instant::now();
+        let gone = owner
+            .get(&url)
+            .timeout(std::time::Duration::from_millis(300))
+            .send()
+            .await;
+        assert!(gone.is_err(), "drawn in {:?}", started.elapsed());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while cancelled_exports(&app).await == before {
+            assert!(std::time::Instant::now() < deadline, "the drawing went on");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        app.stop().await;
+    }
+}
