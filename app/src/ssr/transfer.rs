@@ -458,6 +458,9 @@ async fn off_workers<T: Send + 'static>(
         .map_err(AppError::internal)?
 }
 
+/// A PNG kept, by the SHA-256 of the SVG it draws.
+type RecentPng = ([u8; 32], Vec<u8>);
+
 /// The PNG exports of a replica. Drawing one holds a parsed map and a strip of pixels, so at
 /// most [`PNG_SLOTS`] are drawn at once; [`PNG_QUEUE`] more may wait up to [`PNG_WAIT`] for a
 /// slot, and any other is answered 429 with `Retry-After`. The last few PNGs are kept (up to
@@ -466,7 +469,7 @@ async fn off_workers<T: Send + 'static>(
 pub struct PngExports {
     slots: Arc<Semaphore>,
     places: Semaphore,
-    recent: Mutex<VecDeque<([u8; 32], Arc<Vec<u8>>)>>,
+    recent: Mutex<VecDeque<RecentPng>>,
 }
 
 impl Default for PngExports {
@@ -517,7 +520,7 @@ impl PngExports {
         recent
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, png)| png.as_ref().clone())
+            .map(|(_, png)| png.clone())
     }
 
     fn keep(&self, key: [u8; 32], png: &[u8]) {
@@ -528,7 +531,7 @@ impl PngExports {
         if recent.iter().any(|(k, _)| *k == key) {
             return;
         }
-        recent.push_back((key, Arc::new(png.to_vec())));
+        recent.push_back((key, png.to_vec()));
         let mut total: usize = recent.iter().map(|(_, p)| p.len()).sum();
         while total > PNG_CACHE_BYTES {
             let (_, oldest) = recent.pop_front().expect("over budget, so not empty");
