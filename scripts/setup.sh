@@ -3,7 +3,8 @@
 # there, so a second run takes seconds. Safe to run on a fresh Debian machine as root.
 #
 #   scripts/setup.sh          build tools: wasm32 target, cargo-leptos, wasm-bindgen-cli, npm tools
-#   scripts/setup.sh --test   also Chromium, Playwright, PostgreSQL and Redis (started if stopped)
+#   scripts/setup.sh --test   also Chromium, Playwright, cargo-fuzz, PostgreSQL and Redis (started
+#                             if stopped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,6 +88,12 @@ if [[ ! -f $stamp ]] || ! cmp -s interop/package-lock.json "$stamp"; then
   say "npm ci in interop/ (the stock yjs + y-websocket clients the collaboration tests drive)"
   (cd interop && npm ci --no-audit --no-fund --loglevel=error)
   cp interop/package-lock.json "$stamp"
+fi
+
+# cargo-fuzz for scripts/test.sh's bounded fuzz runs (built from crates.io; no nightly needed).
+if ! command -v cargo-fuzz >/dev/null; then
+  say "cargo install cargo-fuzz --locked (about 2 minutes)"
+  cargo install cargo-fuzz --locked
 fi
 
 # A Python venv for checking the OpenAPI document with a real validator, and for the

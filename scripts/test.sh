@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything (first run only) and runs every test: formatting, clippy for the server
 # (ssr) and browser (hydrate) builds, unit and integration tests on SQLite, Postgres and Redis,
-# the OpenAPI document through a validator, and the Playwright suite against the release build
+# a minute of fuzzing for each fuzz target, the OpenAPI document through a validator, and the Playwright suite against the release build
 # in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,23 @@ cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor -p arbor-map \
 
 say "unit and integration tests (SQLite, Postgres, Redis)"
 cargo test --workspace --locked
+
+say "fuzzing: the collab message pipeline and the importers, 60 s each"
+# On top of the corpora `cargo test` just replayed: new inputs go to a scratch corpus (the
+# clone's corpus is read, never written) and crashes to a scratch folder, named in the output;
+# a crash fails the run. Stable toolchain: RUSTC_BOOTSTRAP=1 lets it take cargo-fuzz's -Z
+# sanitizer flags. The fuzz crates are outside the workspace, with their own target dir.
+fuzz_dir=$(mktemp -d)
+for target in collab/fuzz:message_pipeline outline/fuzz:importers; do
+  crate=${target%%:*} name=${target##*:}
+  mkdir -p "$fuzz_dir/$name/corpus" "$fuzz_dir/$name/crashes"
+  (cd "$crate" && RUSTC_BOOTSTRAP=1 cargo fuzz run "$name" \
+    --target-dir "${CARGO_TARGET_DIR:-$PWD/target}/fuzz" \
+    "$fuzz_dir/$name/corpus" "corpus/$name" -- \
+    -max_total_time=60 -max_len=65536 -artifact_prefix="$fuzz_dir/$name/crashes/") ||
+    { echo "the fuzzer found a crash in $name: $(ls "$fuzz_dir/$name/crashes")" >&2; exit 1; }
+done
+rm -rf "$fuzz_dir"
 
 say "OpenAPI document validity (openapi-spec-validator)"
 # The binary `cargo test` just built (workspace features): `cargo run -p arbor` would rebuild.

@@ -106,7 +106,8 @@ pub(crate) fn write(outline: &Outline) -> String {
         version: VERSION,
         root: topic_out(outline),
     };
-    let mut text = serde_json::to_string_pretty(&file).expect("strings always serialise");
+    // Compact: indentation would grow with the square of the depth.
+    let mut text = serde_json::to_string(&file).expect("strings always serialise");
     text.push('\n');
     text
 }

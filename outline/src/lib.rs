@@ -20,6 +20,12 @@ pub mod zip;
 
 mod xml;
 
+/// Readers refuse a file whose elements or list items nest deeper than this, while parsing:
+/// what they build, check and drop recurses over the tree, so a hostile file must not choose
+/// its depth (JSON stops earlier, at serde_json's 128 levels). Far above [`Limits::depth`],
+/// so the limit a user meets is that one, with the topic at fault.
+pub(crate) const MAX_NESTING: usize = 256;
+
 /// A topic and everything under it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outline {
@@ -267,4 +273,46 @@ impl Lines {
     pub fn at(&self, offset: usize) -> usize {
         self.0.partition_point(|start| *start <= offset)
     }
+}
+
+/// Runs arbitrary bytes through a reader, as the fuzz target (`outline/fuzz`) does and
+/// `tests/fuzz_corpus.rs` replays its corpus and every crash it found in CI. The first byte
+/// picks the format, the rest is the file (invalid UTF-8 replaced, as an upload's text would
+/// have been refused). Nothing may panic or overflow the stack; a file that reads must be
+/// within Arbor's import limits, write in every format, read back from OPML and FreeMind, and
+/// come back from Arbor JSON exactly.
+#[doc(hidden)]
+pub fn exercise(data: &[u8]) {
+    const LIMITS: Limits = Limits {
+        topics: 1000,
+        depth: 32,
+        title_chars: 120,
+        body_bytes: 100_000,
+    };
+    let Some((pick, file)) = data.split_first() else {
+        return;
+    };
+    let format = Format::ALL[usize::from(*pick) % Format::ALL.len()];
+    let Ok(outline) = format.read(&String::from_utf8_lossy(file), &LIMITS) else {
+        return;
+    };
+    assert!(outline.count() <= LIMITS.topics && outline.height() <= LIMITS.depth);
+    let mut stack: Vec<&Outline> = outline.children.iter().collect();
+    while let Some(topic) = stack.pop() {
+        assert!(!topic.title.is_empty() && topic.title == one_line(&topic.title));
+        assert!(topic.title.chars().count() <= LIMITS.title_chars);
+        stack.extend(&topic.children);
+    }
+    for format in Format::ALL {
+        let written = format.write(&outline);
+        let back = format.read(&written, &LIMITS);
+        match format {
+            Format::Json => assert_eq!(back.as_ref(), Ok(&outline), "{written}"),
+            Format::Opml | Format::FreeMind => {
+                assert!(back.is_ok(), "{format:?}: {back:?}\n{written}")
+            }
+            Format::Markdown => {}
+        }
+    }
+    zip::write(&outline, "fuzz");
 }

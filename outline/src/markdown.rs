@@ -3,7 +3,9 @@
 //! next one is its body, lists included. A single `#` heading at the start is the root; text
 //! before the first heading belongs to the root. A file without headings must be one bullet
 //! list: its items are topics (nested items their children), an item's first line its title
-//! and any further blocks in it its body.
+//! and any further blocks in it its body. Items nested more than [`MAX_NESTING`] deep are
+//! refused as they are parsed (the tree built from them is checked and dropped recursively);
+//! other nesting (quotes, lists in a body) is copied into a body as text, never recursed over.
 //!
 //! Writing: each topic a heading one level below its parent's (the root `#`), then its body.
 //! Markdown has six heading levels, so topics deeper than that are written at level six (and
@@ -13,7 +15,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::{ImportError, Lines, Node, Outline, tidy_body};
+use crate::{ImportError, Lines, MAX_NESTING, Node, Outline, tidy_body};
 
 fn options() -> Options {
     Options::ENABLE_TABLES
@@ -292,14 +294,23 @@ fn read_list(text: &str) -> Result<Node, ImportError> {
                 lists += 1;
             }
             Event::End(TagEnd::List(_)) => lists -= 1,
-            Event::Start(Tag::Item) => items.push((
-                Node {
-                    line,
-                    element: Some("list item".into()),
-                    ..Node::default()
-                },
-                false,
-            )),
+            Event::Start(Tag::Item) => {
+                if items.len() == MAX_NESTING {
+                    return Err(ImportError::at(
+                        line,
+                        Some("list item"),
+                        format!("lists nest more than {MAX_NESTING} deep"),
+                    ));
+                }
+                items.push((
+                    Node {
+                        line,
+                        element: Some("list item".into()),
+                        ..Node::default()
+                    },
+                    false,
+                ));
+            }
             Event::End(TagEnd::Item) => {
                 let (node, _) = items.pop().expect("an item ends after it starts");
                 match items.last_mut() {

@@ -1,10 +1,7 @@
 //! What the XML formats share: parsing with positions, escaping, and reading text out of
 //! (X)HTML notes.
 
-use crate::ImportError;
-
-/// Elements nested deeper than this are refused (the readers recurse over elements).
-const MAX_NESTING: usize = 256;
+use crate::{ImportError, MAX_NESTING};
 
 /// Parses `text`, refusing DTDs (no entity expansion) and absurd nesting, with the line of
 /// the error.
@@ -44,7 +41,7 @@ pub(crate) fn tag(node: &roxmltree::Node<'_, '_>) -> String {
     format!("<{}>", node.tag_name().name())
 }
 
-/// Escapes text for element content.
+/// Escapes text for element content (characters XML cannot hold become U+FFFD).
 pub(crate) fn text(s: &str) -> String {
     escape(s, false)
 }
@@ -55,9 +52,17 @@ pub(crate) fn attr(s: &str) -> String {
     escape(s, true)
 }
 
+/// Whether XML 1.0 allows `c` in a document at all (escaped or not).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 fn escape(s: &str, in_attribute: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        // A control character would make the file unreadable (found by fuzzing): it is written
+        // as U+FFFD, the replacement character.
+        let c = if is_xml_char(c) { c } else { '\u{FFFD}' };
         match (c, in_attribute) {
             ('&', _) => out.push_str("&amp;"),
             ('<', _) => out.push_str("&lt;"),

@@ -326,3 +326,36 @@ proptest! {
         }
     }
 }
+
+/// A hostile file cannot nest deeper than the readers allow: a one-line list of 50,000 levels
+/// is refused with a located error (it used to overflow the stack while the rejected tree was
+/// dropped, killing the process), and so are as deep blockquotes and lists under headings.
+#[test]
+fn absurdly_nested_markdown_is_refused() {
+    let list = format!("{}x\n", "- ".repeat(50_000));
+    let error = read(Format::Markdown, &list).unwrap_err();
+    assert_eq!(error.line, 1, "{error}");
+    assert!(error.message.contains("nest more than 256"), "{error}");
+    // Under the bound, the list reads (and is then refused by the depth limit).
+    let deep: String = (0..200)
+        .map(|i| format!("{}- t\n", "  ".repeat(i)))
+        .collect();
+    let error = read(Format::Markdown, &deep).unwrap_err();
+    assert!(error.message.contains("more than 32 levels"), "{error}");
+    // Nesting that is not a list of topics stays text of a body, however deep.
+    let roomy = Limits {
+        body_bytes: 1_000_000,
+        ..LIMITS
+    };
+    for (text, topics) in [
+        (format!("# Root\n\n{}x\n", "> ".repeat(50_000)), 1),
+        (format!("# Root\n\n{}x\n", "- ".repeat(50_000)), 1),
+        (format!("- item\n\n  {}x\n", "> ".repeat(50_000)), 2),
+    ] {
+        let outline = Format::Markdown
+            .read(&text, &roomy)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(outline.count(), topics);
+        assert!(outline.body.len() + outline.children.len() > 0);
+    }
+}

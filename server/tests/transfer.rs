@@ -425,3 +425,138 @@ async fn the_history_keeps_each_file_and_the_owner_rolls_back() {
         app.stop().await;
     }
 }
+
+/// A one-line list nested 50,000 deep overflowed the stack while the rejected tree was dropped,
+/// killing the server. It is refused while parsing, with where; nothing changes and the server
+/// carries on.
+#[tokio::test]
+async fn a_nested_list_bomb_is_refused_and_the_server_lives() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "bomber", 1).await;
+        let owner = &users[0].1;
+        let slug = new_subject(&app, owner, "Still standing").await;
+        let before = shape(&app, owner, &slug).await;
+        let bomb = format!("{}x\n", "- ".repeat(50_000));
+        let (status, v) = import(&app, owner, &slug, "bomb.md", &bomb).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("line 1") && message.contains("nest more than 256"),
+            "{message}"
+        );
+        assert_eq!(shape(&app, owner, &slug).await, before, "nothing changed");
+        let (_, history) =
+            send(owner.get(app.url(&format!("/api/v1/subjects/{slug}/imports")))).await;
+        assert_eq!(history["items"], json!([]));
+        let health = reqwest::get(app.url("/healthz")).await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        app.stop().await;
+    }
+}
+
+/// Arbor JSON of a chain as deep as the tree allows is as long as that of as many topics
+/// side by side (pretty-printing made it grow with the square of the depth).
+#[tokio::test]
+async fn json_exports_grow_with_topics_not_with_depth() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "shaper", 1).await;
+        let owner = &users[0].1;
+        let topic =
+            |i: usize, children: Value| json!({"title": format!("T{i:02}"), "children": children});
+        let chain = (0..32)
+            .rev()
+            .fold(json!([]), |inner, i| json!([topic(i, inner)]));
+        let flat: Vec<Value> = (0..32).map(|i| topic(i, json!([]))).collect();
+        let mut sizes = Vec::new();
+        for children in [chain, json!(flat)] {
+            let slug = new_subject(&app, owner, "Shape").await;
+            let file = json!({"format": "arbor-subject", "version": 1, "children": children});
+            let (status, v) = import(&app, owner, &slug, "shape.json", &file.to_string()).await;
+            assert_eq!(status, StatusCode::CREATED, "{v}");
+            sizes.push(export(&app, owner, &slug, "json").await.1.len());
+        }
+        // The same objects; the fan has 31 more commas between siblings.
+        assert!(
+            sizes[0] <= sizes[1] + 64,
+            "a chain of 33 topics: {} bytes; a fan of 33: {} bytes",
+            sizes[0],
+            sizes[1]
+        );
+        app.stop().await;
+    }
+}
+
+/// `arbor_exports_cancelled_total` on the server's `/metrics` (0 when absent).
+async fn cancelled_exports(app: &TestApp) -> u64 {
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("arbor_exports_cancelled_total "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// PNG exports take memory: a few are drawn at once, a few more wait, the rest are told when
+/// to come back (429 with Retry-After); one map drawn for many readers at once is drawn once
+/// and every reader gets the same file; and a drawing whose client left stops.
+#[tokio::test]
+async fn png_exports_are_bounded_shared_and_stop_when_the_client_leaves() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "painter", 1).await;
+        let owner = &users[0].1;
+        let slug = new_subject(&app, owner, "A map").await;
+        // Small enough to draw well within the request timeout in a debug build.
+        let list: String = (1..40)
+            .map(|i| format!("- Topic {i}: caching and consistency\n"))
+            .collect();
+        let (status, v) = import(&app, owner, &slug, "map.md", &list).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let url = app.url(&format!("/api/v1/subjects/{slug}/export?format=png"));
+        let responses =
+            futures_util::future::join_all((0..30).map(|_| owner.get(&url).send())).await;
+        let (mut drawn, mut busy) = (Vec::new(), 0);
+        for r in responses {
+            let r = r.unwrap();
+            match r.status() {
+                StatusCode::OK => drawn.push(r.bytes().await.unwrap()),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    assert_eq!(r.headers()["retry-after"], "5");
+                    busy += 1;
+                }
+                other => panic!("{other}: {}", r.text().await.unwrap()),
+            }
+        }
+        assert!(busy >= 1, "30 at once, none told to retry");
+        assert!(!drawn.is_empty());
+        assert!(drawn.iter().all(|png| *png == drawn[0]), "one drawing");
+
+        // A client that gives up: the drawing stops at its next strip.
+        let (status, v) = send(
+            owner
+                .patch(app.url(&format!("/api/v1/subjects/{slug}")))
+                .json(&json!({"title": "A renamed map"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let before = cancelled_exports(&app).await;
+        let started = std::time::Instant::now();
+        let gone = owner
+            .get(&url)
+            .timeout(std::time::Duration::from_millis(300))
+            .send()
+            .await;
+        assert!(gone.is_err(), "drawn in {:?}", started.elapsed());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while cancelled_exports(&app).await == before {
+            assert!(std::time::Instant::now() < deadline, "the drawing went on");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        app.stop().await;
+    }
+}

@@ -76,6 +76,7 @@ struct Inner {
     pages: Arc<page_cache::PageCache>,
     views: subjects::RecentViews,
     collab: collab::Hub,
+    png_exports: transfer::PngExports,
 }
 
 /// How long a cached page may be served without a change event (see [`page_cache`]).
@@ -113,6 +114,7 @@ impl AppState {
                 pages,
                 views: subjects::RecentViews::default(),
                 collab,
+                png_exports: transfer::PngExports::default(),
             }),
             leptos_options,
         }
@@ -121,6 +123,11 @@ impl AppState {
     /// The bus between replicas.
     pub fn bus(&self) -> &bus::Bus {
         &self.inner.bus
+    }
+
+    /// The PNG exports of this replica (slots, queue, recent ones).
+    pub fn png_exports(&self) -> &transfer::PngExports {
+        &self.inner.png_exports
     }
 
     /// The live documents of this replica.

@@ -7,10 +7,17 @@
 //! like any deleted subtree), the file's topics take their place, and the root takes the
 //! file's title and text when the file names a root. Rolling back sends the imported topics to
 //! the trash and restores the ones the import replaced, root title and text included; that
-//! works while the replaced topics are in the trash (30 days). See docs/import-export.md.
+//! works while the replaced topics are in the trash (30 days).
+//!
+//! Exports are built off the async workers and stop when their request is dropped (client gone,
+//! request timed out); PNGs, the costly kind, are drawn a strip at a time, a bounded number at
+//! once, and kept by the digest of what they draw ([`PngExports`]). See docs/import-export.md.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use arbor_db::DbError;
 use arbor_db::imports::{ImportRow, NewImport};
@@ -18,6 +25,8 @@ use arbor_db::topics::{TopicNodeRow, TopicRow};
 use arbor_map::MapError;
 use arbor_outline::{Format, Limits, Outline};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::Semaphore;
 
 use super::access::{self, Granted, Need};
 use super::auth::Caller;
@@ -40,6 +49,18 @@ const EXPORT_DEPTH: usize = 2 * MAX_DEPTH;
 
 /// A PNG holds at most this many pixels (a 1,000-topic map is tall).
 const PNG_MAX_PIXELS: f32 = 16_000_000.0;
+/// Pixels of a PNG drawn at once (a strip of rows: 4 MiB).
+const PNG_STRIP_PIXELS: u32 = 1 << 20;
+/// PNGs drawn at once per replica.
+pub const PNG_SLOTS: usize = 2;
+/// PNG exports that may wait for a slot per replica; more are answered 429 at once.
+pub const PNG_QUEUE: usize = 16;
+/// How long a PNG export waits for a slot before it is answered 429.
+pub const PNG_WAIT: Duration = Duration::from_secs(10);
+/// What a PNG export answered 429 is told to wait, in seconds.
+const PNG_RETRY_AFTER: u64 = 5;
+/// Bytes of recent PNGs kept per replica.
+pub const PNG_CACHE_BYTES: usize = 16 << 20;
 
 /// What an import changed, to undo it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -347,7 +368,9 @@ pub struct Exported {
     pub bytes: Vec<u8>,
 }
 
-/// Subject `slug` as a file of `kind`, for anyone who may read it.
+/// Subject `slug` as a file of `kind`, for anyone who may read it. The work runs off the async
+/// workers and stops when the request is dropped (see [`off_workers`]); PNGs are bounded
+/// further by [`PngExports`].
 pub async fn export(
     state: &AppState,
     caller: Option<&Caller>,
@@ -355,37 +378,173 @@ pub async fn export(
     kind: ExportKind,
 ) -> Result<Exported, AppError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
-    let subject = &granted.subject;
+    let subject = granted.subject;
     let rows = state.db().subject_topics(subject.id).await?;
+    let filename = format!("{}.{}", subject.slug, kind.extension());
     let bytes = match kind {
-        ExportKind::Outline(format) => format.write(&outline_of(&rows)?).into_bytes(),
-        ExportKind::MarkdownZip => arbor_outline::zip::write(&outline_of(&rows)?, &subject.slug),
-        ExportKind::Svg | ExportKind::Png => {
-            let nodes: Vec<TopicNodeRow> = rows
-                .iter()
-                .map(|r| TopicNodeRow {
-                    id: r.id,
-                    parent_id: r.parent_id,
-                    order_key: r.order_key.clone(),
-                    title: r.title.clone(),
-                })
-                .collect();
-            let svg = subjects::standalone_map(&nodes, &subject.title)?;
-            if kind == ExportKind::Svg {
-                svg.into_bytes()
-            } else {
-                tokio::task::spawn_blocking(move || png(&svg))
-                    .await
-                    .map_err(AppError::internal)??
-            }
+        ExportKind::Outline(format) => {
+            off_workers(move |cancel| {
+                let outline = outline_of(&rows)?;
+                cancel.check()?;
+                Ok(format.write(&outline).into_bytes())
+            })
+            .await?
         }
+        ExportKind::MarkdownZip => {
+            off_workers(move |cancel| {
+                let outline = outline_of(&rows)?;
+                cancel.check()?;
+                Ok(arbor_outline::zip::write(&outline, &subject.slug))
+            })
+            .await?
+        }
+        ExportKind::Svg => {
+            off_workers(move |_| Ok(map_svg(&rows, &subject.title)?.into_bytes())).await?
+        }
+        ExportKind::Png => state.png_exports().draw(rows, subject.title).await?,
     };
     metrics::counter!("arbor_exports_total", "format" => kind.extension()).increment(1);
     Ok(Exported {
         content_type: kind.content_type(),
-        filename: format!("{}.{}", subject.slug, kind.extension()),
+        filename,
         bytes,
     })
+}
+
+/// The subject's map as a standalone SVG document.
+fn map_svg(rows: &[TopicRow], title: &str) -> Result<String, AppError> {
+    let nodes: Vec<TopicNodeRow> = rows
+        .iter()
+        .map(|r| TopicNodeRow {
+            id: r.id,
+            parent_id: r.parent_id,
+            order_key: r.order_key.clone(),
+            title: r.title.clone(),
+        })
+        .collect();
+    subjects::standalone_map(&nodes, title)
+}
+
+/// Raised when the request that started some blocking work is gone: its client went away or
+/// it timed out (the server's request timeout drops it). The work stops at its next check.
+#[derive(Clone, Default)]
+struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// An error once the request is gone (nobody reads it).
+    fn check(&self) -> Result<(), AppError> {
+        if self.0.load(Ordering::Relaxed) {
+            metrics::counter!("arbor_exports_cancelled_total").increment(1);
+            return Err(AppError::new(
+                ErrorCode::Internal,
+                "The export was cancelled.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Raises its [`Cancel`] when dropped, with the request's future.
+struct RaiseOnDrop(Cancel);
+
+impl Drop for RaiseOnDrop {
+    fn drop(&mut self) {
+        self.0.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs `work` on the blocking pool, off the async workers; if the request is dropped
+/// meanwhile, `work`'s [`Cancel`] is raised.
+async fn off_workers<T: Send + 'static>(
+    work: impl FnOnce(&Cancel) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let raise = RaiseOnDrop(Cancel::default());
+    let cancel = raise.0.clone();
+    tokio::task::spawn_blocking(move || work(&cancel))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// A PNG kept, by the SHA-256 of the SVG it draws.
+type RecentPng = ([u8; 32], Vec<u8>);
+
+/// The PNG exports of a replica. Drawing one holds a parsed map and a strip of pixels, so at
+/// most [`PNG_SLOTS`] are drawn at once; [`PNG_QUEUE`] more may wait up to [`PNG_WAIT`] for a
+/// slot, and any other is answered 429 with `Retry-After`. The last few PNGs are kept (up to
+/// [`PNG_CACHE_BYTES`]) by the digest of the SVG they draw, so exporting a map again, or many
+/// readers exporting it at once, draws it once.
+pub struct PngExports {
+    slots: Arc<Semaphore>,
+    places: Semaphore,
+    recent: Mutex<VecDeque<RecentPng>>,
+}
+
+impl Default for PngExports {
+    fn default() -> Self {
+        PngExports {
+            slots: Arc::new(Semaphore::new(PNG_SLOTS)),
+            places: Semaphore::new(PNG_SLOTS + PNG_QUEUE),
+            recent: Mutex::default(),
+        }
+    }
+}
+
+impl PngExports {
+    /// The map of `rows` (a subject titled `title`) as a PNG.
+    async fn draw(&self, rows: Vec<TopicRow>, title: String) -> Result<Vec<u8>, AppError> {
+        let busy = || AppError {
+            retry_after: Some(PNG_RETRY_AFTER),
+            ..AppError::new(
+                ErrorCode::Throttled,
+                format!("Too many maps are being drawn. Try again in {PNG_RETRY_AFTER} seconds."),
+            )
+        };
+        let _place = self.places.try_acquire().map_err(|_| busy())?;
+        let svg = off_workers(move |_| map_svg(&rows, &title)).await?;
+        let key: [u8; 32] = Sha256::digest(svg.as_bytes()).into();
+        if let Some(png) = self.cached(&key) {
+            return Ok(png);
+        }
+        let slot = tokio::time::timeout(PNG_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| busy())?
+            .map_err(AppError::internal)?;
+        // Drawn by another request while this one waited.
+        if let Some(png) = self.cached(&key) {
+            return Ok(png);
+        }
+        let png = off_workers(move |cancel| {
+            let _slot = slot;
+            draw_png(&svg, cancel)
+        })
+        .await?;
+        self.keep(key, &png);
+        Ok(png)
+    }
+
+    fn cached(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, png)| png.clone())
+    }
+
+    fn keep(&self, key: [u8; 32], png: &[u8]) {
+        if png.len() > PNG_CACHE_BYTES {
+            return;
+        }
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        recent.push_back((key, png.to_vec()));
+        let mut total: usize = recent.iter().map(|(_, p)| p.len()).sum();
+        while total > PNG_CACHE_BYTES {
+            let (_, oldest) = recent.pop_front().expect("over budget, so not empty");
+            total -= oldest.len();
+        }
+    }
 }
 
 /// The subject's rows as an outline: the root with its title and body, children in order
@@ -453,8 +612,10 @@ fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
         .clone()
 }
 
-/// Draws an SVG document as a PNG, at twice its size when that fits [`PNG_MAX_PIXELS`].
-fn png(svg: &str) -> Result<Vec<u8>, AppError> {
+/// Draws an SVG document as a PNG, at twice its size when that fits [`PNG_MAX_PIXELS`]: a
+/// strip of [`PNG_STRIP_PIXELS`] at a time, each encoded as soon as it is drawn, checking
+/// `cancel` before each.
+fn draw_png(svg: &str, cancel: &Cancel) -> Result<Vec<u8>, AppError> {
     let options = resvg::usvg::Options {
         fontdb: fonts(),
         font_family: "DejaVu Sans".into(),
@@ -465,19 +626,37 @@ fn png(svg: &str) -> Result<Vec<u8>, AppError> {
     let scale = (PNG_MAX_PIXELS / (size.width() * size.height()))
         .sqrt()
         .min(2.0);
-    let (width, height) = (
-        (size.width() * scale).ceil() as u32,
-        (size.height() * scale).ceil() as u32,
-    );
-    let mut pixmap =
-        resvg::tiny_skia::Pixmap::new(width.max(1), height.max(1)).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("no room for a {width}×{height} image"))
-        })?;
-    pixmap.fill(resvg::tiny_skia::Color::WHITE);
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::from_scale(scale, scale),
-        &mut pixmap.as_mut(),
-    );
-    pixmap.encode_png().map_err(AppError::internal)
+    let width = ((size.width() * scale).ceil() as u32).max(1);
+    let height = ((size.height() * scale).ceil() as u32).max(1);
+    let rows = (PNG_STRIP_PIXELS / width).clamp(1, height);
+    let mut strip = resvg::tiny_skia::Pixmap::new(width, rows)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no room for a {width}×{rows} strip")))?;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(AppError::internal)?;
+    let mut stream = writer.stream_writer().map_err(AppError::internal)?;
+    let mut rgb = Vec::with_capacity(width as usize * rows as usize * 3);
+    for top in (0..height).step_by(rows as usize) {
+        cancel.check()?;
+        strip.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, 0.0, -(top as f32)),
+            &mut strip.as_mut(),
+        );
+        // Drawn over opaque white, so the premultiplied pixels are the colours themselves.
+        let drawn = (rows.min(height - top) * width * 4) as usize;
+        rgb.clear();
+        rgb.extend(
+            strip.data()[..drawn]
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]]),
+        );
+        stream.write_all(&rgb).map_err(AppError::internal)?;
+    }
+    stream.finish().map_err(AppError::internal)?;
+    writer.finish().map_err(AppError::internal)?;
+    Ok(out)
 }
