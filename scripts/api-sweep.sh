@@ -2,7 +2,8 @@
 # A bad-input sweep of the whole JSON API: schemathesis generates requests from
 # /api/v1/openapi.json against a running release server (its own port and SQLite file, the demo
 # subject loaded), once signed out and once with a personal access token, and fails on any 5xx
-# or any response that breaks its documented schema.
+# or any response that breaks its documented schema. (Its coverage phase is left out: on this
+# Python 3.11 it dies inside schemathesis, "AST constructor recursion depth mismatch".)
 #
 #   scripts/api-sweep.sh [SECONDS_PER_RUN]     (default 60; needs `cargo leptos build --release`)
 set -euo pipefail
@@ -44,6 +45,7 @@ for who in anonymous token; do
   echo "--- schemathesis, $who, ${seconds}s"
   "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" "${auth[@]}" \
     --checks not_a_server_error,response_schema_conformance \
+    --phases examples,fuzzing,stateful \
     --max-time "$seconds" --workers 2 --request-timeout 30 --no-color || status=1
 done
 if grep -q ' ERROR ' "$dir/server.log"; then
