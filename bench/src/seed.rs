@@ -207,6 +207,7 @@ async fn create_batch(db: &Db, batch: &[GenSubject], user_ids: &[i64]) -> Result
                 summary: &s.summary,
                 tags: &s.tags,
                 visibility: s.visibility,
+                root_id: rand::random_range(arbor_map::INVENTED_IDS),
                 root_order_key: "V",
                 now: s.created_at,
             })

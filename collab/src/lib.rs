@@ -58,6 +58,14 @@ pub struct Limits {
     pub max_presence_state: usize,
     pub max_presence_per_connection: usize,
     pub max_presence_per_document: usize,
+    /// Presence frames one connection may send per second, sustained…
+    pub presence_frames_per_second: u32,
+    /// …and at once after a quiet spell; frames beyond are dropped.
+    pub presence_frame_burst: u32,
+    /// Presence bytes one connection may send per second, sustained…
+    pub presence_bytes_per_second: usize,
+    /// …and at once after a quiet spell.
+    pub presence_byte_burst: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +79,10 @@ impl Default for Limits {
             max_presence_state: 4 << 10,
             max_presence_per_connection: 4,
             max_presence_per_document: 1_000,
+            presence_frames_per_second: 30,
+            presence_frame_burst: 60,
+            presence_bytes_per_second: 32 << 10,
+            presence_byte_burst: 128 << 10,
         }
     }
 }
@@ -92,6 +104,9 @@ impl Close {
     /// A read-only connection's holder may edit now: the client reconnects (stock clients do
     /// so on their own) and comes back read-write; a page built for reading says to reload.
     pub const PROMOTED: u16 = 4001;
+    /// The sign-in the connection was opened with ended (signed out, token revoked, password
+    /// changed, account deleted).
+    pub const UNAUTHENTICATED: u16 = 4401;
 
     fn new(code: u16, reason: impl Into<String>) -> Close {
         Close {
@@ -293,10 +308,13 @@ impl Room {
             MSG_AWARENESS => {
                 let payload = r.buf()?;
                 r.end()?;
-                effects.presence = self
-                    .presence
-                    .apply(conn, payload, now_ms, &self.limits)?
-                    .map(|p| presence_message(&p));
+                // Beyond the connection's budget: dropped without being looked at.
+                if self.presence.admit(conn, frame.len(), now_ms, &self.limits) {
+                    effects.presence = self
+                        .presence
+                        .apply(conn, payload, now_ms, &self.limits)?
+                        .map(|p| presence_message(&p));
+                }
             }
             MSG_QUERY_AWARENESS => {
                 r.end()?;

@@ -1,11 +1,14 @@
 //! Presence (the y-protocols "awareness" states): who is here, their caret and colour.
 //!
 //! The server keeps its own table rather than trusting clients: each state is checked JSON of
-//! bounded size, owned by the connection that last sent it, removed (and the removal
-//! broadcast) when that connection closes or falls silent for [`PRESENCE_TIMEOUT_MS`], and a
-//! connection may hold only a few client ids. Who a connection is comes from the server
-//! ([`Presence::identify`]): those fields overwrite the state's `user` object, so nobody can
-//! appear under someone else's name.
+//! bounded size, owned by the connection that created it (another connection's states for
+//! that client id are ignored while it holds one, so nobody can move or erase someone else's
+//! caret), removed (and the removal broadcast) when that connection closes or falls silent
+//! for [`PRESENCE_TIMEOUT_MS`], and a connection may hold only a few client ids. Who a
+//! connection is comes from the server ([`Presence::identify`]): those fields overwrite the
+//! state's `user` object, so nobody can appear under someone else's name. Each connection's
+//! presence frames are rate-limited ([`Presence::admit`]): frames beyond its budget are
+//! dropped unapplied and unrelayed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,12 +31,23 @@ struct Entry {
     seen_ms: u64,
 }
 
+/// What is left of a connection's presence budget: frames and bytes, refilled continuously
+/// at [`Limits::presence_frames_per_second`] and [`Limits::presence_bytes_per_second`] up to
+/// their bursts.
+#[derive(Debug)]
+struct Budget {
+    frames: f64,
+    bytes: f64,
+    at_ms: u64,
+}
+
 /// The presence states of one document.
 #[derive(Debug, Default)]
 pub struct Presence {
     entries: HashMap<u64, Entry>,
     /// The server's word on who each connection is: fields set in every state it sends.
     identities: HashMap<ConnId, serde_json::Map<String, serde_json::Value>>,
+    budgets: HashMap<ConnId, Budget>,
 }
 
 /// Encodes `(client, clock, state)` triples as one awareness update.
@@ -56,6 +70,33 @@ impl Presence {
     /// Applies an awareness update from `conn`; returns the update to send to every
     /// connection (the sender included, as stock clients expect), holding the entries that
     /// changed something.
+    /// Whether a presence frame of `bytes` from `conn` fits its budget now (and takes it
+    /// from the budget if so); a frame that does not is to be dropped unread.
+    pub fn admit(&mut self, conn: ConnId, bytes: usize, now_ms: u64, limits: &Limits) -> bool {
+        let (frame_burst, byte_burst) = (
+            f64::from(limits.presence_frame_burst),
+            limits.presence_byte_burst as f64,
+        );
+        let budget = self.budgets.entry(conn).or_insert(Budget {
+            frames: frame_burst,
+            bytes: byte_burst,
+            at_ms: now_ms,
+        });
+        let seconds = now_ms.saturating_sub(budget.at_ms) as f64 / 1_000.0;
+        budget.at_ms = budget.at_ms.max(now_ms);
+        budget.frames = (budget.frames + seconds * f64::from(limits.presence_frames_per_second))
+            .min(frame_burst);
+        budget.bytes =
+            (budget.bytes + seconds * limits.presence_bytes_per_second as f64).min(byte_burst);
+        let cost = bytes as f64;
+        if budget.frames < 1.0 || budget.bytes < cost {
+            return false;
+        }
+        budget.frames -= 1.0;
+        budget.bytes -= cost;
+        true
+    }
+
     pub fn apply(
         &mut self,
         conn: ConnId,
@@ -78,7 +119,15 @@ impl Presence {
                 .filter(|(id, e)| e.conn == conn && e.state.is_some() && **id != client)
                 .count();
             match self.entries.get_mut(&client) {
+                // Another connection's: not this one's to change.
+                Some(entry) if entry.conn != conn && entry.state.is_some() => {}
                 Some(entry) => {
+                    if state.is_some()
+                        && entry.conn != conn
+                        && owned >= limits.max_presence_per_connection
+                    {
+                        return Err(Malformed("too many presence states on one connection"));
+                    }
                     let removal = entry.clock == clock && state.is_none() && entry.state.is_some();
                     if entry.clock < clock || removal {
                         entry.clock = clock;
@@ -159,6 +208,7 @@ impl Presence {
     /// Removes what `conn` held; returns the removal to broadcast.
     pub fn disconnect(&mut self, conn: ConnId, now_ms: u64) -> Option<Vec<u8>> {
         self.identities.remove(&conn);
+        self.budgets.remove(&conn);
         self.remove_where(now_ms, |e| e.conn == conn)
     }
 

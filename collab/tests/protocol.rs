@@ -178,6 +178,70 @@ fn presence_is_echoed_owned_and_expired() {
 }
 
 #[test]
+fn presence_belongs_to_the_connection_that_made_it_and_floods_are_dropped() {
+    let mut room = Room::default();
+    let state = |client: u8, clock: u8, json: &str| {
+        let mut p = vec![1, client, clock, json.len() as u8];
+        p.extend_from_slice(json.as_bytes());
+        let mut f = vec![1, p.len() as u8];
+        f.extend(p);
+        f
+    };
+    room.receive(1, Access::ReadWrite, &state(7, 1, r#"{"c":"ann"}"#), 0);
+    // Another connection can neither erase client 7 (a removal at a later clock) nor
+    // replace it.
+    for json in ["null", r#"{"c":"forged"}"#] {
+        let effects = room.receive(2, Access::ReadOnly, &state(7, 9, json), 0);
+        assert_eq!(effects, Default::default(), "ignored, not fatal");
+    }
+    let snapshot = String::from_utf8_lossy(&room.presence.snapshot().unwrap()).into_owned();
+    assert!(
+        snapshot.contains("ann") && !snapshot.contains("forged"),
+        "{snapshot}"
+    );
+    // Once its owner has left, the id is free again (a reconnecting client keeps it).
+    room.leave(1, 10);
+    let effects = room.receive(3, Access::ReadWrite, &state(7, 9, r#"{"c":"ann"}"#), 20);
+    assert!(effects.presence.is_some());
+
+    // A burst is taken, then frames pass at the sustained rate and the rest are dropped
+    // (clocks stay below 128: one varint byte).
+    let limits = Limits::default();
+    let mut room = Room::default();
+    let mut passed = |clocks: std::ops::Range<u8>, at: u64| {
+        clocks
+            .filter(|clock| {
+                room.receive(4, Access::ReadOnly, &state(8, *clock, "{}"), at)
+                    .presence
+                    .is_some()
+            })
+            .count()
+    };
+    assert_eq!(passed(1..71, 0), limits.presence_frame_burst as usize);
+    assert_eq!(
+        passed(71..121, 1_000),
+        limits.presence_frames_per_second as usize
+    );
+    // Bytes count too: large states pass at the byte rate, not the frame rate.
+    let limits = Limits {
+        presence_byte_burst: 1_000,
+        presence_bytes_per_second: 500,
+        ..Limits::default()
+    };
+    let mut room = Room::new(Document::default(), limits);
+    let pad = format!(r#"{{"pad":"{}"}}"#, "x".repeat(100));
+    let accepted = (1..=20u8)
+        .filter(|clock| {
+            let frame = state(8, *clock, &pad);
+            room.receive(5, Access::ReadOnly, &frame, 0)
+                .presence
+                .is_some()
+        })
+        .count();
+    assert_eq!(accepted, 1_000 / state(8, 1, &pad).len());
+}
+
+#[test]
 fn presence_names_are_the_servers_word() {
     let mut room = Room::default();
     let frame = |json: &str| {

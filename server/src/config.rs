@@ -174,6 +174,14 @@ pub struct Settings {
     #[arg(long, env = "ARBOR_PAGE_CACHE_MIB", default_value = "64", value_parser = parse_mib, global = true)]
     pub page_cache_mib: usize,
 
+    /// Live-editing sockets (`/collab`) open at once per client address, per replica.
+    #[arg(long, env = "ARBOR_COLLAB_SOCKETS_PER_CLIENT", default_value = "256", value_parser = parse_positive, global = true)]
+    pub collab_sockets_per_client: u32,
+
+    /// Live-editing sockets open at once per account, per replica.
+    #[arg(long, env = "ARBOR_COLLAB_SOCKETS_PER_USER", default_value = "32", value_parser = parse_positive, global = true)]
+    pub collab_sockets_per_user: u32,
+
     /// Log format.
     #[arg(
         long,

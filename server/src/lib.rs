@@ -88,6 +88,10 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         max_failures_per_user: settings.login_max_per_user,
         max_failures_per_client: settings.login_max_per_client,
         max_signups_per_client: settings.signup_max_per_client,
+        max_sockets: arbor_app::ssr::collab::SocketCaps {
+            per_client: settings.collab_sockets_per_client as usize,
+            per_user: settings.collab_sockets_per_user as usize,
+        },
         ..AuthPolicy::default()
     };
     Ok(AppState::new(

@@ -105,6 +105,8 @@ struct YClient {
     denied: usize,
     /// Presence frames received.
     presence: usize,
+    /// The presence states this client knows of, by client id (as JSON).
+    states: std::collections::HashMap<u64, String>,
     closed: Option<u16>,
 }
 
@@ -137,6 +139,7 @@ impl YClient {
             doc: utf16_doc(),
             denied: 0,
             presence: 0,
+            states: Default::default(),
             closed: None,
         };
         let sv = client.doc.transact().state_vector();
@@ -229,7 +232,16 @@ impl YClient {
                                 .unwrap();
                         }
                         YMessage::Auth(Some(_)) => self.denied += 1,
-                        YMessage::Awareness(_) => self.presence += 1,
+                        YMessage::Awareness(update) => {
+                            self.presence += 1;
+                            for (client, entry) in update.clients {
+                                if &*entry.json == "null" {
+                                    self.states.remove(&client.get());
+                                } else {
+                                    self.states.insert(client.get(), entry.json.to_string());
+                                }
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -1139,6 +1151,414 @@ async fn the_trash_stays_with_its_subject_and_keeps_its_titles_from_readers() {
         assert_eq!(rows[&hidden].1, "Hidden title", "{rows:?}");
         editor.pump(Duration::from_millis(300)).await;
         assert_eq!(editor.tree().unwrap().nodes[&hidden].title, "Hidden title");
+        app.stop().await;
+    }
+}
+
+/// `[1, awareness]` with one client's state (`"null"` removes it).
+fn presence_frame(client: u64, clock: u32, json: &str) -> Vec<u8> {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    YMessage::Awareness(AwarenessUpdate {
+        clients: [(
+            yrs::block::ClientID::new(client),
+            AwarenessUpdateEntry {
+                clock,
+                json: json.into(),
+            },
+        )]
+        .into(),
+    })
+    .encode_v1()
+}
+
+/// Pumps `client` until it is closed or `limit` has passed; its close code.
+async fn closed_within(client: &mut YClient, limit: Duration) -> Option<u16> {
+    let started = Instant::now();
+    while client.closed.is_none() && started.elapsed() < limit {
+        client.pump(Duration::from_millis(25)).await;
+    }
+    client.closed
+}
+
+/// Pumps `client` until `done` holds or three seconds have passed.
+async fn pump_until(client: &mut YClient, done: impl Fn(&YClient) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !done(client) && Instant::now() < deadline {
+        client.pump(Duration::from_millis(25)).await;
+    }
+}
+
+async fn make_public(app: &TestApp, owner: &Client, slug: &str) {
+    let (status, v) = send(
+        owner
+            .patch(app.url(&format!("/api/v1/subjects/{slug}")))
+            .json(&json!({"visibility": "public"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn presence_belongs_to_its_connection_and_floods_are_throttled() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "presence", 1).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Presence", "text").await;
+        make_public(&app, owner, &slug).await;
+        let token = token(&app, owner).await;
+        let editor_url = ws_url(&app, &format!("/collab/topic:{topic}?token={token}"));
+        let reader_url = ws_url(&app, &format!("/collab/topic:{topic}"));
+
+        // The owner's caret, client id 7.
+        let mut editor = YClient::connect(&editor_url, &[]).await;
+        editor
+            .send(presence_frame(7, 1, r#"{"cursor":"owner"}"#))
+            .await;
+        pump_until(&mut editor, |c| c.states.contains_key(&7)).await;
+
+        // A signed-out reader claims client id 7: a removal at a later clock, then a state.
+        let mut forger = YClient::connect(&reader_url, &[]).await;
+        forger.send(presence_frame(7, 1_000, "null")).await;
+        forger
+            .send(presence_frame(7, 1_001, r#"{"cursor":"forged"}"#))
+            .await;
+        forger.pump(Duration::from_millis(300)).await;
+        editor.pump(Duration::from_millis(300)).await;
+        let observer = YClient::connect(&reader_url, &[]).await;
+        for who in [&editor, &observer] {
+            let state = who.states.get(&7).map(String::as_str).unwrap_or("gone");
+            assert!(state.contains("owner"), "client 7 was taken over: {state}");
+        }
+        assert_eq!(forger.closed, None, "a foreign id is ignored, not fatal");
+
+        // A signed-out reader floods presence (its own id, 4 KB states) while an editor is
+        // not reading for a moment: the flood is cut at the door, the editor stays.
+        let slow = open(&editor_url, &[]).await.expect("handshake accepted");
+        let flooder = open(&reader_url, &[]).await.expect("handshake accepted");
+        let (mut flood_tx, mut flood_rx) = flooder.split();
+        let drain = tokio::spawn(async move { while let Some(Ok(_)) = flood_rx.next().await {} });
+        let padding = "x".repeat(4_000);
+        for clock in 1..=5_000u32 {
+            let frame = presence_frame(99, clock, &format!(r#"{{"pad":"{padding}"}}"#));
+            if flood_tx.send(Message::Binary(frame.into())).await.is_err() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut slow = YClient {
+            socket: slow,
+            doc: utf16_doc(),
+            denied: 0,
+            presence: 0,
+            states: Default::default(),
+            closed: None,
+        };
+        slow.settle(Duration::from_millis(500)).await;
+        assert_eq!(slow.closed, None, "the slow editor was dropped");
+        assert!(
+            slow.presence < 200,
+            "{} presence frames relayed from a flood",
+            slow.presence
+        );
+        drain.abort();
+        app.stop().await;
+    }
+}
+
+/// Signs `username` in with a client of its own; the client and its cookie
+/// (`arbor_session=…`).
+async fn signed_in(app: &TestApp, username: &str, password: &str) -> (Client, String) {
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .header("origin", &app.base)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("arbor_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    headers.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
+    let client = Client::builder().default_headers(headers).build().unwrap();
+    (client, cookie)
+}
+
+#[tokio::test]
+async fn revoking_a_sign_in_closes_its_live_sockets_within_a_second() {
+    use common::GOOD_PASSWORD;
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        app.signup(&app.new_client(), "revoked", GOOD_PASSWORD)
+            .await;
+        let (owner, owner_cookie) = signed_in(&app, "revoked", GOOD_PASSWORD).await;
+        let (_, topic) = subject_with_topic(&app, &owner, "Revoked", "text").await;
+        let path = format!("/collab/topic:{topic}");
+        let origin = ("origin", app.base.clone());
+        let by_cookie = |cookie: &str| vec![("cookie", cookie.to_owned()), origin.clone()];
+        let signed_out = Some(arbor_collab::Close::UNAUTHENTICATED);
+
+        // Revoking the token of `?token=`.
+        let (status, v) = send(
+            owner
+                .post(app.url("/api/v1/me/tokens"))
+                .json(&json!({"name": "socket"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let url = ws_url(
+            &app,
+            &format!("{path}?token={}", v["token"].as_str().unwrap()),
+        );
+        let mut socket = YClient::connect(&url, &[]).await;
+        let mut bystander = YClient::connect(&ws_url(&app, &path), &by_cookie(&owner_cookie)).await;
+        let started = Instant::now();
+        let revoke = app.url(&format!("/api/v1/me/tokens/{}", v["id"]));
+        assert_eq!(send(owner.delete(revoke)).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            closed_within(&mut socket, Duration::from_secs(1)).await,
+            signed_out
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(
+            open(&url, &[]).await.is_err(),
+            "the token no longer opens one"
+        );
+
+        // Signing out.
+        let (second, cookie) = signed_in(&app, "revoked", GOOD_PASSWORD).await;
+        let mut socket = YClient::connect(&ws_url(&app, &path), &by_cookie(&cookie)).await;
+        let (status, _) = send(second.post(app.url("/api/v1/auth/logout"))).await;
+        assert!(status.is_success(), "{status}");
+        assert_eq!(
+            closed_within(&mut socket, Duration::from_secs(1)).await,
+            signed_out
+        );
+
+        // Changing the password ends the other sessions' sockets, not the one that asked.
+        let (_, cookie) = signed_in(&app, "revoked", GOOD_PASSWORD).await;
+        let mut socket = YClient::connect(&ws_url(&app, &path), &by_cookie(&cookie)).await;
+        let new_password = "quiet willow harbour 77";
+        let (status, v) = send(
+            owner
+                .put(app.url("/api/v1/me/password"))
+                .json(&json!({"current_password": GOOD_PASSWORD, "new_password": new_password})),
+        )
+        .await;
+        assert!(status.is_success(), "{status} {v}");
+        assert_eq!(
+            closed_within(&mut socket, Duration::from_secs(1)).await,
+            signed_out
+        );
+        bystander.pump(Duration::from_millis(200)).await;
+        assert_eq!(
+            bystander.closed, None,
+            "the session that asked keeps its socket"
+        );
+
+        // Deleting the account ends them all.
+        let (status, v) = send(
+            owner
+                .delete(app.url("/api/v1/me"))
+                .json(&json!({"password": new_password})),
+        )
+        .await;
+        assert!(status.is_success(), "{status} {v}");
+        assert_eq!(
+            closed_within(&mut bystander, Duration::from_secs(1)).await,
+            signed_out
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn revocation_and_presence_ownership_hold_across_replicas() {
+    let Some((a, b)) = replicas_through_redis().await else {
+        return;
+    };
+    let users = quick_users(&a, "across", 1).await;
+    let owner = &users[0].1;
+    let (slug, topic) = subject_with_topic(&a, owner, "Across", "text").await;
+    make_public(&a, owner, &slug).await;
+    let (status, v) = send(
+        owner
+            .post(a.url("/api/v1/me/tokens"))
+            .json(&json!({"name": "socket"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let path = format!(
+        "/collab/topic:{topic}?token={}",
+        v["token"].as_str().unwrap()
+    );
+
+    // The owner's caret on A cannot be taken from B.
+    let mut x = YClient::connect(&ws_url(&a, &path), &[]).await;
+    let mut y = YClient::connect(&ws_url(&b, &path), &[]).await;
+    x.send(presence_frame(7, 1, r#"{"cursor":"owner"}"#)).await;
+    pump_until(&mut y, |c| c.states.contains_key(&7)).await;
+    let reader = format!("/collab/topic:{topic}");
+    let mut forger = YClient::connect(&ws_url(&b, &reader), &[]).await;
+    forger.send(presence_frame(7, 1_000, "null")).await;
+    forger.pump(Duration::from_millis(500)).await;
+    for replica in [&a, &b] {
+        let observer = YClient::connect(&ws_url(replica, &reader), &[]).await;
+        let state = observer
+            .states
+            .get(&7)
+            .map(String::as_str)
+            .unwrap_or("gone");
+        assert!(state.contains("owner"), "client 7 was taken over: {state}");
+    }
+
+    // Revoking the token on A closes its socket on B within a second.
+    let started = Instant::now();
+    let revoke = a.url(&format!("/api/v1/me/tokens/{}", v["id"]));
+    assert_eq!(send(owner.delete(revoke)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        closed_within(&mut y, Duration::from_secs(1)).await,
+        Some(arbor_collab::Close::UNAUTHENTICATED)
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_lost_while_one_replica_cannot_reach_redis_is_delivered_later() {
+    let Ok(redis_url) = std::env::var("ARBOR_TEST_REDIS_URL") else {
+        eprintln!("ARBOR_TEST_REDIS_URL not set: Redis leg skipped");
+        return;
+    };
+    // Replica A reaches Redis through a proxy the test cuts; B reaches it directly.
+    let proxy = common::CutProxy::start(&redis_url).await;
+    let prefix = format!("arbor-test-{}:", rand::random::<u64>());
+    let a = TestApp::spawn(
+        common::Backend::Sqlite,
+        &["--redis-url", &proxy.url, "--redis-prefix", &prefix],
+    )
+    .await;
+    let b = a
+        .spawn_replica(&["--redis-url", &redis_url, "--redis-prefix", &prefix])
+        .await;
+    let users = quick_sessions(&a, "lost", 2).await;
+    let (owner, member_cookie) = (&users[0].1, users[1].2.clone());
+    let (slug, topic) = subject_with_topic(&a, owner, "Lost", "text").await;
+    make_public(&a, owner, &slug).await;
+    let (status, _) = send(
+        owner
+            .put(a.url(&format!("/api/v1/subjects/{slug}/members/lost1")))
+            .json(&json!({"role": "editor"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // B caches the public page and holds the member's socket.
+    let anon = b.new_client();
+    let page = b.url(&format!("/s/{slug}"));
+    for _ in 0..2 {
+        assert_eq!(anon.get(&page).send().await.unwrap().status(), 200);
+    }
+    let mut member = YClient::connect(
+        &ws_url(&b, &format!("/collab/topic:{topic}")),
+        &[("cookie", member_cookie), ("origin", b.base.clone())],
+    )
+    .await;
+
+    // While A cannot reach Redis, the subject turns private and the member is removed.
+    proxy.cut();
+    let (status, v) = send(
+        owner
+            .patch(a.url(&format!("/api/v1/subjects/{slug}")))
+            .json(&json!({"visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, _) =
+        send(owner.delete(a.url(&format!("/api/v1/subjects/{slug}/members/lost1")))).await;
+    assert!(status.is_success(), "{status}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.restore();
+
+    // Once A reaches Redis again, B hears of it: the page is gone and the socket closed.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = anon.get(&page).send().await.unwrap().status();
+        member.pump(Duration::from_millis(200)).await;
+        if status == StatusCode::NOT_FOUND && member.closed.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B still serves the page ({status}) and the member's socket is open: {:?}",
+            member.closed
+        );
+    }
+    assert_eq!(member.closed, Some(arbor_collab::Close::FORBIDDEN));
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn sockets_are_capped_per_client_address_and_per_user() {
+    for backend in backends() {
+        let app = TestApp::spawn(
+            backend,
+            &[
+                "--collab-sockets-per-client",
+                "4",
+                "--collab-sockets-per-user",
+                "2",
+            ],
+        )
+        .await;
+        let users = quick_users(&app, "capped", 1).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Capped", "text").await;
+        make_public(&app, owner, &slug).await;
+        let token = token(&app, owner).await;
+        let reader = ws_url(&app, &format!("/collab/topic:{topic}"));
+        let editor = ws_url(&app, &format!("/collab/topic:{topic}?token={token}"));
+
+        // Two per user…
+        let mut held = vec![
+            open(&editor, &[]).await.unwrap(),
+            open(&editor, &[]).await.unwrap(),
+        ];
+        let refused = tokio_tungstenite::connect_async(editor.as_str()).await;
+        let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+            panic!("a third socket of one user was accepted");
+        };
+        assert_eq!(response.status().as_u16(), 429);
+        assert!(response.headers().contains_key("retry-after"));
+        // …and four per address, signed in or not.
+        held.push(open(&reader, &[]).await.unwrap());
+        held.push(open(&reader, &[]).await.unwrap());
+        assert_eq!(open(&reader, &[]).await.err(), Some(429));
+        // A closed socket frees its place.
+        let mut first = held.remove(0);
+        first.close(None).await.unwrap();
+        while first.next().await.is_some() {}
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let reopened = loop {
+            match open(&reader, &[]).await {
+                Ok(socket) => break socket,
+                Err(429) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(status) => panic!("{status}"),
+            }
+        };
+        drop((held, reopened));
         app.stop().await;
     }
 }

@@ -7,6 +7,7 @@ use arbor_db::tokens::TokenRow;
 use arbor_db::users::{NewUser, UserRow};
 
 use super::auth::Caller;
+use super::bus::Event;
 use super::secrets::{self, Minted};
 use super::{AppState, now_ms, passwords};
 use crate::error::{AppError, ErrorCode};
@@ -143,10 +144,19 @@ fn wrong_credentials() -> AppError {
     AppError::new(ErrorCode::Unauthenticated, "Wrong username or password.").with_field("password")
 }
 
+/// Tells every replica that a sign-in of `user_id` ended: live connections opened with it
+/// close (see [`super::collab`]).
+async fn sign_in_revoked(state: &AppState, user_id: i64) {
+    state.bus().publish(Event::SignInRevoked { user_id }).await;
+}
+
 /// Ends the caller's session (a no-op for bearer-token callers).
 pub async fn logout(state: &AppState, caller: Option<&Caller>) -> Result<(), AppError> {
-    if let Some(hash) = caller.and_then(|c| c.session.as_deref()) {
+    if let Some(caller) = caller
+        && let Some(hash) = caller.session.as_deref()
+    {
         state.db().delete_session(hash).await?;
+        sign_in_revoked(state, caller.user.id).await;
     }
     Ok(())
 }
@@ -227,6 +237,7 @@ pub async fn change_password(
         .db()
         .change_password(caller.user.id, &hash, caller.session.as_deref(), now_ms())
         .await?;
+    sign_in_revoked(state, caller.user.id).await;
     tracing::info!(
         user_id = caller.user.id,
         "password changed; other sessions ended"
@@ -243,6 +254,7 @@ pub async fn delete_account(
 ) -> Result<(), AppError> {
     confirm_password(state, caller, password, "password", client).await?;
     state.db().delete_user(caller.user.id).await?;
+    sign_in_revoked(state, caller.user.id).await;
     tracing::info!(user_id = caller.user.id, "account deleted");
     Ok(())
 }
@@ -285,7 +297,10 @@ pub async fn revoke_token(
     token_id: i64,
 ) -> Result<(), AppError> {
     match state.db().revoke_token(caller.user.id, token_id).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            sign_in_revoked(state, caller.user.id).await;
+            Ok(())
+        }
         Err(DbError::NotFound) => Err(AppError::not_found("You have no token with that id.")),
         Err(e) => Err(e.into()),
     }
@@ -318,5 +333,8 @@ pub async fn end_other_sessions(state: &AppState, caller: &Caller) -> Result<u64
         .delete_other_sessions(caller.user.id, caller.session.as_deref())
         .await?;
     tracing::info!(user_id = caller.user.id, ended, "other sessions ended");
+    if ended > 0 {
+        sign_in_revoked(state, caller.user.id).await;
+    }
     Ok(ended)
 }

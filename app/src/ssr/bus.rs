@@ -1,12 +1,19 @@
 //! The bus between replicas: in-process with one replica, Redis pub/sub with `REDIS_URL`.
 //!
-//! Today it carries cache invalidations ([`Event::SubjectChanged`]); the realtime work puts
-//! document updates, presence and revocations on the same bus. Every message names the replica
-//! that sent it, so a replica ignores its own echo (it already delivered the event locally).
-//! Pub/sub may drop messages while a connection is down, so whenever the subscription
-//! (re)connects, subscribers get [`Event::Resync`]: "you may have missed something; rebuild
-//! from the database".
+//! It carries cache invalidations ([`Event::SubjectChanged`]) and ended sign-ins
+//! ([`Event::SignInRevoked`]). Every message names the replica that sent it, so a replica
+//! ignores its own echo (it already delivered the event locally).
+//!
+//! Nothing is lost for good while Redis is unreachable, from either side:
+//! - a replica whose subscription drops may miss messages, so whenever it (re)connects, its
+//!   subscribers get [`Event::Resync`]: "you may have missed something; rebuild from the
+//!   database";
+//! - a replica that cannot publish (Redis down for it, or its breaker open) keeps the events
+//!   it could not send and sends them again every [`Bus::RESEND_EVERY`] until Redis takes
+//!   them, so the others, whose own subscription never dropped, hear of them then. At most
+//!   [`Bus::UNSENT_MAX`] are kept; beyond that they are replaced by one [`Event::Resync`].
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -21,6 +28,9 @@ use super::RedisHandle;
 pub enum Event {
     /// A subject (its fields, tree, topics, counts or visibility) changed.
     SubjectChanged { subject_id: i64 },
+    /// A sign-in of this account ended (signed out, a token revoked, the password changed,
+    /// the account deleted): its live connections re-check theirs.
+    SignInRevoked { user_id: i64 },
     /// Messages may have been lost: drop everything derived from the database.
     Resync,
 }
@@ -37,11 +47,17 @@ pub struct Bus {
     replica: String,
     local: broadcast::Sender<Event>,
     redis: Option<RedisHandle>,
+    /// Events Redis did not take yet, oldest first.
+    unsent: Arc<Mutex<Vec<Event>>>,
 }
 
 impl Bus {
     /// How long to wait before re-subscribing after the connection drops.
     const RETRY: Duration = Duration::from_secs(1);
+    /// How often events Redis did not take are offered again.
+    pub const RESEND_EVERY: Duration = Duration::from_millis(500);
+    /// Most events kept for sending again.
+    pub const UNSENT_MAX: usize = 256;
 
     /// An in-process bus, joined to the other replicas through Redis when `redis` is given
     /// (`client` opens the subscription connection).
@@ -52,9 +68,11 @@ impl Bus {
             replica,
             local,
             redis: redis.as_ref().map(|(handle, _)| handle.clone()),
+            unsent: Arc::default(),
         };
         if let Some((handle, client)) = redis {
             tokio::spawn(bus.clone().subscribe_loop(handle.key("bus"), client));
+            tokio::spawn(bus.clone().resend_loop());
         }
         bus
     }
@@ -64,16 +82,26 @@ impl Bus {
         self.local.subscribe()
     }
 
-    /// Delivers `event` here at once and to the other replicas through Redis (best effort:
-    /// when Redis is unavailable the breaker skips it, and the others resync on reconnect).
+    /// Delivers `event` here at once and to the other replicas through Redis; when Redis does
+    /// not take it, it is sent again later (see the module docs).
     pub async fn publish(&self, event: Event) {
         let _ = self.local.send(event.clone());
-        let Some(redis) = &self.redis else { return };
+        if self.redis.is_some() && !self.send(&event).await {
+            metrics::counter!("arbor_bus_unsent_total").increment(1);
+            self.keep_unsent([event]);
+        }
+    }
+
+    /// Publishes `event` to the other replicas; `false` when Redis did not take it.
+    async fn send(&self, event: &Event) -> bool {
+        let Some(redis) = &self.redis else {
+            return true;
+        };
         let Ok(payload) = serde_json::to_string(&Envelope {
             origin: self.replica.clone(),
-            event,
+            event: event.clone(),
         }) else {
-            return;
+            return true;
         };
         let channel = redis.key("bus");
         redis
@@ -84,7 +112,54 @@ impl Bus {
                     .query_async::<i64>(&mut c)
                     .await
             })
-            .await;
+            .await
+            .is_some()
+    }
+
+    /// Keeps `events` for sending again, once each, at most [`Bus::UNSENT_MAX`].
+    fn keep_unsent(&self, events: impl IntoIterator<Item = Event>) {
+        let mut unsent = self
+            .unsent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for event in events {
+            if unsent.contains(&Event::Resync) || unsent.contains(&event) {
+                continue;
+            }
+            if unsent.len() >= Self::UNSENT_MAX {
+                *unsent = vec![Event::Resync];
+            } else {
+                unsent.push(event);
+            }
+        }
+    }
+
+    /// Offers the events Redis did not take again, every [`Bus::RESEND_EVERY`], in order.
+    async fn resend_loop(self) {
+        let mut every = tokio::time::interval(Self::RESEND_EVERY);
+        loop {
+            every.tick().await;
+            let pending = std::mem::take(
+                &mut *self
+                    .unsent
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            for (i, event) in pending.iter().enumerate() {
+                if !self.send(event).await {
+                    // Newer ones noted meanwhile go after these.
+                    let newer = std::mem::replace(
+                        &mut *self
+                            .unsent
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                        pending[i..].to_vec(),
+                    );
+                    self.keep_unsent(newer);
+                    break;
+                }
+            }
+        }
     }
 
     async fn subscribe_loop(self, channel: String, client: redis::Client) {

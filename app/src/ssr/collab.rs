@@ -1,7 +1,18 @@
 //! Live documents in this replica: the rooms clients edit together (`topic:{id}` bodies and
 //! `subject:{id}` structures), the group-commit writer that makes their updates durable, and
 //! the upkeep that refreshes topic snapshots and subject projections, compacts logs, expires
-//! presence, re-checks access and unloads idle rooms.
+//! presence, re-checks access and sign-ins and unloads idle rooms.
+//!
+//! **Bounded for strangers.** A handshake finds which loaded map holds a topic that has no
+//! row yet through an index kept by the maps themselves (an observer on each loaded
+//! structure's `nodes`), never by reading the maps; and each replica caps its open sockets per
+//! client address and per account ([`SocketCaps`]), refusing more before the upgrade.
+//!
+//! **Sign-ins are re-checked.** Each connection remembers the session or token it was opened
+//! with; when a sign-in of an account ends (signing out, a revoked token, a password change,
+//! a deleted account: [`Event::SignInRevoked`] on the bus, or [`Event::Resync`] after missed
+//! events), its connections whose sign-in is no longer valid are closed with
+//! [`Close::UNAUTHENTICATED`].
 //!
 //! The protocol itself (what a message does, limits, permissions) is `arbor_collab`'s; this
 //! module supplies storage, fan-out and time, and holds structures to the tree's limits
@@ -71,6 +82,70 @@ struct Peer {
     access: Access,
     /// 0 for a signed-out reader.
     user_id: i64,
+    sign_in: SignIn,
+}
+
+/// What a connection was opened with, which must stay valid for it to stay open.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SignIn {
+    SignedOut,
+    /// A session cookie: the session's hash.
+    Session(Vec<u8>),
+    /// A personal access token (`?token=` or a bearer header): its hash.
+    Token(Vec<u8>),
+}
+
+/// Most open sockets per replica from one client address, and of one account.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketCaps {
+    pub per_client: usize,
+    pub per_user: usize,
+}
+
+impl Default for SocketCaps {
+    fn default() -> Self {
+        SocketCaps {
+            per_client: 256,
+            per_user: 32,
+        }
+    }
+}
+
+/// How long a client refused for too many sockets is told to wait.
+const SOCKETS_RETRY_AFTER_SECS: u64 = 30;
+
+/// Open sockets of this replica, by client address and by account.
+#[derive(Default)]
+struct SocketCounts {
+    per_client: HashMap<String, usize>,
+    per_user: HashMap<i64, usize>,
+}
+
+/// A socket's place under the caps, given back when dropped.
+pub struct SocketPermit {
+    hub: Hub,
+    client: Option<String>,
+    user_id: i64,
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        let mut counts = self.hub.sockets();
+        fn release<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) {
+            if let std::collections::hash_map::Entry::Occupied(mut n) = map.entry(key) {
+                *n.get_mut() -= 1;
+                if *n.get() == 0 {
+                    n.remove();
+                }
+            }
+        }
+        if let Some(client) = self.client.take() {
+            release(&mut counts.per_client, client);
+        }
+        if self.user_id != 0 {
+            release(&mut counts.per_user, self.user_id);
+        }
+    }
 }
 
 /// One loaded document and its connections.
@@ -151,6 +226,10 @@ struct HubInner {
     next_conn: AtomicU64,
     /// One projection at a time per subject (see [`Hub::projection_lock`]).
     projecting: SyncMutex<HashMap<i64, Arc<Mutex<()>>>>,
+    /// Topic id → the subject whose loaded structure holds it (see [`Hub::subject_holding`]).
+    holding: Arc<SyncMutex<HashMap<i64, i64>>>,
+    caps: SocketCaps,
+    sockets: SyncMutex<SocketCounts>,
 }
 
 /// A connection's place in a room, as [`Hub::join`] returns it.
@@ -236,7 +315,12 @@ impl Live {
 
 impl Hub {
     /// A hub whose writer appends to `db`, relaying to other replicas through `redis`.
-    pub fn new(db: arbor_db::Db, limits: Limits, redis: Option<super::RedisHandle>) -> Hub {
+    pub fn new(
+        db: arbor_db::Db,
+        limits: Limits,
+        caps: SocketCaps,
+        redis: Option<super::RedisHandle>,
+    ) -> Hub {
         let (writer, requests) = mpsc::channel(4 * BATCH);
         tokio::spawn(write_loop(db.clone(), requests));
         let relay = redis.map(Relay::new);
@@ -249,6 +333,9 @@ impl Hub {
                 limits,
                 next_conn: AtomicU64::new(1),
                 projecting: SyncMutex::new(HashMap::new()),
+                holding: Arc::default(),
+                caps,
+                sockets: SyncMutex::default(),
             }),
         };
         if let Some(relay) = relay {
@@ -278,6 +365,86 @@ impl Hub {
             .rooms
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn sockets(&self) -> std::sync::MutexGuard<'_, SocketCounts> {
+        self.inner
+            .sockets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for one more socket from `client` (its address) for `user_id` (0 signed out),
+    /// or 429 when either is at its cap ([`SocketCaps`]).
+    pub fn admit_socket(
+        &self,
+        client: Option<&str>,
+        user_id: i64,
+    ) -> Result<SocketPermit, AppError> {
+        let caps = self.inner.caps;
+        let mut counts = self.sockets();
+        let by_client = client.map_or(0, |c| counts.per_client.get(c).copied().unwrap_or(0));
+        let by_user = counts.per_user.get(&user_id).copied().unwrap_or(0);
+        if by_client >= caps.per_client || (user_id != 0 && by_user >= caps.per_user) {
+            metrics::counter!("arbor_collab_sockets_refused_total").increment(1);
+            return Err(AppError {
+                retry_after: Some(SOCKETS_RETRY_AFTER_SECS),
+                ..AppError::new(
+                    crate::error::ErrorCode::Throttled,
+                    "Too many live connections at once; close one or try again later.",
+                )
+            });
+        }
+        if let Some(client) = client {
+            *counts.per_client.entry(client.to_owned()).or_default() += 1;
+        }
+        if user_id != 0 {
+            *counts.per_user.entry(user_id).or_default() += 1;
+        }
+        drop(counts);
+        Ok(SocketPermit {
+            hub: self.clone(),
+            client: client.map(str::to_owned),
+            user_id,
+        })
+    }
+
+    /// Keeps [`HubInner::holding`] up to date with the topics of subject `subject_id`'s
+    /// structure in `document`: records those it holds now, then follows its changes.
+    fn index_structure(&self, subject_id: i64, document: &Document) {
+        use yrs::Map as _;
+        use yrs::Observable as _;
+        let holding = Arc::clone(&self.inner.holding);
+        let topic_ids = |keys: &mut dyn Iterator<Item = &str>| -> Vec<i64> {
+            keys.filter_map(|k| k.parse::<i64>().ok()).collect()
+        };
+        document.read(|doc| {
+            let nodes = doc.get_or_insert_map(arbor_map::NODES);
+            let held = topic_ids(&mut nodes.keys(&yrs::Transact::transact(doc)));
+            {
+                let mut index = holding
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                index.retain(|_, s| *s != subject_id);
+                index.extend(held.into_iter().map(|id| (id, subject_id)));
+            }
+            nodes.observe("holding", move |txn, event| {
+                let mut index = holding
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for (key, change) in event.keys(txn) {
+                    let Ok(id) = key.parse::<i64>() else { continue };
+                    match change {
+                        yrs::types::EntryChange::Removed(_) => {
+                            index.remove(&id);
+                        }
+                        _ => {
+                            index.insert(id, subject_id);
+                        }
+                    }
+                }
+            });
+        });
     }
 
     /// Makes `data` durable; `false` when the write failed.
@@ -388,6 +555,9 @@ impl Hub {
             stored.log.iter().map(|(_, u)| u.as_slice()),
         )
         .map_err(|e| AppError::internal(anyhow::anyhow!("loading {name}: {e}")))?;
+        if let DocKey::Subject(id) = key {
+            self.index_structure(id, &document);
+        }
         metrics::counter!("arbor_collab_loads_total").increment(1);
         let now = Instant::now();
         Ok(Live {
@@ -409,13 +579,15 @@ impl Hub {
     ///
     /// `who` is the signed-in person as (username, display name), `None` for a signed-out
     /// reader: presence states the connection sends are stamped with it (`user.name`,
-    /// `user.account`), so nobody appears under someone else's name.
+    /// `user.account`), so nobody appears under someone else's name. The connection stays
+    /// while `sign_in` does.
     pub async fn join(
         &self,
         key: DocKey,
         subject_id: i64,
         access: Access,
         user_id: i64,
+        sign_in: SignIn,
         who: Option<(&str, &str)>,
     ) -> Result<Joined, AppError> {
         let (slot, mut guard) = self.open(key, subject_id).await?;
@@ -440,6 +612,7 @@ impl Hub {
                 tx,
                 access,
                 user_id,
+                sign_in,
             },
         );
         live.empty_since = None;
@@ -460,8 +633,8 @@ impl Hub {
                 });
             };
             let mut effects = live.room.receive(conn, access, frame, now_ms() as u64);
-            if let DocKey::Subject(_) = slot.key {
-                self.hold_tree_limits(live, &mut effects).await;
+            if let DocKey::Subject(subject_id) = slot.key {
+                self.hold_tree_limits(subject_id, live, &mut effects).await;
             }
             // Sync step 2 answers the client's sync step 1; it waits until everything accepted
             // so far is durable (see the module docs: that is the acknowledgement).
@@ -530,7 +703,12 @@ impl Hub {
     /// back), so the room goes back to what storage holds, where it never went, before the
     /// room's lock is let go: nobody else ever sees it. Costs one resolution of the tree per
     /// update; the reload only when a limit is passed.
-    async fn hold_tree_limits(&self, live: &mut Live, effects: &mut arbor_collab::Effects) {
+    async fn hold_tree_limits(
+        &self,
+        subject_id: i64,
+        live: &mut Live,
+        effects: &mut arbor_collab::Effects,
+    ) {
         let Some(update) = effects.update.take() else {
             return;
         };
@@ -552,7 +730,7 @@ impl Hub {
         self.flush().await;
         let before = match self.stored_document(live.doc_id).await {
             Ok(document) => {
-                live.room.document = document;
+                self.replace_document(DocKey::Subject(subject_id), live, document);
                 extent(&live.room.document).unwrap_or_default()
             }
             Err(e) => {
@@ -581,6 +759,15 @@ impl Hub {
         }
     }
 
+    /// Puts `document` in the room in place of the one it holds (a structure's topics are
+    /// indexed anew: the old document's observer goes with it).
+    fn replace_document(&self, key: DocKey, live: &mut Live, document: Document) {
+        if let DocKey::Subject(subject_id) = key {
+            self.index_structure(subject_id, &document);
+        }
+        live.room.document = document;
+    }
+
     /// A document as storage holds it (snapshot and log).
     async fn stored_document(&self, doc_id: i64) -> Result<Document, String> {
         let stored = self
@@ -607,12 +794,12 @@ impl Hub {
             live.close_all();
         }
         match self.stored_document(live.doc_id).await {
-            Ok(document) => live.room.document = document,
+            Ok(document) => self.replace_document(slot.key, live, document),
             Err(e) => {
                 tracing::error!(doc = %slot.name, error = %e, "reloading a document failed");
                 live.close_all();
                 *guard = None;
-                self.rooms().remove(&slot.name);
+                self.unload(slot);
             }
         }
     }
@@ -786,7 +973,7 @@ impl Hub {
                     // is let go, so nobody sees half a change.
                     self.flush().await;
                     match self.stored_document(live.doc_id).await {
-                        Ok(document) => live.room.document = document,
+                        Ok(document) => self.replace_document(slot.key, live, document),
                         Err(_) => {
                             drop(guard);
                             self.reload(&slot, true).await;
@@ -805,24 +992,28 @@ impl Hub {
     }
 
     /// The loaded structure, if any, that holds topic `topic_id` (a topic just made in a live
-    /// map, whose row the projection has not written yet).
-    pub async fn subject_holding(&self, topic_id: i64) -> Option<i64> {
-        for slot in self.slots() {
-            let DocKey::Subject(subject_id) = slot.key else {
-                continue;
-            };
-            let guard = slot.live.lock().await;
-            let Some(live) = guard.as_ref() else { continue };
-            let holds = live.room.document.read(|doc| {
-                Structure::new(doc)
-                    .read(&yrs::Transact::transact(doc))
-                    .is_some_and(|tree| tree.nodes.contains_key(&topic_id))
-            });
-            if holds {
-                return Some(subject_id);
-            }
+    /// map, whose row the projection has not written yet): one look-up in the index the
+    /// loaded structures keep.
+    pub fn subject_holding(&self, topic_id: i64) -> Option<i64> {
+        self.inner
+            .holding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&topic_id)
+            .copied()
+    }
+
+    /// Forgets an unloaded room (called while its slot is still held, so no new room for the
+    /// same document is loading yet).
+    fn unload(&self, slot: &Slot) {
+        if let DocKey::Subject(id) = slot.key {
+            self.inner
+                .holding
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|_, s| *s != id);
         }
-        None
+        self.rooms().remove(&slot.name);
     }
 
     /// Held while projecting `subject_id`, so this replica's projections of one subject run
@@ -949,7 +1140,11 @@ impl Hub {
                         Ok(Event::SubjectChanged { subject_id }) => {
                             hub.recheck(&state, Some(subject_id)).await;
                         }
+                        Ok(Event::SignInRevoked { user_id }) => {
+                            hub.recheck_sign_ins(&state, Some(user_id)).await;
+                        }
                         Ok(Event::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            hub.recheck_sign_ins(&state, None).await;
                             hub.recheck(&state, None).await;
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
@@ -1004,7 +1199,7 @@ impl Hub {
                         relay.unwatch(&slot.name).await;
                     }
                     *guard = None;
-                    self.rooms().remove(&slot.name);
+                    self.unload(&slot);
                     metrics::counter!("arbor_collab_unloads_total").increment(1);
                     continue;
                 }
@@ -1144,6 +1339,60 @@ impl Hub {
                         peer.access = access;
                     }
                 }
+            }
+        }
+    }
+
+    /// Closes the connections, of account `user_id` (of every account when `None`), whose
+    /// session or token is no longer valid; a sign-in that cannot be checked now is kept.
+    async fn recheck_sign_ins(&self, state: &AppState, user_id: Option<i64>) {
+        let mut held: Vec<(Arc<Slot>, ConnId, SignIn)> = Vec::new();
+        for slot in self.slots() {
+            if let Some(live) = slot.live.lock().await.as_ref() {
+                held.extend(
+                    live.peers
+                        .iter()
+                        .filter(|(_, p)| p.sign_in != SignIn::SignedOut)
+                        .filter(|(_, p)| user_id.is_none_or(|u| u == p.user_id))
+                        .map(|(conn, p)| (Arc::clone(&slot), *conn, p.sign_in.clone())),
+                );
+            }
+        }
+        let now = now_ms();
+        let mut valid: HashMap<SignIn, bool> = HashMap::new();
+        for (slot, conn, sign_in) in held {
+            let still = match valid.get(&sign_in) {
+                Some(still) => *still,
+                None => {
+                    let found = match &sign_in {
+                        SignIn::SignedOut => Ok(()),
+                        SignIn::Session(hash) => state
+                            .db()
+                            .session_user(hash, now, state.policy().idle_cutoff(now))
+                            .await
+                            .map(drop),
+                        SignIn::Token(hash) => state.db().token_user(hash, now).await.map(drop),
+                    };
+                    let still = match found {
+                        Ok(()) => true,
+                        Err(DbError::NotFound) => false,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not re-check a sign-in; keeping its connections");
+                            true
+                        }
+                    };
+                    valid.insert(sign_in, still);
+                    still
+                }
+            };
+            if !still && let Some(live) = slot.live.lock().await.as_mut() {
+                live.eject(
+                    conn,
+                    Close {
+                        code: Close::UNAUTHENTICATED,
+                        reason: "the sign-in ended; sign in again".into(),
+                    },
+                );
             }
         }
     }

@@ -44,6 +44,8 @@ pub struct AuthPolicy {
     pub max_failures_per_client: u32,
     /// Sign-up attempts allowed per client address per window.
     pub max_signups_per_client: u32,
+    /// Live-editing sockets open at once per replica, per client address and per account.
+    pub max_sockets: collab::SocketCaps,
 }
 
 impl Default for AuthPolicy {
@@ -56,6 +58,7 @@ impl Default for AuthPolicy {
             max_failures_per_user: 10,
             max_failures_per_client: 100,
             max_signups_per_client: 20,
+            max_sockets: collab::SocketCaps::default(),
         }
     }
 }
@@ -103,7 +106,12 @@ impl AppState {
             max_bytes: page_cache_bytes,
         }));
         pages.follow(&bus);
-        let collab = collab::Hub::new(db.clone(), arbor_collab::Limits::default(), redis.clone());
+        let collab = collab::Hub::new(
+            db.clone(),
+            arbor_collab::Limits::default(),
+            policy.max_sockets,
+            redis.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 db,

@@ -144,6 +144,7 @@ impl PageCache {
                     Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         cache.clear()
                     }
+                    Ok(Event::SignInRevoked { .. }) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }

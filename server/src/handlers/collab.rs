@@ -1,13 +1,14 @@
 //! `GET /collab/{doc}`: the y-websocket endpoint. Authenticates the handshake (session cookie
 //! from one of our pages, bearer token, or `?token=`), decides read-only or read-write from the
-//! subject's roles, and then pumps frames between the socket and the room in
-//! `arbor_app::ssr::collab`, which owns everything the messages do.
+//! subject's roles, takes a place under the per-address and per-account socket caps (429 with
+//! `Retry-After` before upgrading when there is none), and then pumps frames between the
+//! socket and the room in `arbor_app::ssr::collab`, which owns everything the messages do.
 
 use std::time::{Duration, Instant};
 
 use arbor_app::error::{AppError, ErrorCode};
-use arbor_app::ssr::auth::{self, Caller, session_secret};
-use arbor_app::ssr::collab::{DocKey, Joined, Out, access_for};
+use arbor_app::ssr::auth::{self, Caller, ClientAddr, session_secret};
+use arbor_app::ssr::collab::{DocKey, Joined, Out, SignIn, SocketPermit, access_for};
 use arbor_app::ssr::{AppState, access, secrets, tree};
 use arbor_collab::{Access, Close};
 use arbor_db::DbError;
@@ -43,24 +44,24 @@ fn no_such_document() -> AppError {
     AppError::not_found("No such document.")
 }
 
-/// Who is asking: `?token=`, then `Authorization: Bearer`, then the session cookie (only from
-/// one of our own pages).
+/// Who is asking, and with what: `?token=`, then `Authorization: Bearer`, then the session
+/// cookie (only from one of our own pages).
 async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     query: &CollabQuery,
     public: &PublicOrigin,
-) -> Result<Option<Caller>, AppError> {
+) -> Result<Option<(Caller, SignIn)>, AppError> {
     if let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) {
-        return match state
-            .db()
-            .token_user(&secrets::hash(token), arbor_app::ssr::now_ms())
-            .await
-        {
-            Ok(user) => Ok(Some(Caller {
-                user,
-                session: None,
-            })),
+        let hash = secrets::hash(token);
+        return match state.db().token_user(&hash, arbor_app::ssr::now_ms()).await {
+            Ok(user) => Ok(Some((
+                Caller {
+                    user,
+                    session: None,
+                },
+                SignIn::Token(hash),
+            ))),
             Err(DbError::NotFound) => Err(AppError::new(
                 ErrorCode::Unauthenticated,
                 "The access token is not valid (it may have been revoked).",
@@ -74,7 +75,15 @@ async fn caller(
     {
         return Err(AppError::forbidden(why));
     }
-    auth::caller(state, headers).await
+    let bearer = auth::bearer_token(headers).map(secrets::hash);
+    Ok(auth::caller(state, headers).await?.map(|caller| {
+        let sign_in = match (bearer, &caller.session) {
+            (Some(hash), _) => SignIn::Token(hash),
+            (None, Some(session)) => SignIn::Session(session.clone()),
+            (None, None) => SignIn::SignedOut,
+        };
+        (caller, sign_in)
+    }))
 }
 
 /// The document a name (`topic:{id}`, `subject:{id}`) stands for, and its subject.
@@ -83,7 +92,7 @@ async fn document_of(state: &AppState, doc: &str) -> Result<(DocKey, SubjectRow)
     let subject_id = match key {
         DocKey::Topic(id) => match state.db().topic_by_id(id).await {
             // A topic just made in a live map gets its row a moment later: project now.
-            Err(DbError::NotFound) => match state.collab().subject_holding(id).await {
+            Err(DbError::NotFound) => match state.collab().subject_holding(id) {
                 Some(subject_id) => {
                     let subject = state.db().subject_by_id(subject_id).await?;
                     tree::project(state, &subject).await?;
@@ -112,12 +121,15 @@ pub async fn connect(
     Path(doc): Path<String>,
     Query(query): Query<CollabQuery>,
     headers: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
     Extension(public): Extension<PublicOrigin>,
     State(state): State<AppState>,
 ) -> Result<Response, AppError> {
     let caller = caller(&state, &headers, &query, &public).await?;
+    let user_id = caller.as_ref().map_or(0, |(c, _)| c.user.id);
+    let client = client.map(|Extension(ClientAddr(addr))| addr);
+    let permit = state.collab().admit_socket(client.as_deref(), user_id)?;
     let (key, subject) = document_of(&state, &doc).await?;
-    let user_id = caller.as_ref().map_or(0, |c| c.user.id);
     // Someone who may not read the subject learns nothing about it, as on its pages.
     let level = access::user_level(&state, user_id, &subject)
         .await?
@@ -130,16 +142,19 @@ pub async fn connect(
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
         .on_upgrade(move |socket| {
-            let who = caller.map(|c| (c.user.username, c.user.display_name));
-            run(
-                socket,
-                state,
-                key,
-                subject.id,
-                access_for(level),
+            let (who, sign_in) = match caller {
+                Some((c, sign_in)) => (Some((c.user.username, c.user.display_name)), sign_in),
+                None => (None, SignIn::SignedOut),
+            };
+            let peer = Peer {
+                subject_id: subject.id,
+                access: access_for(level),
                 user_id,
+                sign_in,
                 who,
-            )
+                _permit: permit,
+            };
+            run(socket, state, key, peer)
         }))
 }
 
@@ -155,22 +170,34 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn run(
-    socket: WebSocket,
-    state: AppState,
-    key: DocKey,
+/// Who is on the other end of a socket, and what it may do.
+struct Peer {
     subject_id: i64,
     access: Access,
     user_id: i64,
+    sign_in: SignIn,
+    /// (username, display name), for presence.
     who: Option<(String, String)>,
-) {
+    /// Its place under the socket caps, held as long as the socket.
+    _permit: SocketPermit,
+}
+
+async fn run(socket: WebSocket, state: AppState, key: DocKey, peer: Peer) {
     let hub = state.collab().clone();
     let (mut sink, mut stream) = socket.split();
     // The calls into the room are boxed: their futures (database reads, reloads) are large,
     // and an idle connection's task would otherwise carry room for them all its life
     // (measured with massif: 11 KiB of the 16 KiB an idle connection cost).
-    let who = who.as_ref().map(|(u, d)| (u.as_str(), d.as_str()));
-    let joined = Box::pin(hub.join(key, subject_id, access, user_id, who)).await;
+    let who = peer.who.as_ref().map(|(u, d)| (u.as_str(), d.as_str()));
+    let joined = Box::pin(hub.join(
+        key,
+        peer.subject_id,
+        peer.access,
+        peer.user_id,
+        peer.sign_in.clone(),
+        who,
+    ))
+    .await;
     let Joined { slot, conn, mut rx } = match joined {
         Ok(joined) => joined,
         Err(e) => {

@@ -395,3 +395,70 @@ pub async fn send(r: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_jso
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or_default())
 }
+
+/// A TCP proxy to the Redis at a URL, which a test can cut (every connection through it is
+/// closed and new ones are refused) and restore: one replica loses Redis while the others
+/// keep it.
+pub struct CutProxy {
+    /// `redis://` URL of the proxy.
+    pub url: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
+impl CutProxy {
+    pub async fn start(redis_url: &str) -> CutProxy {
+        use std::sync::atomic::Ordering;
+        let parsed = reqwest::Url::parse(redis_url).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            parsed.host_str().unwrap(),
+            parsed.port().unwrap_or(6379)
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (generation, watch) = tokio::sync::watch::channel(0u64);
+        let is_cut = cut.clone();
+        SERVER_RUNTIME.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if is_cut.load(Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                let upstream = upstream.clone();
+                let mut watch = watch.clone();
+                watch.mark_unchanged(); // only cuts from now on
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.changed() => {}
+                    }
+                });
+            }
+        });
+        CutProxy {
+            url,
+            cut,
+            generation,
+        }
+    }
+
+    /// Closes every connection through the proxy and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
