@@ -23,8 +23,9 @@ struct Args {
     /// The server's process id (its memory is read from /proc).
     #[arg(long)]
     pid: u32,
-    /// Topics in the subject whose page is flooded.
-    #[arg(long, default_value_t = 1000)]
+    /// Topics imported under the subject's root (999 and the root make the 1,000 a subject
+    /// may hold).
+    #[arg(long, default_value_t = 999)]
     topics: usize,
     /// Variants of the page's path to ask for.
     #[arg(long, default_value_t = 400)]
@@ -43,7 +44,7 @@ fn rss_mib(pid: u32) -> Result<f64> {
     Ok(kib / 1024.0)
 }
 
-/// A Markdown outline of `n` topics, ten children per topic.
+/// A Markdown list of `n` topics, ten children per topic, the first one the root.
 fn outline(n: usize) -> String {
     fn write(out: &mut String, at: usize, depth: usize, n: usize) {
         out.push_str(&"  ".repeat(depth));
