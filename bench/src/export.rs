@@ -15,14 +15,18 @@
 
 #![forbid(unsafe_code)]
 
+mod site;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use crate::site::{Site, rss_kib};
 
 #[derive(Debug, Parser)]
 #[command(name = "export-bench")]
@@ -47,15 +51,6 @@ struct Args {
     format: String,
 }
 
-fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .context("no VmRSS")
-}
-
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -63,42 +58,17 @@ fn mib(kib: u64) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let http = reqwest::Client::builder().cookie_store(true).build()?;
-    let api = |path: &str| format!("{}/api/v1{path}", args.server);
-    let post = |path: &str, body: Value| {
-        http.post(api(path))
-            .header("origin", &args.server)
-            .json(&body)
-            .send()
-    };
-    let username = format!("exports{}", rand::random::<u32>());
-    let signed_up = post(
-        "/auth/signup",
-        json!({"username": username, "password": "mossy granite lantern 42"}),
-    )
-    .await?;
-    if !signed_up.status().is_success() {
-        bail!("sign-up failed: {}", signed_up.text().await?);
-    }
+    let site = Site::sign_up(&args.server, "exports").await?;
+    let http = site.http.clone();
     let list: String = (1..args.topics)
         .map(|i| format!("- Topic {i}: caching and consistency\n"))
         .collect();
     let mut slugs = Vec::new();
     for m in 0..args.maps {
-        let subject: Value = post("/subjects", json!({"title": format!("Export bench {m}")}))
-            .await?
-            .json()
-            .await?;
-        let slug = subject["slug"].as_str().context("no slug")?.to_owned();
-        let imported = post(
-            &format!("/subjects/{slug}/imports"),
-            json!({"filename": "bench.md", "content": list}),
-        )
-        .await?;
-        if !imported.status().is_success() {
-            bail!("import failed: {}", imported.text().await?);
-        }
-        slugs.push(slug);
+        slugs.push(
+            site.subject_with(&format!("Export bench {m}"), json!({}), &list)
+                .await?,
+        );
     }
     println!(
         "{} maps of {} topics, {} {} exports at once; server RSS idle {:.0} MiB",
@@ -125,11 +95,12 @@ async fn main() -> Result<()> {
         };
         let started = Instant::now();
         let requests = (0..args.concurrent).map(|i| {
-            let url = api(&format!(
-                "/subjects/{}/export?format={}",
+            let url = format!(
+                "{}/api/v1/subjects/{}/export?format={}",
+                site.base,
                 slugs[i % slugs.len()],
                 args.format
-            ));
+            );
             let http = http.clone();
             async move {
                 let sent = Instant::now();

@@ -7,12 +7,16 @@
 
 #![forbid(unsafe_code)]
 
+mod site;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use crate::site::{Site, rss_kib};
 
 #[derive(Debug, Parser)]
 #[command(about = "Flood a running server with URL variants of one big public page")]
@@ -30,18 +34,6 @@ struct Args {
     /// Variants of the page's path to ask for.
     #[arg(long, default_value_t = 400)]
     variants: usize,
-}
-
-/// The resident memory of `pid`, in MiB.
-fn rss_mib(pid: u32) -> Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS")?;
-    Ok(kib / 1024.0)
 }
 
 /// A Markdown list of `n` topics, ten children per topic, the first one the root.
@@ -81,42 +73,14 @@ fn variant(slug: &str, i: usize) -> String {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let api = |path: &str| format!("{}/api/v1{path}", args.server);
-    let post = |path: &str, body: Value| {
-        http.post(api(path))
-            .header("origin", &args.server)
-            .json(&body)
-            .send()
-    };
-    let username = format!("flood{}", rand::random::<u32>());
-    let signed_up = post(
-        "/auth/signup",
-        json!({"username": username, "password": "mossy granite lantern 42"}),
-    )
-    .await?;
-    if !signed_up.status().is_success() {
-        bail!("sign-up failed: {}", signed_up.text().await?);
-    }
-    let subject: Value = post(
-        "/subjects",
-        json!({"title": format!("Flooded page {username}"), "visibility": "public"}),
-    )
-    .await?
-    .json()
-    .await?;
-    let slug = subject["slug"].as_str().context("no slug")?.to_owned();
-    let imported = post(
-        &format!("/subjects/{slug}/imports"),
-        json!({"format": "markdown", "filename": "flood.md", "content": outline(args.topics)}),
-    )
-    .await?;
-    if !imported.status().is_success() {
-        bail!("import failed: {}", imported.text().await?);
-    }
+    let site = Site::sign_up(&args.server, "flood").await?;
+    let slug = site
+        .subject_with(
+            "Flooded page",
+            json!({"visibility": "public"}),
+            &outline(args.topics),
+        )
+        .await?;
 
     // Signed out from here on, like the readers whose pages are cached.
     let anon = reqwest::Client::builder()
@@ -128,7 +92,7 @@ async fn main() -> Result<()> {
         .await?
         .bytes()
         .await?;
-    let before = rss_mib(args.pid)?;
+    let before = rss_kib(args.pid)? as f64 / 1024.0;
     let started = Instant::now();
     let mut answers: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..args.variants {
@@ -148,7 +112,7 @@ async fn main() -> Result<()> {
         r.bytes().await?;
     }
     let elapsed = started.elapsed();
-    let after = rss_mib(args.pid)?;
+    let after = rss_kib(args.pid)? as f64 / 1024.0;
     println!(
         "page /s/{slug}: {} topics, {:.0} KiB",
         args.topics,
