@@ -133,16 +133,18 @@ fn read_only_connections_sync_but_cannot_write() {
     assert_eq!(room.document.text("body"), "kept");
 }
 
+/// An awareness frame with one client's state (`json`; `"null"` removes it).
+fn state(client: u8, clock: u8, json: &str) -> Vec<u8> {
+    let mut p = vec![1, client, clock, json.len() as u8];
+    p.extend_from_slice(json.as_bytes());
+    let mut f = vec![1, p.len() as u8];
+    f.extend(p);
+    f
+}
+
 #[test]
 fn presence_is_echoed_owned_and_expired() {
     let mut room = Room::default();
-    let state = |client: u8, clock: u8, json: &str| {
-        let mut p = vec![1, client, clock, json.len() as u8];
-        p.extend_from_slice(json.as_bytes());
-        let mut f = vec![1, p.len() as u8];
-        f.extend(p);
-        f
-    };
     let effects = room.receive(
         1,
         Access::ReadOnly,
@@ -180,13 +182,6 @@ fn presence_is_echoed_owned_and_expired() {
 #[test]
 fn presence_belongs_to_the_connection_that_made_it_and_floods_are_dropped() {
     let mut room = Room::default();
-    let state = |client: u8, clock: u8, json: &str| {
-        let mut p = vec![1, client, clock, json.len() as u8];
-        p.extend_from_slice(json.as_bytes());
-        let mut f = vec![1, p.len() as u8];
-        f.extend(p);
-        f
-    };
     room.receive(1, Access::ReadWrite, &state(7, 1, r#"{"c":"ann"}"#), 0);
     // Another connection can neither erase client 7 (a removal at a later clock) nor
     // replace it.

@@ -26,12 +26,7 @@ async fn health_readiness_and_metrics() {
     );
 
     reqwest::get(app.url("/api/v1/users/nobody")).await.unwrap();
-    let text = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.lines().any(|l| l.starts_with("http_requests_total{")
             && l.contains(r#"route="/api/v1/users/{username}""#)

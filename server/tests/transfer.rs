@@ -490,12 +490,7 @@ async fn json_exports_grow_with_topics_not_with_depth() {
 
 /// `arbor_exports_cancelled_total` on the server's `/metrics` (0 when absent).
 async fn cancelled_exports(app: &TestApp) -> u64 {
-    let text = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("arbor_exports_cancelled_total "))
         .map_or(0, |n| n.trim().parse().unwrap())

@@ -161,6 +161,16 @@ impl TestApp {
     }
 
     /// A fresh browser-like client (its own cookie jar).
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn new_client(&self) -> reqwest::Client {
         browser_like_client(&self.base)
     }
