@@ -274,3 +274,20 @@ impl From<arbor_db::DbError> for AppError {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<arbor_live::LiveError> for AppError {
+    fn from(err: arbor_live::LiveError) -> Self {
+        match err {
+            arbor_live::LiveError::Db(e) => e.into(),
+            arbor_live::LiveError::TooManySockets { retry_after_secs } => AppError {
+                retry_after: Some(retry_after_secs),
+                ..AppError::new(
+                    ErrorCode::Throttled,
+                    "Too many live connections at once; close one or try again later.",
+                )
+            },
+            other => AppError::internal(other),
+        }
+    }
+}

@@ -14,10 +14,12 @@
 pub mod check;
 pub mod diff;
 mod document;
+mod ledger;
 mod presence;
 mod wire;
 
 pub use document::{Document, Refusal, TEXT};
+pub use ledger::Ledger;
 pub use presence::{PRESENCE_TIMEOUT_MS, Presence};
 
 use wire::{Reader, Writer};
@@ -141,6 +143,9 @@ pub struct Effects {
     /// An accepted update (raw v1 bytes): make it durable, then send
     /// [`update_message`] of it to the other connections.
     pub update: Option<Vec<u8>>,
+    /// The update's number in the room's [`Ledger`]: once it is durable, pass it to
+    /// [`Room::durable`] (0 when there is no update).
+    pub number: u64,
     /// A presence frame for every connection, the sender included.
     pub presence: Option<Vec<u8>>,
     /// Close the sender's connection.
@@ -216,6 +221,7 @@ pub fn exercise(data: &[u8]) {
         let effects = room.receive(conn, access, frame, now);
         if let Some(update) = effects.update {
             stored.push(update);
+            let _ = room.durable(effects.number);
         }
         if effects.reload {
             let document = Document::load(None, stored.iter().map(Vec::as_slice))
@@ -239,6 +245,8 @@ pub struct Room {
     pub document: Document,
     pub presence: Presence,
     pub limits: Limits,
+    /// Accepted updates on their way to storage, and the acknowledgements waiting for them.
+    pub ledger: Ledger,
 }
 
 impl Room {
@@ -247,6 +255,7 @@ impl Room {
             document,
             presence: Presence::default(),
             limits,
+            ledger: Ledger::default(),
         }
     }
 
@@ -256,6 +265,12 @@ impl Room {
         let mut frames = vec![step1_message(&self.document.state_vector())];
         frames.extend(self.presence.snapshot().map(|p| presence_message(&p)));
         frames
+    }
+
+    /// Update `number` (from [`Effects::number`] or [`Ledger::accept`]) is durable: returns
+    /// the acknowledgements that may be sent now, to their connections.
+    pub fn durable(&mut self, number: u64) -> Vec<(ConnId, Vec<u8>)> {
+        self.ledger.durable(number)
     }
 
     /// Handles one frame from connection `conn`.
@@ -289,8 +304,11 @@ impl Room {
                 r.end()?;
                 match kind {
                     SYNC_STEP_1 => {
+                        // The answer is the acknowledgement: held until durable.
                         let diff = self.document.diff(payload)?;
-                        effects.reply.push(step2_message(&diff));
+                        effects
+                            .reply
+                            .extend(self.ledger.hold(conn, step2_message(&diff)));
                     }
                     SYNC_STEP_2 | SYNC_UPDATE => {
                         if access == Access::ReadOnly {
@@ -300,6 +318,7 @@ impl Room {
                             }
                         } else if self.document.apply(payload, &self.limits)? {
                             effects.update = Some(payload.to_vec());
+                            effects.number = self.ledger.accept();
                         }
                     }
                     _ => return Err(Malformed("unknown sync message").into()),
@@ -352,6 +371,7 @@ impl Room {
 
     /// A connection left: the presence removal to broadcast, if it had any.
     pub fn leave(&mut self, conn: ConnId, now_ms: u64) -> Option<Vec<u8>> {
+        self.ledger.forget(conn);
         self.presence
             .disconnect(conn, now_ms)
             .map(|p| presence_message(&p))

@@ -74,9 +74,17 @@ fn clients_converge_through_the_room_with_utf16_positions() {
     assert!(effects.close.is_none());
 
     // B syncs from scratch, then both edit around the emoji (UTF-16 offsets: 🌳 is two units).
+    // Its answer is the acknowledgement, so it waits until A's update is durable.
     let sv_b = b.transact().state_vector().encode_v1();
-    let effects = room.receive(2, Access::ReadWrite, &frame(0, &sv_b), 0);
-    let (kind, diff) = sync_payload(&effects.reply[0]);
+    let held = room.receive(2, Access::ReadWrite, &frame(0, &sv_b), 0);
+    assert!(
+        held.reply.is_empty(),
+        "answered before the update was stored"
+    );
+    let released = room.durable(effects.number);
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].0, 2);
+    let (kind, diff) = sync_payload(&released[0].1);
     assert_eq!(kind, 1);
     b.transact_mut()
         .apply_update(Update::decode_v1(&diff).unwrap())
@@ -111,7 +119,11 @@ fn read_only_connections_sync_but_cannot_write() {
     let mut room = Room::default();
     let writer = client();
     let u = edit(&writer, |t, txn| t.insert(txn, 0, "kept"));
-    room.receive(1, Access::ReadWrite, &frame(2, &u), 0);
+    let accepted = room.receive(1, Access::ReadWrite, &frame(2, &u), 0);
+    assert!(
+        room.durable(accepted.number).is_empty(),
+        "nobody was waiting"
+    );
 
     let reader = client();
     let forged = edit(&reader, |t, txn| t.insert(txn, 0, "vandal "));

@@ -69,6 +69,9 @@ pub struct TreeProjection {
 pub struct Projected {
     /// Rows inserted, updated, trashed and deleted (0: nothing to do, nothing written).
     pub changes: usize,
+    /// Topic rows deleted (trashed or gone), among the changes: their live documents' readers
+    /// must re-check.
+    pub removed: usize,
     /// Topics of the tree that were not projected because their id is foreign (with
     /// everything under them): it has no row here and lies outside the new ids, or has a
     /// row, a trash row or a body document of another subject.
@@ -319,6 +322,7 @@ impl Db {
                 .await?;
             }
             outcome.changes += gone.len();
+            outcome.removed += gone.len();
 
             // Topics deleted before they had a row: a trash row keeps their title, so the
             // document need not (their body, if any, waits in its document).

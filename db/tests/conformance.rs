@@ -1,6 +1,10 @@
 //! The storage conformance story: every repository function, run against SQLite always and
 //! against Postgres whenever `ARBOR_TEST_POSTGRES_URL` names a server (a throwaway database is
 //! created for the run and dropped after). One story, two backends, one behaviour.
+//!
+//! `every_public_db_method_is_called_here` (at the end) holds the "every": it reads `db/src`
+//! and fails naming any public method of `Db` that no story calls. Under `CI=true` a missing
+//! `ARBOR_TEST_POSTGRES_URL` fails every story instead of skipping its Postgres leg.
 
 use arbor_db::users::NewUser;
 use arbor_db::{Backend, Db, DbError, DbOptions};
@@ -240,6 +244,14 @@ async fn tokens_story(db: &Db) {
         ["ci", "laptop"]
     );
 
+    // The owner, without recording a use.
+    assert_eq!(db.token_owner(&[7u8; 32]).await.unwrap(), u.id);
+    assert_eq!(db.list_tokens(u.id).await.unwrap()[1].last_used_at, None);
+    assert!(matches!(
+        db.token_owner(&[9u8; 32]).await,
+        Err(DbError::NotFound)
+    ));
+
     assert_eq!(db.token_user(&[7u8; 32], 5_000).await.unwrap().id, u.id);
     assert_eq!(
         db.list_tokens(u.id).await.unwrap()[1].last_used_at,
@@ -266,10 +278,18 @@ async fn tokens_story(db: &Db) {
         db.token_user(&[8u8; 32], 7_000).await,
         Err(DbError::NotFound)
     ));
+    assert!(matches!(
+        db.token_owner(&[8u8; 32]).await,
+        Err(DbError::NotFound)
+    ));
 
     db.delete_user(u.id).await.unwrap();
     assert!(matches!(
         db.token_user(&[7u8; 32], 8_000).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.token_owner(&[7u8; 32]).await,
         Err(DbError::NotFound)
     ));
 }
@@ -396,9 +416,10 @@ async fn secrets() {
 
 use arbor_db::catalogue::{CatalogueLimits, Column, SearchCursor, SearchSort, SubjectSearch};
 use arbor_db::docs::DocOwner;
+use arbor_db::imports::{ImportRow, ImportSource, NewImport};
 use arbor_db::projection::{FreshText, InTrash, PlacedTopic, Projected, TreeProjection};
 use arbor_db::social::{Mark, TimeCursor};
-use arbor_db::subjects::{NewSubject, SubjectUpdate};
+use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
 use arbor_db::topics::{LinkRef, TopicContent};
 
 fn new_subject<'a>(slug: &'a str, owner_id: i64, tags: &'a [String], now: i64) -> NewSubject<'a> {
@@ -1406,4 +1427,768 @@ async fn docs_story(db: &Db) {
 #[tokio::test]
 async fn docs() {
     on_every_backend!(docs_story);
+}
+
+fn link(slug: &str, title_key: &str) -> LinkRef {
+    LinkRef {
+        slug: slug.into(),
+        title_key: title_key.into(),
+    }
+}
+
+/// Import history: recorded, listed newest first, its file read back only through its own
+/// subject, and rolled back once — exactly one of several concurrent claims wins.
+async fn imports_story(db: &Db) {
+    let owner = db.create_user(new_user("ida", "ida", 0)).await.unwrap();
+    let editor = db.create_user(new_user("ed", "ed", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("imported", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let other = db
+        .create_subject(new_subject("elsewhere", owner.id, &[], 0))
+        .await
+        .unwrap();
+    assert!(db.imports(s.id).await.unwrap().is_empty());
+
+    let notes = NewImport {
+        subject_id: s.id,
+        user_id: editor.id,
+        format: "markdown",
+        filename: "notes.md",
+        source: "# Notes\n\nü and 🌳",
+        topics: 3,
+        undo: r#"{"created":[1]}"#,
+        now: 10,
+    };
+    let first = db.record_import(notes).await.unwrap();
+    let second = db
+        .record_import(NewImport {
+            user_id: owner.id,
+            format: "opml",
+            filename: "map.opml",
+            source: "<opml/>",
+            topics: 1,
+            undo: r#"{"created":[2]}"#,
+            now: 20,
+            ..notes
+        })
+        .await
+        .unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        db.imports(s.id).await.unwrap(),
+        vec![
+            ImportRow {
+                id: second,
+                username: Some("ida".into()),
+                format: "opml".into(),
+                filename: "map.opml".into(),
+                topics: 1,
+                created_at: 20,
+                rolled_back_at: None,
+            },
+            ImportRow {
+                id: first,
+                username: Some("ed".into()),
+                format: "markdown".into(),
+                filename: "notes.md".into(),
+                topics: 3,
+                created_at: 10,
+                rolled_back_at: None,
+            },
+        ]
+    );
+    assert!(db.imports(other.id).await.unwrap().is_empty());
+    // A subject that does not exist cannot have imports.
+    assert!(matches!(
+        db.record_import(NewImport {
+            subject_id: other.id + 1000,
+            ..notes
+        })
+        .await,
+        Err(DbError::Other(_))
+    ));
+
+    // The file as uploaded, through its own subject only.
+    assert_eq!(
+        db.import_source(s.id, first).await.unwrap(),
+        ImportSource {
+            format: "markdown".into(),
+            filename: "notes.md".into(),
+            source: "# Notes\n\nü and 🌳".into(),
+        }
+    );
+    assert!(matches!(
+        db.import_source(other.id, first).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.import_source(s.id, second + 1000).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Claims: another subject's import, or none, is NotFound and claims nothing.
+    assert!(matches!(
+        db.claim_rollback(other.id, first, 30).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.claim_rollback(s.id, second + 1000, 30).await,
+        Err(DbError::NotFound)
+    ));
+    let rolled_back = |id: i64| async move {
+        let rows = db.imports(s.id).await.unwrap();
+        rows.iter().find(|r| r.id == id).unwrap().rolled_back_at
+    };
+    assert_eq!(rolled_back(first).await, None);
+    // Exactly one of several concurrent claims wins and gets the undo record; the others
+    // are Conflict.
+    let mut tasks = Vec::new();
+    for at in 100..108 {
+        let db = db.clone();
+        let subject = s.id;
+        tasks.push(tokio::spawn(async move {
+            (at, db.claim_rollback(subject, first, at).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (at, Ok(undo)) => winners.push((at, undo)),
+            (_, Err(DbError::Conflict(_))) => {}
+            (_, Err(e)) => panic!("a losing claim must be Conflict, not {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (claimed_at, undo) = winners.pop().unwrap();
+    assert_eq!(undo, r#"{"created":[1]}"#);
+    assert_eq!(rolled_back(first).await, Some(claimed_at));
+    assert_eq!(rolled_back(second).await, None, "the other import stays");
+    assert!(matches!(
+        db.claim_rollback(s.id, first, 200).await,
+        Err(DbError::Conflict(_))
+    ));
+
+    // Another subject cannot give the claim back; this one can, and it can be claimed again.
+    let _ = db.release_rollback(other.id, first).await;
+    assert_eq!(rolled_back(first).await, Some(claimed_at));
+    db.release_rollback(s.id, first).await.unwrap();
+    assert_eq!(rolled_back(first).await, None);
+    assert_eq!(rolled_back(second).await, None);
+    assert_eq!(db.claim_rollback(s.id, first, 300).await.unwrap(), undo);
+    assert_eq!(rolled_back(first).await, Some(300));
+
+    // The importer's account goes: the record stays, without a name.
+    db.delete_user(editor.id).await.unwrap();
+    let rows = db.imports(s.id).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.username.as_deref())
+            .collect::<Vec<_>>(),
+        [Some("ida"), None]
+    );
+    assert!(db.import_source(s.id, first).await.is_ok());
+    // The subject goes: its imports go with it.
+    db.delete_subject(s.id).await.unwrap();
+    assert!(db.imports(s.id).await.unwrap().is_empty());
+    assert!(matches!(
+        db.import_source(s.id, second).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.claim_rollback(s.id, second, 400).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn imports() {
+    on_every_backend!(imports_story);
+}
+
+/// Body documents that wait without a topic row in a subject — seeded for a topic about to be
+/// added, or the body of a topic in the trash: found, and discarded, only there.
+async fn waiting_docs_story(db: &Db) {
+    let owner = db.create_user(new_user("wes", "wes", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("waiting", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let other = db
+        .create_subject(new_subject("not-here", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let root_doc = format!("topic:{root}");
+    let root_id = db
+        .open_doc(&root_doc, DocOwner::Topic(root), b"root", 1)
+        .await
+        .unwrap();
+    let new_topic = 1 << 44;
+    let seeded = format!("topic:{new_topic}");
+    let seeded_id = db
+        .open_doc(&seeded, DocOwner::Subject(s.id), b"seed", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.waiting_doc_id(&seeded, s.id).await.unwrap(),
+        Some(seeded_id)
+    );
+    assert_eq!(db.waiting_doc_id(&seeded, other.id).await.unwrap(), None);
+    assert_eq!(db.waiting_doc_id("topic:1", s.id).await.unwrap(), None);
+    // A topic's own body does not wait.
+    assert_eq!(db.waiting_doc_id(&root_doc, s.id).await.unwrap(), None);
+
+    // Once the topic has a row the document is its own; in the trash it waits again.
+    let with_new = [
+        (root, None, "waiting", ""),
+        (new_topic, Some(root), "New", "text"),
+    ];
+    assert_eq!(project(db, s.id, &with_new, &[], 2).await.changes, 1);
+    assert_eq!(db.waiting_doc_id(&seeded, s.id).await.unwrap(), None);
+    assert_eq!(db.doc_id(&seeded).await.unwrap(), Some(seeded_id));
+    assert_eq!(
+        project(db, s.id, &with_new[..1], &[(new_topic, 3)], 3)
+            .await
+            .changes,
+        1
+    );
+    assert_eq!(
+        db.waiting_doc_id(&seeded, s.id).await.unwrap(),
+        Some(seeded_id)
+    );
+
+    // Discarding touches neither another subject's document nor a topic's own.
+    db.discard_doc(&seeded, other.id).await.unwrap();
+    assert_eq!(db.doc_id(&seeded).await.unwrap(), Some(seeded_id));
+    db.discard_doc(&root_doc, s.id).await.unwrap();
+    assert_eq!(db.doc_id(&root_doc).await.unwrap(), Some(root_id));
+    // A seeded body whose topic was not added goes, with its log; twice is no error.
+    let unused = format!("topic:{}", new_topic + 1);
+    let unused_id = db
+        .open_doc(&unused, DocOwner::Subject(s.id), b"seed", 4)
+        .await
+        .unwrap();
+    db.append_updates(&[(unused_id, b"u1")], 4).await.unwrap();
+    db.discard_doc(&unused, s.id).await.unwrap();
+    assert_eq!(db.doc_id(&unused).await.unwrap(), None);
+    assert_eq!(db.waiting_doc_id(&unused, s.id).await.unwrap(), None);
+    assert!(matches!(
+        db.load_doc(unused_id).await,
+        Err(DbError::NotFound)
+    ));
+    db.discard_doc(&unused, s.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn waiting_docs() {
+    on_every_backend!(waiting_docs_story);
+}
+
+/// Reading topics with their bodies and by id alone, where a link leads, and which subjects
+/// are related through links.
+async fn topic_lookups_story(db: &Db) {
+    let ada = db.create_user(new_user("ada", "ada", 0)).await.unwrap();
+    let ben = db.create_user(new_user("ben", "ben", 0)).await.unwrap();
+    let atlas = db
+        .create_subject(new_subject("atlas", ada.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(atlas.id).await.unwrap()[0].id;
+    let (a, b, c) = (1 << 40, (1 << 40) + 1, (1 << 40) + 2);
+    let nodes = [
+        (root, None, "atlas", ""),
+        (a, Some(root), "A", "alpha"),
+        (b, Some(a), "B", "beta"),
+        (c, Some(root), "C", "gamma"),
+    ];
+    assert_eq!(project(db, atlas.id, &nodes, &[], 1).await.changes, 3);
+
+    // Every topic with its body, in the tree's order.
+    let topics = db.subject_topics(atlas.id).await.unwrap();
+    let tree: Vec<i64> = db
+        .topic_tree(atlas.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(topics.iter().map(|t| t.id).collect::<Vec<_>>(), tree);
+    let at = |id: i64| tree.iter().position(|t| *t == id).unwrap();
+    assert!(at(a) < at(c), "siblings in order");
+    let body = |id: i64| topics.iter().find(|t| t.id == id).unwrap().body.as_str();
+    assert_eq!(
+        (body(root), body(a), body(b), body(c)),
+        ("", "alpha", "beta", "gamma")
+    );
+    assert!(topics.iter().all(|t| t.subject_id == atlas.id));
+    assert!(db.subject_topics(atlas.id + 1000).await.unwrap().is_empty());
+
+    // By id alone, whatever the subject.
+    let beacon = db
+        .create_subject(new_subject("beacon", ben.id, &[], 0))
+        .await
+        .unwrap();
+    let beacon_root = db.topic_tree(beacon.id).await.unwrap()[0].id;
+    assert_eq!(
+        db.topic_by_id(b).await.unwrap(),
+        db.topic(atlas.id, b).await.unwrap()
+    );
+    assert_eq!(
+        db.topic_by_id(beacon_root).await.unwrap().subject_id,
+        beacon.id
+    );
+    assert!(matches!(
+        db.topic_by_id(1 << 50).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Where a link leads: by slug and case-folded title.
+    assert_eq!(
+        db.link_target(&link("atlas", "a"), 0).await.unwrap(),
+        Some(a)
+    );
+    assert_eq!(
+        db.link_target(&link("atlas", "nowhere"), 0).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.link_target(&link("no-such", "a"), 0).await.unwrap(),
+        None
+    );
+    // A private subject only to its owner and members; an unlisted one to anyone.
+    let cellar = db
+        .create_subject(NewSubject {
+            visibility: "private",
+            ..new_subject("cellar", ada.id, &[], 0)
+        })
+        .await
+        .unwrap();
+    let cellar_root = db.topic_tree(cellar.id).await.unwrap()[0].id;
+    let vault = link("cellar", "cellar");
+    assert_eq!(db.link_target(&vault, 0).await.unwrap(), None);
+    assert_eq!(db.link_target(&vault, ben.id).await.unwrap(), None);
+    assert_eq!(
+        db.link_target(&vault, ada.id).await.unwrap(),
+        Some(cellar_root)
+    );
+    db.set_member(cellar.id, ben.id, "viewer", 1).await.unwrap();
+    assert_eq!(
+        db.link_target(&vault, ben.id).await.unwrap(),
+        Some(cellar_root)
+    );
+    let attic = db
+        .create_subject(NewSubject {
+            visibility: "unlisted",
+            ..new_subject("attic", ada.id, &[], 0)
+        })
+        .await
+        .unwrap();
+    let attic_root = db.topic_tree(attic.id).await.unwrap()[0].id;
+    assert_eq!(
+        db.link_target(&link("attic", "attic"), 0).await.unwrap(),
+        Some(attic_root)
+    );
+    // Two topics of one title: the link stays with the one that was there first.
+    let (first_dup, later_dup) = ((1 << 40) + 10, (1 << 40) + 11);
+    let mut with_dups = nodes.to_vec();
+    with_dups.push((first_dup, Some(root), "Dup", "one"));
+    assert_eq!(project(db, atlas.id, &with_dups, &[], 2).await.changes, 1);
+    with_dups.push((later_dup, Some(root), "DUP", "two"));
+    assert_eq!(project(db, atlas.id, &with_dups, &[], 3).await.changes, 1);
+    assert_eq!(
+        db.link_target(&link("atlas", "dup"), 0).await.unwrap(),
+        Some(first_dup)
+    );
+
+    // Related subjects: those linking here and those linked from here, each once.
+    let comet = db
+        .create_subject(new_subject("comet", ben.id, &[], 0))
+        .await
+        .unwrap();
+    let to_atlas = [link("atlas", "a"), link("atlas", "b")];
+    db.update_topic(
+        beacon.id,
+        beacon_root,
+        content("beacon", "[[atlas/A]] [[atlas/B]]", &to_atlas),
+        4,
+    )
+    .await
+    .unwrap();
+    let to_comet = [link("comet", "comet"), link("ghost", "boo")];
+    db.update_topic(atlas.id, c, content("C", "[[comet/comet]]", &to_comet), 5)
+        .await
+        .unwrap();
+    let related = |id: i64| async move {
+        let mut ids = db.related_subjects(id).await.unwrap();
+        ids.sort_unstable();
+        ids
+    };
+    let mut expected = vec![beacon.id, comet.id];
+    expected.sort_unstable();
+    assert_eq!(related(atlas.id).await, expected);
+    assert_eq!(related(beacon.id).await, vec![atlas.id]);
+    assert_eq!(related(comet.id).await, vec![atlas.id]);
+    assert!(related(attic.id).await.is_empty());
+    // A topic in the trash has no row and links nowhere (C to the trash, the two after it
+    // move up a place).
+    let without_c: Vec<_> = with_dups.into_iter().filter(|n| n.0 != c).collect();
+    assert_eq!(
+        project(db, atlas.id, &without_c, &[(c, 6)], 6)
+            .await
+            .changes,
+        3
+    );
+    assert!(matches!(db.topic_by_id(c).await, Err(DbError::NotFound)));
+    assert_eq!(related(atlas.id).await, vec![beacon.id]);
+}
+
+#[tokio::test]
+async fn topic_lookups() {
+    on_every_backend!(topic_lookups_story);
+}
+
+/// The subject's search text: recomputed from its topics, and at most 400,000 characters.
+async fn search_text_story(db: &Db) {
+    let owner = db.create_user(new_user("sue", "sue", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("indexed", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let t = 1 << 40;
+    let nodes = [(root, None, "indexed", ""), (t, Some(root), "T", "plain")];
+    assert_eq!(project(db, s.id, &nodes, &[], 1).await.changes, 1);
+    let finds = |word: &'static str| async move {
+        let search = SubjectSearch {
+            text: vec![word.into()],
+            limit: 10,
+            ..Default::default()
+        };
+        let rows = db.search_subjects(&search).await.unwrap();
+        rows.iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(finds("plain").await, vec![s.id]);
+    // Text changed behind the repository's back is searched once the subject is reindexed.
+    db.execute_admin(&format!(
+        "UPDATE topics SET body_text = 'zebra' WHERE id = {t}"
+    ))
+    .await
+    .unwrap();
+    assert!(finds("zebra").await.is_empty());
+    db.reindex_subject(s.id).await.unwrap();
+    assert_eq!(finds("zebra").await, vec![s.id]);
+    assert!(finds("plain").await.is_empty());
+    // Words beyond the first 400,000 characters are not indexed.
+    let long = format!("nearby {}faraway", "filler ".repeat(60_000));
+    db.update_topic(s.id, t, content("T", &long, &[]), 2)
+        .await
+        .unwrap();
+    assert_eq!(finds("nearby").await, vec![s.id]);
+    assert!(finds("faraway").await.is_empty());
+}
+
+#[tokio::test]
+async fn search_text() {
+    on_every_backend!(search_text_story);
+}
+
+/// Subjects shared with a collaborator, and how touching a subject moves it up the lists.
+async fn shared_story(db: &Db) {
+    let olive = db.create_user(new_user("olive", "olive", 0)).await.unwrap();
+    let sam = db.create_user(new_user("sam", "sam", 0)).await.unwrap();
+    let open = db
+        .create_subject(new_subject("open", olive.id, &[], 1))
+        .await
+        .unwrap();
+    db.create_subject(NewSubject {
+        visibility: "private",
+        ..new_subject("closed", olive.id, &[], 2)
+    })
+    .await
+    .unwrap();
+    let closed = db.subject_by_slug("closed").await.unwrap();
+    db.create_subject(new_subject("unrelated", olive.id, &[], 3))
+        .await
+        .unwrap();
+    let slugs = |rows: Vec<SubjectRow>| rows.into_iter().map(|s| s.slug).collect::<Vec<_>>();
+    assert!(db.shared_with(sam.id, 10).await.unwrap().is_empty());
+    db.set_member(open.id, sam.id, "viewer", 4).await.unwrap();
+    db.set_member(closed.id, sam.id, "editor", 5).await.unwrap();
+    // Private ones too, most recently updated first; the owner's own are not shared with her.
+    assert_eq!(
+        slugs(db.shared_with(sam.id, 10).await.unwrap()),
+        ["closed", "open"]
+    );
+    assert!(db.shared_with(olive.id, 10).await.unwrap().is_empty());
+
+    // Touching a subject makes it the most recently changed, in the feed too.
+    db.set_follow(sam.id, olive.id, true, 6).await.unwrap();
+    assert_eq!(
+        slugs(db.feed(sam.id, None, 10).await.unwrap()),
+        ["unrelated", "open"]
+    );
+    db.touch_subject(open.id, 50).await.unwrap();
+    assert_eq!(db.subject_by_id(open.id).await.unwrap().updated_at, 50);
+    assert_eq!(
+        slugs(db.feed(sam.id, None, 10).await.unwrap()),
+        ["open", "unrelated"]
+    );
+    assert_eq!(
+        slugs(db.shared_with(sam.id, 10).await.unwrap()),
+        ["open", "closed"]
+    );
+    assert_eq!(slugs(db.shared_with(sam.id, 1).await.unwrap()), ["open"]);
+    db.remove_member(open.id, sam.id).await.unwrap();
+    assert_eq!(slugs(db.shared_with(sam.id, 10).await.unwrap()), ["closed"]);
+}
+
+#[tokio::test]
+async fn shared() {
+    on_every_backend!(shared_story);
+}
+
+/// `explain_search` names the plan a search runs and gives the database's own account of it.
+async fn explain_story(db: &Db) {
+    let owner = db.create_user(new_user("exa", "exa", 0)).await.unwrap();
+    let rust = vec!["rust".to_owned()];
+    db.create_subject(new_subject("explained", owner.id, &rust, 1))
+        .await
+        .unwrap();
+    let explain = |search: SubjectSearch| async move {
+        let search = SubjectSearch {
+            limit: 10,
+            ..search
+        };
+        let lines = db.explain_search(&search).await.unwrap();
+        assert!(lines.len() > 1, "{lines:?}");
+        lines
+    };
+    let walk = explain(SubjectSearch::default()).await;
+    assert_eq!(walk[0], "plan: Walk");
+    let driven = explain(SubjectSearch {
+        tags: rust.clone(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(driven[0], "plan: Driven(Tag(0))");
+    let ranked = explain(SubjectSearch {
+        text: rust.clone(),
+        ..Default::default()
+    })
+    .await;
+    assert!(ranked[0].starts_with("plan: RankNewest"), "{ranked:?}");
+    match db.backend() {
+        // EXPLAIN QUERY PLAN: the walk reads the index of its order.
+        Backend::Sqlite => assert!(
+            walk.iter().any(|l| l.contains("subjects_by_updated")),
+            "{walk:?}"
+        ),
+        // EXPLAIN (ANALYZE, BUFFERS): the statement ran.
+        Backend::Postgres => assert!(
+            walk.iter().any(|l| l.starts_with("Execution Time")),
+            "{walk:?}"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn explain() {
+    on_every_backend!(explain_story);
+}
+
+/// The pool: its occupancy within bounds, and closed for good by `close`.
+async fn pool_story(db: &Db) {
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move { db.ping().await }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let stats = db.pool_stats();
+    let max = DbOptions::default().max_connections;
+    assert!((1..=max).contains(&stats.size), "{stats:?}");
+    assert!(stats.idle <= stats.size, "{stats:?}");
+    db.close().await;
+    assert_eq!(db.pool_stats().size, 0);
+    assert!(db.ping().await.is_err());
+}
+
+#[tokio::test]
+async fn pool() {
+    on_every_backend!(pool_story);
+}
+
+/// The public methods of `Db` declared in `source` (rustfmt's layout assumed). The rule, kept
+/// simple so it can be trusted:
+/// - an inherent `impl Db` block starts at a line that is exactly `impl Db {` and ends at the
+///   next line that is exactly `}`; an inherent impl of `Db` spelled any other way (say
+///   `impl crate::Db {`) is an error, so no block is skipped unseen;
+/// - inside a block, a line that after its indentation starts with `pub` and a space, then
+///   optional `async`/`const`/`unsafe`, then `fn`, declares a method: the identifier after `fn`.
+///   `pub(crate)` and private functions, trait impls and other types' impls do not count.
+fn public_db_methods(file: &str, source: &str) -> Vec<String> {
+    let mut methods = Vec::new();
+    let mut inside = false;
+    for line in source.lines() {
+        if line.starts_with("impl") && !line.contains(" for ") {
+            let header = line.trim_end().trim_end_matches('{').trim_end();
+            let self_type = header.rsplit(' ').next().unwrap_or_default();
+            if self_type == "Db" || self_type.ends_with("::Db") {
+                assert_eq!(
+                    line, "impl Db {",
+                    "{file}: an inherent impl of Db this guard cannot read"
+                );
+                inside = true;
+                continue;
+            }
+        }
+        if inside && line == "}" {
+            inside = false;
+            continue;
+        }
+        let Some(rest) = line.trim_start().strip_prefix("pub ").filter(|_| inside) else {
+            continue;
+        };
+        let mut words = rest
+            .split_whitespace()
+            .skip_while(|w| matches!(*w, "async" | "const" | "unsafe"));
+        if words.next() == Some("fn") {
+            let name = words.next().unwrap_or_default();
+            let end = name
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(name.len());
+            methods.push(name[..end].to_owned());
+        }
+    }
+    methods
+}
+
+/// Whether `code` calls `name`: `.name(` (a method) or `::name(` (an associated function,
+/// such as `Db::connect`) on a line that is not a `//` comment. A method of another type with
+/// the same name would count too; `Db`'s names are specific enough for that to be rare.
+fn calls(code: &str, name: &str) -> bool {
+    let (method, function) = (format!(".{name}("), format!("::{name}("));
+    code.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .any(|line| line.contains(&method) || line.contains(&function))
+}
+
+fn rust_files(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, files);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+/// The "every" of this file's first line, held: each public method of `Db` in `db/src` is
+/// called by some story here, so a new repository function cannot land untested.
+#[test]
+fn every_public_db_method_is_called_here() {
+    let sample = "impl Db {\n    pub async fn a(\n    pub fn b<T>(\n    pub(crate) fn c(\n    \
+                  fn d(\n        let f = |x| x;\n    }\n}\npub fn e() {}\nimpl Other {\n    \
+                  pub fn g(\n}\nimpl Clone for Db {\n    fn clone(\n}\n";
+    assert_eq!(public_db_methods("sample", sample), ["a", "b"]);
+    assert!(calls("    Db::connect(&url", "connect") && calls("db.ping()", "ping"));
+    assert!(!calls("    // db.ping()", "ping") && !calls("db.ping_all()", "ping"));
+
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let stories = include_str!("conformance.rs");
+    let mut found = 0;
+    let mut uncalled = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        let shown = file.strip_prefix(&src).unwrap().display().to_string();
+        for name in public_db_methods(&shown, &source) {
+            found += 1;
+            if !calls(stories, &name) {
+                uncalled.push(format!("{shown}: Db::{name}"));
+            }
+        }
+    }
+    assert!(
+        found > 0,
+        "no public method of Db found under {}",
+        src.display()
+    );
+    assert!(
+        uncalled.is_empty(),
+        "public methods of Db that no conformance story calls (add them to a story):\n{}",
+        uncalled.join("\n")
+    );
+}
+
+/// `trending_subjects` promises "the most likes and saves in the window"; it counts only
+/// likes there (and breaks ties by likes and saves overall, where it promises likes).
+async fn trending_counts_saves_story(db: &Db) {
+    let author = db.create_user(new_user("tess", "tess", 0)).await.unwrap();
+    let mut readers = Vec::new();
+    for name in ["r1", "r2", "r3"] {
+        readers.push(db.create_user(new_user(name, name, 0)).await.unwrap().id);
+    }
+    let saved = db
+        .create_subject(new_subject("saved", author.id, &[], 0))
+        .await
+        .unwrap();
+    let liked = db
+        .create_subject(new_subject("liked", author.id, &[], 0))
+        .await
+        .unwrap();
+    for reader in &readers[..2] {
+        db.set_mark(Mark::Save, *reader, saved.id, true, 10)
+            .await
+            .unwrap();
+    }
+    db.set_mark(Mark::Like, readers[2], liked.id, true, 10)
+        .await
+        .unwrap();
+    let trending = db.trending_subjects(5, 10).await.unwrap();
+    assert_eq!(
+        trending.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![saved.id, liked.id],
+        "two saves in the window outrank one like"
+    );
+}
+
+#[tokio::test]
+#[ignore = "db bug, not fixed here: trending_subjects counts only likes in its window"]
+async fn known_bug_trending_counts_saves() {
+    on_every_backend!(trending_counts_saves_story);
+}
+
+/// A link resolves to "the oldest topic of that title", but the statements take the smallest
+/// id, and writers invent ids at random: a topic added later with the same title and a
+/// smaller id takes the link over (backlinks and outgoing links alike).
+async fn link_stays_with_oldest_story(db: &Db) {
+    let owner = db.create_user(new_user("lou", "lou", 0)).await.unwrap();
+    let s = db
+        .create_subject(new_subject("dups", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let (older, newer) = ((1 << 40) + 20, (1 << 40) + 10);
+    let mut nodes = vec![(root, None, "dups", ""), (older, Some(root), "Dup", "old")];
+    assert_eq!(project(db, s.id, &nodes, &[], 1).await.changes, 1);
+    nodes.push((newer, Some(root), "Dup", "new"));
+    assert_eq!(project(db, s.id, &nodes, &[], 2).await.changes, 1);
+    assert_eq!(
+        db.link_target(&link("dups", "dup"), 0).await.unwrap(),
+        Some(older)
+    );
+}
+
+#[tokio::test]
+#[ignore = "db bug, not fixed here: links resolve to the smallest id, not the oldest topic"]
+async fn known_bug_link_stays_with_oldest() {
+    on_every_backend!(link_stays_with_oldest_story);
 }

@@ -1,8 +1,10 @@
-//! The editor's session against the server's own protocol core (`arbor_collab::Room`), with
-//! frames carried in memory: what the browser and the server say to each other, minus the
-//! socket. The browser runs of the same code are in `end2end/tests/live-editing.spec.ts`.
+//! The editor's session against the server's own protocol core (`arbor_collab::Room`, with
+//! its ledger of durable acknowledgement), with frames carried in memory and a disk that
+//! stores accepted updates a moment later: what the browser and the server say to each other,
+//! minus the socket. The browser runs of the same code are in
+//! `end2end/tests/live-editing.spec.ts`.
 
-use arbor_collab::{Access, ConnId, Room};
+use arbor_collab::{Access, ConnId, Document, Room};
 use arbor_editor::session::{Saved, Session, User, color_for};
 
 fn clock() -> u64 {
@@ -30,6 +32,12 @@ struct Net {
     /// (to connection, frame) not delivered yet.
     to_client: Vec<(usize, Vec<u8>)>,
     to_server: Vec<(usize, Vec<u8>)>,
+    /// Updates stored, in order, as the server's log holds them.
+    stored: Vec<Vec<u8>>,
+    /// Accepted updates on their way to the disk, with their numbers in the room's ledger.
+    writing: Vec<(u64, Vec<u8>)>,
+    /// The disk takes nothing while stalled.
+    stalled: bool,
 }
 
 impl Net {
@@ -39,7 +47,34 @@ impl Net {
             people: Vec::new(),
             to_client: Vec::new(),
             to_server: Vec::new(),
+            stored: Vec::new(),
+            writing: Vec::new(),
+            stalled: false,
         }
+    }
+
+    /// Stores what is being written and sends the acknowledgements that waited for it.
+    fn commit(&mut self) {
+        for (number, update) in std::mem::take(&mut self.writing) {
+            self.stored.push(update);
+            for (conn, frame) in self.room.durable(number) {
+                self.to_client.push((conn as usize, frame));
+            }
+        }
+    }
+
+    /// The server dies: what was not stored yet is gone, everyone is disconnected, and the
+    /// room comes back from the stored log.
+    fn crash(&mut self) {
+        self.writing.clear();
+        for i in 0..self.people.len() {
+            if self.people[i].2 {
+                self.disconnect(i);
+            }
+        }
+        let document = Document::load(None, self.stored.iter().map(Vec::as_slice))
+            .expect("the stored log loads");
+        self.room = Room::new(document, Default::default());
     }
 
     fn join(&mut self, session: Session) -> usize {
@@ -87,8 +122,19 @@ impl Net {
         }
     }
 
-    /// Delivers everything in flight, in order, until nothing is left.
+    /// Delivers everything in flight, in order, with the disk storing whatever was accepted
+    /// whenever the network is quiet (unless stalled), until nothing is left.
     fn pump(&mut self) {
+        loop {
+            self.deliver();
+            if self.stalled || self.writing.is_empty() {
+                return;
+            }
+            self.commit();
+        }
+    }
+
+    fn deliver(&mut self) {
         while !self.to_server.is_empty() || !self.to_client.is_empty() {
             for (from, frame) in std::mem::take(&mut self.to_server) {
                 let access = self.people[from].1;
@@ -99,6 +145,7 @@ impl Net {
                 }
                 if let Some(update) = effects.update {
                     self.broadcast(&arbor_collab::update_message(&update), Some(from));
+                    self.writing.push((effects.number, update));
                 }
                 if let Some(presence) = effects.presence {
                     self.broadcast(&presence, None);
@@ -465,4 +512,40 @@ fn map_viewers_follow_and_selections_are_shared() {
     net.change_map(a, |s, txn| s.rename(txn, 2, "Seen by the viewer"));
     net.pump();
     assert_eq!(net.tree(v).nodes[&2].title, "Seen by the viewer");
+}
+
+#[test]
+fn an_edit_counts_as_saved_only_once_stored_and_a_crash_before_that_loses_nothing() {
+    let mut net = Net::new();
+    let a = net.join(person("ada", false));
+    let b = net.join(person("bob", false));
+    net.pump();
+    net.edit(a, "stored\n");
+    net.pump();
+    net.confirm(a);
+    net.pump();
+    assert_eq!(net.people[a].0.saved(), Saved::All);
+
+    // The disk stalls: the edit reaches Bob at once, but Ada's question goes unanswered.
+    net.stalled = true;
+    net.edit(a, "stored\nin flight\n");
+    net.pump();
+    net.confirm(a);
+    net.pump();
+    assert_eq!(net.text(b), "stored\nin flight\n");
+    assert_eq!(net.people[a].0.saved(), Saved::Pending, "not on disk yet");
+
+    // The server dies before storing it; it comes back with what the disk holds.
+    net.crash();
+    assert_eq!(net.room.document.text(arbor_collab::TEXT), "stored\n");
+    net.stalled = false;
+    net.connect(a);
+    net.connect(b);
+    net.pump();
+    // Ada still held the edit and sent it again on reconnecting; now it is stored.
+    assert_eq!(net.people[a].0.saved(), Saved::All);
+    assert_eq!(net.text(a), "stored\nin flight\n");
+    assert_eq!(net.text(b), net.text(a));
+    let reread = Document::load(None, net.stored.iter().map(Vec::as_slice)).unwrap();
+    assert_eq!(reread.text(arbor_collab::TEXT), "stored\nin flight\n");
 }

@@ -88,7 +88,7 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         max_failures_per_user: settings.login_max_per_user,
         max_failures_per_client: settings.login_max_per_client,
         max_signups_per_client: settings.signup_max_per_client,
-        max_sockets: arbor_app::ssr::collab::SocketCaps {
+        max_sockets: arbor_live::SocketCaps {
             per_client: settings.collab_sockets_per_client as usize,
             per_user: settings.collab_sockets_per_user as usize,
         },
@@ -322,7 +322,10 @@ pub async fn serve(
         report_seed(demo::seed(&state).await?);
     }
     let upkeep = spawn_upkeep(state.clone());
-    let collab_upkeep = state.collab().spawn_upkeep(state.clone());
+    let host = std::sync::Arc::new(arbor_app::ssr::live::Host(state.clone()));
+    let collab_upkeep = state
+        .collab()
+        .spawn_upkeep(state.bus(), host.clone(), host.clone());
     let app = router(&settings, state.clone(), form_errors);
     tracing::info!(
         addr = %listener.local_addr().context("reading the bound address")?,
@@ -353,7 +356,7 @@ pub async fn serve(
     }
     upkeep.abort();
     collab_upkeep.abort();
-    state.collab().shutdown(&state).await;
+    state.collab().shutdown(host.as_ref()).await;
     // Connections still held by abandoned requests must not keep the process alive.
     if tokio::time::timeout(Duration::from_secs(5), db.close())
         .await

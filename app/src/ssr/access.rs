@@ -80,7 +80,7 @@ pub async fn user_level(
 pub async fn user_levels(
     state: &AppState,
     subject: &SubjectRow,
-) -> Result<impl Fn(i64) -> Option<Need>, AppError> {
+) -> Result<impl Fn(i64) -> Option<Need> + Send + Sync + use<>, AppError> {
     let roles: std::collections::HashMap<i64, String> = state
         .db()
         .members(subject.id)

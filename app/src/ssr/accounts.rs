@@ -7,13 +7,13 @@ use arbor_db::tokens::TokenRow;
 use arbor_db::users::{NewUser, UserRow};
 
 use super::auth::Caller;
-use super::bus::Event;
 use super::secrets::{self, Minted};
 use super::{AppState, now_ms, passwords};
 use crate::error::{AppError, ErrorCode};
 use crate::model::{
     Bio, DisplayName, Me, NewToken, Password, Profile, SessionInfo, TokenInfo, TokenName, Username,
 };
+use arbor_live::bus::Event;
 
 /// Most personal access tokens one account may hold.
 pub const MAX_TOKENS: usize = 50;

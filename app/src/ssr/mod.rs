@@ -1,19 +1,18 @@
 //! The server side of the app: state shared by every request, and the services (accounts,
 //! subjects, the tree, the catalogue) that both the server functions (pages) and the JSON API
-//! (`server/`) call, so each rule lives once; plus the bus between replicas and the page cache.
+//! (`server/`) call, so each rule lives once; plus the page cache. The live side (rooms, the
+//! bus between replicas) is `arbor_live`'s; [`live`] is what the services offer it.
 
 pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod blocking;
-pub mod bus;
 pub mod catalogue;
-pub mod collab;
+pub mod live;
 pub mod markdown;
 pub mod page;
 pub mod page_cache;
 pub mod passwords;
-pub mod relay;
 pub mod secrets;
 pub mod subjects;
 pub mod throttle;
@@ -24,6 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_db::Db;
+use arbor_live::bus::Bus;
+use arbor_live::{Hub, SocketCaps};
+pub use arbor_live::{RedisHandle, millis, now_ms};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
@@ -45,7 +47,7 @@ pub struct AuthPolicy {
     /// Sign-up attempts allowed per client address per window.
     pub max_signups_per_client: u32,
     /// Live-editing sockets open at once per replica, per client address and per account.
-    pub max_sockets: collab::SocketCaps,
+    pub max_sockets: SocketCaps,
 }
 
 impl Default for AuthPolicy {
@@ -58,7 +60,7 @@ impl Default for AuthPolicy {
             max_failures_per_user: 10,
             max_failures_per_client: 100,
             max_signups_per_client: 20,
-            max_sockets: collab::SocketCaps::default(),
+            max_sockets: SocketCaps::default(),
         }
     }
 }
@@ -75,10 +77,10 @@ struct Inner {
     redis: Option<RedisHandle>,
     policy: AuthPolicy,
     throttle: throttle::Throttle,
-    bus: bus::Bus,
+    bus: Bus,
     pages: Arc<page_cache::PageCache>,
     views: subjects::RecentViews,
-    collab: collab::Hub,
+    collab: Hub,
     png_exports: transfer::PngExports,
 }
 
@@ -96,17 +98,14 @@ impl AppState {
         leptos_options: LeptosOptions,
     ) -> Self {
         let throttle = throttle::Throttle::new(db.clone(), redis.clone(), &policy);
-        let bus = bus::Bus::new(redis.clone().map(|r| {
-            let client = r.client.clone();
-            (r, client)
-        }));
+        let bus = Bus::new(redis.clone());
         let pages = Arc::new(page_cache::PageCache::new(page_cache::Budget {
             ttl: PAGE_CACHE_TTL,
             max_entries: PAGE_CACHE_ENTRIES,
             max_bytes: page_cache_bytes,
         }));
         pages.follow(&bus);
-        let collab = collab::Hub::new(
+        let collab = Hub::new(
             db.clone(),
             arbor_collab::Limits::default(),
             policy.max_sockets,
@@ -129,7 +128,7 @@ impl AppState {
     }
 
     /// The bus between replicas.
-    pub fn bus(&self) -> &bus::Bus {
+    pub fn bus(&self) -> &Bus {
         &self.inner.bus
     }
 
@@ -139,7 +138,7 @@ impl AppState {
     }
 
     /// The live documents of this replica.
-    pub fn collab(&self) -> &collab::Hub {
+    pub fn collab(&self) -> &Hub {
         &self.inner.collab
     }
 
@@ -179,144 +178,6 @@ impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
-}
-
-/// A Redis connection plus the key prefix this deployment (or test) owns, behind a circuit
-/// breaker: a call that fails or takes longer than [`RedisHandle::CALL_TIMEOUT`] opens the
-/// breaker for [`RedisHandle::OPEN_FOR`], during which callers skip Redis at once and use their
-/// fallback, instead of every request waiting on a dead server. A replica also starts while
-/// Redis is down: it keeps trying to connect in the background and works without it meanwhile.
-#[derive(Clone)]
-pub struct RedisHandle {
-    /// For connections of their own (pub/sub subscriptions).
-    pub client: redis::Client,
-    connection: Arc<std::sync::RwLock<Option<redis::aio::ConnectionManager>>>,
-    prefix: String,
-    /// Unix milliseconds until which Redis is not tried.
-    open_until: Arc<std::sync::atomic::AtomicI64>,
-}
-
-/// One attempt to connect, bounded in time.
-async fn connect_once(
-    client: redis::Client,
-    config: redis::aio::ConnectionManagerConfig,
-) -> Result<redis::aio::ConnectionManager, String> {
-    tokio::time::timeout(
-        RedisHandle::CONNECT_TIMEOUT,
-        redis::aio::ConnectionManager::new_with_config(client, config),
-    )
-    .await
-    .map_err(|_| "no answer".to_owned())?
-    .map_err(|e| e.to_string())
-}
-
-impl RedisHandle {
-    pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
-    pub const OPEN_FOR: Duration = Duration::from_secs(5);
-    const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-    /// Connects to `client`; if that fails, returns at once and keeps trying in the background.
-    pub async fn connect(client: redis::Client, prefix: String) -> Self {
-        let handle = Self {
-            client: client.clone(),
-            connection: Arc::default(),
-            prefix,
-            open_until: Arc::default(),
-        };
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Self::CONNECT_TIMEOUT))
-            .set_response_timeout(Some(Self::CALL_TIMEOUT));
-        match connect_once(client.clone(), config.clone()).await {
-            Ok(manager) => handle.set(manager),
-            Err(e) => {
-                tracing::warn!(error = %e, "redis unavailable at start-up; retrying in the background");
-                let background = handle.clone();
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(Self::CONNECT_TIMEOUT).await;
-                        if let Ok(manager) = connect_once(client.clone(), config.clone()).await {
-                            tracing::info!("redis connected");
-                            background.set(manager);
-                            return;
-                        }
-                    }
-                });
-            }
-        }
-        handle
-    }
-
-    fn set(&self, manager: redis::aio::ConnectionManager) {
-        if let Ok(mut slot) = self.connection.write() {
-            *slot = Some(manager);
-        }
-    }
-
-    fn manager(&self) -> Option<redis::aio::ConnectionManager> {
-        self.connection.read().ok().and_then(|slot| slot.clone())
-    }
-
-    /// `{prefix}{key}`.
-    pub fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
-    }
-
-    /// Runs one Redis operation through the breaker. `None` when Redis is skipped, fails or is
-    /// too slow (the caller falls back); the failure is logged once per opening.
-    pub async fn call<T, F, Fut>(&self, what: &str, op: F) -> Option<T>
-    where
-        F: FnOnce(redis::aio::ConnectionManager) -> Fut,
-        Fut: std::future::Future<Output = redis::RedisResult<T>>,
-    {
-        use std::sync::atomic::Ordering;
-        let now = now_ms();
-        let open_until = self.open_until.load(Ordering::Relaxed);
-        if open_until > now {
-            return None;
-        }
-        // Half-open: after an outage only one caller probes Redis; the others keep falling
-        // back until it has answered.
-        if open_until != 0
-            && self
-                .open_until
-                .compare_exchange(
-                    open_until,
-                    now.saturating_add(millis(Self::CALL_TIMEOUT)),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                )
-                .is_err()
-        {
-            return None;
-        }
-        let connection = self.manager()?;
-        let failure = match tokio::time::timeout(Self::CALL_TIMEOUT, op(connection)).await {
-            Ok(Ok(value)) => {
-                self.open_until.store(0, Ordering::Relaxed);
-                return Some(value);
-            }
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => format!("no answer within {:?}", Self::CALL_TIMEOUT),
-        };
-        let until = now.saturating_add(millis(Self::OPEN_FOR));
-        if self.open_until.swap(until, Ordering::Relaxed) == 0 {
-            tracing::warn!(error = %failure, operation = what, "redis unavailable; falling back for {:?}", Self::OPEN_FOR);
-        }
-        None
-    }
-}
-
-/// Milliseconds since the Unix epoch: the one clock the storage layer is given.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(millis)
-        .unwrap_or(0)
-}
-
-/// A duration in whole milliseconds, as the storage layer counts time.
-pub fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl AuthPolicy {

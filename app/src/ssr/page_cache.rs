@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use hashlink::LinkedHashMap;
 use tokio::sync::broadcast;
 
-use super::bus::{Bus, Event};
+use arbor_live::bus::{Bus, Event};
 
 /// A cached page.
 #[derive(Debug, Clone)]
@@ -140,11 +140,14 @@ impl PageCache {
                 let event = events.recv().await;
                 let Some(cache) = cache.upgrade() else { return };
                 match event {
-                    Ok(Event::SubjectChanged { subject_id }) => cache.invalidate(subject_id),
                     Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         cache.clear()
                     }
-                    Ok(Event::SignInRevoked { .. }) => {}
+                    Ok(event) => {
+                        if let Some(subject_id) = event.stale_subject() {
+                            cache.invalidate(subject_id);
+                        }
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }

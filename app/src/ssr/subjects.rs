@@ -13,7 +13,6 @@ use arbor_db::topics::{BacklinkCursor, LinkedTopicRow, TopicNodeRow};
 use super::access::{self, Granted, Need};
 use super::accounts::user_named;
 use super::auth::Caller;
-use super::bus::Event;
 use super::{AppState, markdown, now_ms, tree};
 use crate::content::{
     Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, SubjectCard,
@@ -21,6 +20,7 @@ use crate::content::{
 };
 use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
+use arbor_live::bus::Event;
 
 /// A reader's view counts at most once per subject in this window.
 pub const VIEW_WINDOW_MS: i64 = 3_600_000;
@@ -142,7 +142,12 @@ pub async fn update(
             },
         )
         .await?;
-    changed(state, row, affected).await;
+    let touches = if visibility.as_str() == row.visibility {
+        Touches::Content
+    } else {
+        Touches::Access
+    };
+    changed(state, row, affected, touches).await;
     Ok(card(&state.db().subject_by_id(row.id).await?))
 }
 
@@ -165,7 +170,8 @@ pub async fn delete(
     }
     let affected = affected(state, &granted.subject).await?;
     state.db().delete_subject(granted.subject.id).await?;
-    publish(state, affected.into_iter().chain([granted.subject.id])).await;
+    publish(state, affected, Touches::Content).await;
+    publish(state, [granted.subject.id], Touches::Access).await;
     Ok(())
 }
 
@@ -221,7 +227,7 @@ pub async fn set_member(
         .db()
         .set_member(granted.subject.id, user_id, role.as_str(), now_ms())
         .await?;
-    publish(state, [granted.subject.id]).await;
+    publish(state, [granted.subject.id], Touches::Access).await;
     members(state, caller, slug).await
 }
 
@@ -236,7 +242,7 @@ pub async fn remove_member(
     let user_id = member_user(state, username).await?;
     match state.db().remove_member(granted.subject.id, user_id).await {
         Ok(()) => {
-            publish(state, [granted.subject.id]).await;
+            publish(state, [granted.subject.id], Touches::Access).await;
             Ok(())
         }
         Err(DbError::NotFound) => Err(AppError::not_found(format!(
@@ -251,8 +257,20 @@ pub async fn affected(state: &AppState, subject: &SubjectRow) -> Result<Vec<i64>
     Ok(state.db().related_subjects(subject.id).await?)
 }
 
-/// Announces that `subject` changed, with the subjects related to it before and after.
-pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>) {
+/// What a change to a subject touches, and so who must hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touches {
+    /// What its pages show: caches drop them ([`Event::SubjectChanged`]); no socket is
+    /// touched.
+    Content,
+    /// Who may do what with it, or some of its topics went away: caches drop its pages and
+    /// its live connections re-check their access ([`Event::AccessChanged`]).
+    Access,
+}
+
+/// Announces that `subject` changed, with the subjects related to it before and after (whose
+/// pages show its links: their content changed).
+pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>, touches: Touches) {
     let after = match state.db().related_subjects(subject.id).await {
         Ok(ids) => ids,
         Err(e) => {
@@ -262,19 +280,25 @@ pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>) {
             Vec::new()
         }
     };
-    publish(state, before.into_iter().chain(after).chain([subject.id])).await;
+    let related = before
+        .into_iter()
+        .chain(after)
+        .filter(|id| *id != subject.id);
+    publish(state, related, Touches::Content).await;
+    publish(state, [subject.id], touches).await;
 }
 
-async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>) {
+async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>, touches: Touches) {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     for subject_id in ids {
         // This replica's cache at once, so whoever made the change reads it on the next
         // request (the bus's own delivery comes a moment later, on another task).
         state.pages().invalidate(subject_id);
-        state
-            .bus()
-            .publish(Event::SubjectChanged { subject_id })
-            .await;
+        let event = match touches {
+            Touches::Content => Event::SubjectChanged { subject_id },
+            Touches::Access => Event::AccessChanged { subject_id },
+        };
+        state.bus().publish(event).await;
     }
 }
 
@@ -449,7 +473,7 @@ pub async fn detail(
     let reader = reader_state(state, caller, &granted).await?;
     Ok((
         SubjectDetail {
-            map_document: super::collab::DocKey::Subject(granted.subject.id).name(),
+            map_document: arbor_live::DocKey::Subject(granted.subject.id).name(),
             subject: card(&granted.subject),
             root,
             reader,
@@ -724,7 +748,7 @@ pub async fn set_mark(
         .set_mark(mark, caller.user.id, granted.subject.id, on, now_ms())
         .await?;
     if changed {
-        publish(state, [granted.subject.id]).await;
+        publish(state, [granted.subject.id], Touches::Content).await;
     }
     Ok(card(&state.db().subject_by_id(granted.subject.id).await?))
 }

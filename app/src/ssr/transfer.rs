@@ -147,7 +147,7 @@ pub async fn import(
     let hub = state.collab();
     hub.seed_bodies(subject.id, &bodies).await?;
     let applied = hub
-        .change_structure(subject, |structure, txn, tree| {
+        .change_structure(subject.id, |structure, txn, tree| {
             let root = tree.root;
             let replaced = tree.nodes[&root].children.clone();
             let root_title = tree.nodes[&root].title.clone();
@@ -279,7 +279,7 @@ async fn undo_import(state: &AppState, granted: &Granted, undo: &str) -> Result<
     let subject = &granted.subject;
     let root = state
         .collab()
-        .change_structure(subject, |structure, txn, tree| {
+        .change_structure(subject.id, |structure, txn, tree| {
             if let Some(gone) = undo
                 .replaced
                 .iter()

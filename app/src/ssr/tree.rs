@@ -3,7 +3,7 @@
 //! (`subject:{id}`, [`arbor_map::Structure`]), the tree's one source of truth: the JSON API,
 //! the forms, the demo seed and the live map editor all write there. The `topics` rows are its
 //! projection ([`project`]), refreshed at once after a change made here and shortly after a
-//! change made live (see [`super::collab`]), for pages, search and links.
+//! change made live (see `arbor_live`), for pages, search and links.
 //!
 //! The rules live here once: the caller may edit, a subject holds at most [`MAX_TOPICS`] topics
 //! nested at most [`MAX_DEPTH`] deep, the root stays, and a move never puts a topic under
@@ -20,11 +20,12 @@ use arbor_db::DbError;
 use arbor_db::projection::{FreshText, InTrash, PlacedTopic, TreeProjection};
 use arbor_db::subjects::SubjectRow;
 use arbor_db::topics::{LinkRef, TopicContent};
-use arbor_map::{MapError, NodeId, Structure, Tree};
+use arbor_map::{MapError, NodeId, Tree};
 
 use super::access::Granted;
 use super::markdown::{self, WikiLink};
-use super::{AppState, now_ms, subjects};
+use super::subjects::{self, Touches};
+use super::{AppState, now_ms};
 use crate::content::{Body, Title, TrashItem};
 use crate::error::AppError;
 
@@ -154,7 +155,7 @@ pub async fn create_topic(
         hub.seed_bodies(subject.id, &[(id, body.as_str())]).await?;
     }
     let added = hub
-        .change_structure(subject, |structure, txn, tree| {
+        .change_structure(subject.id, |structure, txn, tree| {
             if tree.nodes.len() >= MAX_TOPICS {
                 return Err(AppError::invalid(
                     "parent_id",
@@ -218,14 +219,17 @@ pub async fn edit_topic(
     if let Some(title) = title {
         state
             .collab()
-            .change_structure(subject, |structure, txn, _| {
+            .change_structure(subject.id, |structure, txn, _| {
                 structure.rename(txn, id, title.as_str()).map_err(from_map)
             })
             .await?;
         project(state, subject).await?;
     }
     if let Some(body) = body {
-        state.collab().set_text(&current, body.as_str()).await?;
+        state
+            .collab()
+            .set_text(subject.id, current.id, body.as_str())
+            .await?;
         let title = title.map_or(current.title.as_str(), Title::as_str);
         write_topic(state, subject, id, title, body.as_str()).await?;
     }
@@ -275,7 +279,7 @@ async fn write_topic(
             DbError::NotFound => topic_not_found(),
             other => other.into(),
         })?;
-    subjects::changed(state, subject, affected).await;
+    subjects::changed(state, subject, affected, Touches::Content).await;
     Ok(())
 }
 
@@ -290,7 +294,7 @@ pub async fn move_topic(
     require_edit(granted)?;
     state
         .collab()
-        .change_structure(&granted.subject, |structure, txn, tree| {
+        .change_structure(granted.subject.id, |structure, txn, tree| {
             if id == tree.root {
                 return Err(from_map(MapError::Root));
             }
@@ -314,7 +318,7 @@ pub async fn delete_topic(state: &AppState, granted: &Granted, id: i64) -> Resul
     require_edit(granted)?;
     let gone = state
         .collab()
-        .change_structure(&granted.subject, |structure, txn, tree| {
+        .change_structure(granted.subject.id, |structure, txn, tree| {
             if id == tree.root {
                 return Err(AppError::invalid(
                     "id",
@@ -341,7 +345,7 @@ pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Resu
     require_edit(granted)?;
     state
         .collab()
-        .change_structure(&granted.subject, |structure, txn, tree| {
+        .change_structure(granted.subject.id, |structure, txn, tree| {
             if !tree.trash.contains_key(&id) {
                 return Err(from_map(MapError::NotDeleted(id)));
             }
@@ -354,7 +358,7 @@ pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Resu
 /// What waits in a subject's trash, most recently deleted first.
 pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashItem>, AppError> {
     require_edit(granted)?;
-    let tree = state.collab().structure(&granted.subject).await?;
+    let tree = state.collab().structure(granted.subject.id).await?;
     let titles: HashMap<i64, String> = state
         .db()
         .trashed_topics(granted.subject.id)
@@ -390,7 +394,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
     purge_expired(state, subject).await?;
     keep_trash_titles(state, subject).await?;
     for _ in 0..3 {
-        let tree = hub.structure(subject).await?;
+        let tree = hub.structure(subject.id).await?;
         let projection = prepare(state, subject, &tree).await?;
         let affected = subjects::affected(state, subject).await?;
         let done = state
@@ -409,7 +413,13 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
         }
         if done.changes > 0 {
             metrics::counter!("arbor_map_projections_total").increment(1);
-            subjects::changed(state, subject, affected).await;
+            // Topics gone from the rows: their live readers must leave.
+            let touches = if done.removed > 0 {
+                Touches::Access
+            } else {
+                Touches::Content
+            };
+            subjects::changed(state, subject, affected, touches).await;
         }
         return keep_trash_titles(state, subject).await;
     }
@@ -436,7 +446,7 @@ async fn keep_trash_titles(state: &AppState, subject: &SubjectRow) -> Result<(),
     }
     state
         .collab()
-        .change_structure(subject, |structure, txn, tree| {
+        .change_structure(subject.id, |structure, txn, tree| {
             let held = tree.trash.values().flat_map(|t| &t.titles);
             for (id, title) in held {
                 if !title.is_empty() && kept.contains_key(id) {
@@ -458,7 +468,7 @@ async fn purge_expired(state: &AppState, subject: &SubjectRow) -> Result<(), App
     let cutoff = now_ms() - TRASH_DAYS * DAY_MS;
     state
         .collab()
-        .change_structure(subject, |structure, txn, tree| {
+        .change_structure(subject.id, |structure, txn, tree| {
             let expired: Vec<NodeId> = tree
                 .trash
                 .values()
@@ -552,36 +562,4 @@ async fn prepare(
         trashed,
         new_ids: arbor_map::INVENTED_IDS,
     })
-}
-
-/// Creates the structure of a subject whose document does not exist yet from its rows (the
-/// subjects made before the document was the source of truth, and new subjects): each parent
-/// before its children, siblings in their order.
-pub fn seed(
-    structure: &Structure,
-    txn: &mut yrs::TransactionMut,
-    rows: &[arbor_db::topics::TopicNodeRow],
-) -> Result<(), AppError> {
-    let root = rows
-        .iter()
-        .find(|r| r.parent_id.is_none())
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a subject without a root topic")))?;
-    let mut children: HashMap<i64, Vec<&arbor_db::topics::TopicNodeRow>> = HashMap::new();
-    for row in rows {
-        if let Some(parent) = row.parent_id {
-            children.entry(parent).or_default().push(row);
-        }
-    }
-    let mut nodes = Vec::with_capacity(rows.len());
-    let mut queue = std::collections::VecDeque::from([root.id]);
-    while let Some(id) = queue.pop_front() {
-        // `topic_tree` lists rows in sibling order already.
-        for child in children.remove(&id).unwrap_or_default() {
-            nodes.push((child.id, id, child.title.as_str()));
-            queue.push_back(child.id);
-        }
-    }
-    structure
-        .seed(txn, root.id, &root.title, &nodes)
-        .map_err(from_map)
 }

@@ -2,17 +2,18 @@
 //! from one of our pages, bearer token, or `?token=`), decides read-only or read-write from the
 //! subject's roles, takes a place under the per-address and per-account socket caps (429 with
 //! `Retry-After` before upgrading when there is none), and then pumps frames between the
-//! socket and the room in `arbor_app::ssr::collab`, which owns everything the messages do.
+//! socket and the room in `arbor_live`, which owns everything the messages do.
 
 use std::time::{Duration, Instant};
 
 use arbor_app::error::{AppError, ErrorCode};
 use arbor_app::ssr::auth::{self, Caller, ClientAddr, session_secret};
-use arbor_app::ssr::collab::{DocKey, Joined, Out, SignIn, SocketPermit, access_for};
+use arbor_app::ssr::live::access_for;
 use arbor_app::ssr::{AppState, access, secrets, tree};
 use arbor_collab::{Access, Close};
 use arbor_db::DbError;
 use arbor_db::subjects::SubjectRow;
+use arbor_live::{DocKey, Joined, Out, SignIn, SocketPermit};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -198,10 +199,10 @@ async fn run(socket: WebSocket, state: AppState, key: DocKey, peer: Peer) {
         who,
     ))
     .await;
-    let Joined { slot, conn, mut rx } = match joined {
+    let Joined { seat, mut rx } = match joined {
         Ok(joined) => joined,
         Err(e) => {
-            tracing::warn!(error = %e.message, doc = %key.name(), "could not open a document");
+            tracing::warn!(error = %e, doc = %key.name(), "could not open a document");
             let _ = sink
                 .send(close_frame(1011, "the document could not be opened"))
                 .await;
@@ -216,7 +217,7 @@ async fn run(socket: WebSocket, state: AppState, key: DocKey, peer: Peer) {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
                     heard = Instant::now();
-                    if let Some(close) = Box::pin(hub.receive(&slot, conn, &frame)).await {
+                    if let Some(close) = Box::pin(hub.receive(&seat, &frame)).await {
                         break Some(close_frame(close.code, &close.reason));
                     }
                 }
@@ -256,7 +257,7 @@ async fn run(socket: WebSocket, state: AppState, key: DocKey, peer: Peer) {
             }
         }
     };
-    Box::pin(hub.leave(&slot, conn)).await;
+    Box::pin(hub.leave(&seat)).await;
     if let Some(close) = close {
         let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close)).await;
     }

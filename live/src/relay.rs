@@ -4,8 +4,8 @@
 //! echo. Only durable updates are published (after their commit), and presence frames.
 //!
 //! Pub/sub drops whatever is sent while a subscription is down, so every time the subscription
-//! (re)connects, each loaded room is repaired from the database log (see
-//! [`super::collab::Hub::repair_all`]); clients repair through the normal sync step. While
+//! (re)connects, each loaded room is repaired from the database log ([`Heard::Connected`],
+//! which the hub answers by repairing every room); clients repair through the normal sync step. While
 //! Redis is down, publishing is skipped at once by the [`RedisHandle`] circuit breaker and each
 //! replica keeps serving its own clients; the documents whose traffic was skipped are noted,
 //! and once publishing works again the others are told to repair them ([`Relayed::Repair`]),
@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use redis::aio::PubSubSink;
+use tokio::sync::mpsc;
 
-use super::RedisHandle;
-use super::collab::Hub;
+use crate::redis_handle::RedisHandle;
 
 /// What travels between replicas.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,19 @@ pub enum Relayed {
     Repair,
 }
 
+/// What the relay hears, in order.
+#[derive(Debug)]
+pub enum Heard {
+    /// The subscription (re)connected: whatever was sent meanwhile is lost, repair every room.
+    Connected,
+    /// Another replica's message about document `doc`.
+    Message {
+        doc: String,
+        origin: u64,
+        message: Relayed,
+    },
+}
+
 const UPDATE: u8 = 0;
 const PRESENCE: u8 = 1;
 const REPAIR: u8 = 2;
@@ -44,7 +57,6 @@ pub struct Relay {
 }
 
 struct Inner {
-    replica: u64,
     redis: RedisHandle,
     /// Documents this replica wants to hear about.
     wanted: Mutex<HashSet<String>>,
@@ -85,18 +97,12 @@ impl Relay {
     pub fn new(redis: RedisHandle) -> Relay {
         Relay {
             inner: Arc::new(Inner {
-                replica: rand::random(),
                 redis,
                 wanted: Mutex::default(),
                 sink: Mutex::default(),
                 unsent: Mutex::default(),
             }),
         }
-    }
-
-    /// This replica's id on the relay.
-    pub fn replica(&self) -> u64 {
-        self.inner.replica
     }
 
     fn channel(&self, doc: &str) -> String {
@@ -147,7 +153,7 @@ impl Relay {
 
     async fn send(&self, doc: &str, message: &Relayed) -> bool {
         let channel = self.channel(doc);
-        let payload = encode(self.inner.replica, message);
+        let payload = encode(self.inner.redis.replica(), message);
         self.inner
             .redis
             .call("relay publish", |mut c| async move {
@@ -178,9 +184,10 @@ impl Relay {
         }
     }
 
-    /// Keeps a subscription open for as long as the process runs, handing messages to `hub`
-    /// and repairing every loaded room after each (re)connect.
-    pub fn spawn(&self, hub: Hub) {
+    /// Keeps a subscription open for as long as the process runs; what it hears comes out of
+    /// the returned channel, in order.
+    pub fn spawn(&self) -> mpsc::Receiver<Heard> {
+        let (heard, out) = mpsc::channel(1024);
         let relay = self.clone();
         tokio::spawn(async move {
             let prefix = relay.inner.redis.key("doc:");
@@ -204,16 +211,29 @@ impl Relay {
                             }
                             tracing::info!("collaboration relay subscribed to redis");
                             metrics::gauge!("arbor_collab_relay_connected").set(1.0);
-                            hub.repair_all().await;
+                            if heard.send(Heard::Connected).await.is_err() {
+                                return;
+                            }
                             while let Some(message) = stream.next().await {
                                 let channel = message.get_channel_name();
                                 let Some(doc) = channel.strip_prefix(&prefix) else {
                                     continue;
                                 };
                                 match decode(message.get_payload_bytes()) {
-                                    Some((origin, _)) if origin == relay.inner.replica => {}
-                                    Some((origin, relayed)) => {
-                                        hub.relayed(doc, origin, relayed).await;
+                                    Some((origin, _)) if origin == relay.inner.redis.replica() => {}
+                                    Some((origin, message)) => {
+                                        let doc = doc.to_owned();
+                                        if heard
+                                            .send(Heard::Message {
+                                                doc,
+                                                origin,
+                                                message,
+                                            })
+                                            .await
+                                            .is_err()
+                                        {
+                                            return;
+                                        }
                                     }
                                     None => tracing::warn!(doc, "unreadable relay message"),
                                 }
@@ -230,6 +250,7 @@ impl Relay {
                 tokio::time::sleep(Self::RETRY).await;
             }
         });
+        out
     }
 }
 

@@ -1,8 +1,12 @@
 //! The bus between replicas: in-process with one replica, Redis pub/sub with `REDIS_URL`.
 //!
-//! It carries cache invalidations ([`Event::SubjectChanged`]) and ended sign-ins
-//! ([`Event::SignInRevoked`]). Every message names the replica that sent it, so a replica
-//! ignores its own echo (it already delivered the event locally).
+//! It carries what pages show ([`Event::SubjectChanged`]: caches drop the subject), who may
+//! do what ([`Event::AccessChanged`]: caches drop it and live connections re-check their
+//! access), and ended sign-ins ([`Event::SignInRevoked`]). Content and access are separate
+//! events on purpose: a like or an edit changes what a page shows and touches no socket, while
+//! a role change must reach every live connection of the subject. Every message names the
+//! replica that sent it, so a replica ignores its own echo (it already delivered the event
+//! locally).
 //!
 //! Nothing is lost for good while Redis is unreachable, from either side:
 //! - a replica whose subscription drops may miss messages, so whenever it (re)connects, its
@@ -20,14 +24,17 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::RedisHandle;
+use crate::redis_handle::RedisHandle;
 
 /// Something that happened on some replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Event {
-    /// A subject (its fields, tree, topics, counts or visibility) changed.
+    /// What a subject's pages show changed (its fields, tree, topics or counts).
     SubjectChanged { subject_id: i64 },
+    /// Who may do what with a subject changed (its visibility or collaborators), or it or some
+    /// of its topics went away: as [`Event::SubjectChanged`], and live connections re-check.
+    AccessChanged { subject_id: i64 },
     /// A sign-in of this account ended (signed out, a token revoked, the password changed,
     /// the account deleted): its live connections re-check theirs.
     SignInRevoked { user_id: i64 },
@@ -35,8 +42,21 @@ pub enum Event {
     Resync,
 }
 
+impl Event {
+    /// The subject whose pages this event makes stale, if it names one.
+    pub fn stale_subject(&self) -> Option<i64> {
+        match self {
+            Event::SubjectChanged { subject_id } | Event::AccessChanged { subject_id } => {
+                Some(*subject_id)
+            }
+            Event::SignInRevoked { .. } | Event::Resync => None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope {
+    /// The sender's replica id, as 16 hex digits (the wire form older replicas also read).
     origin: String,
     event: Event,
 }
@@ -59,19 +79,20 @@ impl Bus {
     /// Most events kept for sending again.
     pub const UNSENT_MAX: usize = 256;
 
-    /// An in-process bus, joined to the other replicas through Redis when `redis` is given
-    /// (`client` opens the subscription connection).
-    pub fn new(redis: Option<(RedisHandle, redis::Client)>) -> Self {
+    /// An in-process bus, joined to the other replicas through Redis when `redis` is given.
+    pub fn new(redis: Option<RedisHandle>) -> Self {
         let (local, _) = broadcast::channel(1024);
-        let replica = format!("{:016x}", rand::random::<u64>());
         let bus = Self {
-            replica,
+            replica: format!("{:016x}", redis.as_ref().map_or(0, RedisHandle::replica)),
             local,
-            redis: redis.as_ref().map(|(handle, _)| handle.clone()),
+            redis: redis.clone(),
             unsent: Arc::default(),
         };
-        if let Some((handle, client)) = redis {
-            tokio::spawn(bus.clone().subscribe_loop(handle.key("bus"), client));
+        if let Some(handle) = redis {
+            tokio::spawn(
+                bus.clone()
+                    .subscribe_loop(handle.key("bus"), handle.client.clone()),
+            );
             tokio::spawn(bus.clone().resend_loop());
         }
         bus
