@@ -557,6 +557,7 @@ impl Db {
     }
 
     /// [`Db::search_subjects`] under other limits (tests run every plan on small data).
+    #[tracing::instrument(skip(self))]
     pub async fn search_subjects_within(
         &self,
         search: &SubjectSearch,
@@ -669,6 +670,7 @@ impl Db {
     /// The plan `search` would run and the database's own account of its page statement
     /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN (ANALYZE, BUFFERS)` on Postgres), one line
     /// per entry: what the catalogue benchmark prints to show where time goes.
+    #[tracing::instrument(skip(self))]
     pub async fn explain_search(&self, search: &SubjectSearch) -> DbResult<Vec<String>> {
         let limits = CatalogueLimits::DEFAULT;
         let plan = self.plan_search(search, limits).await?;
@@ -706,15 +708,22 @@ impl Db {
 
     /// Public subjects with the most likes and saves in the window since `since`, then the
     /// most liked overall.
+    ///
+    /// A like and a save in the window count one each (the current ones: a mark taken back is
+    /// gone); ties go to the larger `like_count`, then the newer id. Each window is read
+    /// through its own index (`likes_recent`, `saves_recent`).
     #[tracing::instrument(skip(self))]
     pub async fn trending_subjects(&self, since: i64, limit: i64) -> DbResult<Vec<SubjectRow>> {
         Ok(dispatch!(self, |pool| {
             sqlx::query_as::<_, SubjectRow>(concat!(
                 subject_select!(),
-                "LEFT JOIN (SELECT subject_id, COUNT(*) AS n FROM likes WHERE created_at >= $1
+                "LEFT JOIN (SELECT subject_id, COUNT(*) AS n
+                            FROM (SELECT subject_id FROM likes WHERE created_at >= $1
+                                  UNION ALL
+                                  SELECT subject_id FROM saves WHERE created_at >= $1) marks
                             GROUP BY subject_id) r ON r.subject_id = s.id
                  WHERE s.visibility = 'public'
-                 ORDER BY COALESCE(r.n, 0) DESC, s.like_count + s.save_count DESC, s.id DESC
+                 ORDER BY COALESCE(r.n, 0) DESC, s.like_count DESC, s.id DESC
                  LIMIT $2"
             ))
             .bind(since)

@@ -67,6 +67,7 @@ impl Db {
     }
 
     /// Whether document `name` exists (has ever been opened).
+    #[tracing::instrument(skip(self))]
     pub async fn doc_id(&self, name: &str) -> DbResult<Option<i64>> {
         Ok(dispatch!(self, |pool| {
             sqlx::query_scalar::<_, i64>("SELECT id FROM docs WHERE name = $1")
@@ -78,6 +79,7 @@ impl Db {
 
     /// Document `name`, if it belongs to subject `subject_id` and to no topic row (the body of
     /// a topic in the subject's trash, or seeded for one about to be added).
+    #[tracing::instrument(skip(self))]
     pub async fn waiting_doc_id(&self, name: &str, subject_id: i64) -> DbResult<Option<i64>> {
         Ok(dispatch!(self, |pool| {
             sqlx::query_scalar::<_, i64>(
@@ -92,6 +94,7 @@ impl Db {
 
     /// Deletes document `name` if it belongs to subject `subject_id` and to no topic (a body
     /// seeded for a topic that was then not created).
+    #[tracing::instrument(skip(self))]
     pub async fn discard_doc(&self, name: &str, subject_id: i64) -> DbResult<()> {
         dispatch!(self, |pool| {
             sqlx::query("DELETE FROM docs WHERE name = $1 AND subject_id = $2 AND topic_id IS NULL")

@@ -126,10 +126,11 @@ impl Db {
         })?)
     }
 
-    /// Gives a claim back (the rollback could not be done).
+    /// Gives a claim back (the rollback could not be done); `NotFound` if the import is not
+    /// this subject's (or is gone).
     #[tracing::instrument(skip(self))]
     pub async fn release_rollback(&self, subject_id: i64, id: i64) -> DbResult<()> {
-        dispatch!(self, |pool| {
+        let done = dispatch!(self, |pool| {
             sqlx::query(
                 "UPDATE subject_imports SET rolled_back_at = NULL WHERE id = $1 AND subject_id = $2",
             )
@@ -137,8 +138,11 @@ impl Db {
             .bind(subject_id)
             .execute(pool)
             .await
-                .map(|_| ())
+            .map(|r| r.rows_affected())
         })?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
         Ok(())
     }
 }

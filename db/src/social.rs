@@ -194,6 +194,7 @@ impl Db {
     }
 
     /// Whether `follower_id` follows `followee_id`.
+    #[tracing::instrument(skip(self))]
     pub async fn follows(&self, follower_id: i64, followee_id: i64) -> DbResult<bool> {
         let n: i64 = dispatch!(self, |pool| {
             sqlx::query_scalar(

@@ -192,6 +192,7 @@ impl Db {
     }
 
     /// Whether a slug is taken.
+    #[tracing::instrument(skip(self))]
     pub async fn slug_exists(&self, slug: &str) -> DbResult<bool> {
         let n: i64 = dispatch!(self, |pool| {
             sqlx::query_scalar("SELECT COUNT(*) FROM subjects WHERE slug = $1")
@@ -288,9 +289,11 @@ impl Db {
         Ok(())
     }
 
-    /// Marks the subject as changed now (its page and feed position depend on it).
+    /// Marks the subject as changed now (its page and feed position depend on it);
+    /// `NotFound` if there is no such subject.
+    #[tracing::instrument(skip(self))]
     pub async fn touch_subject(&self, id: i64, now: i64) -> DbResult<()> {
-        dispatch!(self, |pool| {
+        let done = dispatch!(self, |pool| {
             sqlx::query("UPDATE subjects SET updated_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
@@ -298,6 +301,9 @@ impl Db {
                 .await
                 .map(|r| r.rows_affected())
         })?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
         Ok(())
     }
 

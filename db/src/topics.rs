@@ -113,6 +113,22 @@ macro_rules! listed_to {
     };
 }
 
+/// SQL for "the id of the topic a link to title key `title_key` in subject `subject` resolves
+/// to": the oldest topic with that title there, by `created_at` and then id (ids are invented
+/// at random, so the smallest is not the first). One probe of `topics_title_age`, whose order
+/// this is; `None` (SQL NULL) when there is no such topic.
+macro_rules! oldest_titled {
+    ($subject:literal, $title_key:literal) => {
+        concat!(
+            "(SELECT o.id FROM topics o WHERE o.subject_id = ",
+            $subject,
+            " AND o.title_key = ",
+            $title_key,
+            " ORDER BY o.created_at, o.id LIMIT 1)"
+        )
+    };
+}
+
 /// The statement that recomputes subject `$1`'s search text (at most 400,000 characters).
 pub(crate) fn reindex_statement(backend: Backend) -> &'static str {
     match backend {
@@ -247,15 +263,16 @@ impl Db {
     #[tracing::instrument(skip(self))]
     pub async fn link_target(&self, link: &LinkRef, viewer: i64) -> DbResult<Option<i64>> {
         Ok(dispatch!(self, |pool| {
-            sqlx::query_scalar::<_, Option<i64>>(concat!(
-                "SELECT min(t.id) FROM subjects s JOIN topics t ON t.subject_id = s.id
-                 WHERE s.slug = $1 AND t.title_key = $2 AND ",
+            sqlx::query_scalar::<_, i64>(concat!(
+                "SELECT t.id FROM subjects s JOIN topics t ON t.id = ",
+                oldest_titled!("s.id", "$2"),
+                " WHERE s.slug = $1 AND ",
                 visible_to!("$3")
             ))
             .bind(&link.slug)
             .bind(&link.title_key)
             .bind(viewer)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await
         })?)
     }
@@ -313,10 +330,9 @@ impl Db {
                         s.title AS subject_title, l.to_title_key AS title_key
                  FROM topic_links l
                  JOIN subjects s ON s.slug = l.to_slug
-                 JOIN topics t ON t.id = (SELECT min(t2.id) FROM topics t2
-                                          WHERE t2.subject_id = s.id
-                                            AND t2.title_key = l.to_title_key)
-                 WHERE l.from_topic_id = $1 AND ",
+                 JOIN topics t ON t.id = ",
+                oldest_titled!("s.id", "l.to_title_key"),
+                " WHERE l.from_topic_id = $1 AND ",
                 visible_to!("$2"),
                 " ORDER BY s.slug, t.title"
             ))
@@ -357,10 +373,9 @@ impl Db {
                    JOIN topics f ON f.id = l.from_topic_id
                    JOIN subjects s ON s.id = f.subject_id
                    WHERE target.id = $1 AND target.subject_id = $3 AND f.id <> target.id
-                     AND target.id = (SELECT min(t2.id) FROM topics t2
-                                      WHERE t2.subject_id = target.subject_id
-                                        AND t2.title_key = target.title_key)
-                     AND (s.id = target.subject_id OR ",
+                     AND target.id = ",
+                oldest_titled!("target.subject_id", "target.title_key"),
+                " AND (s.id = target.subject_id OR ",
                 listed_to!("$2"),
                 ")) b
                  WHERE (b.other_subject, b.topic_id) > ($4, $5)

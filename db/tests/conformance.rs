@@ -1571,7 +1571,10 @@ async fn imports_story(db: &Db) {
     ));
 
     // Another subject cannot give the claim back; this one can, and it can be claimed again.
-    let _ = db.release_rollback(other.id, first).await;
+    assert!(matches!(
+        db.release_rollback(other.id, first).await,
+        Err(DbError::NotFound)
+    ));
     assert_eq!(rolled_back(first).await, Some(claimed_at));
     db.release_rollback(s.id, first).await.unwrap();
     assert_eq!(rolled_back(first).await, None);
@@ -1930,6 +1933,10 @@ async fn shared_story(db: &Db) {
         ["unrelated", "open"]
     );
     db.touch_subject(open.id, 50).await.unwrap();
+    assert!(matches!(
+        db.touch_subject(1 << 50, 50).await,
+        Err(DbError::NotFound)
+    ));
     assert_eq!(db.subject_by_id(open.id).await.unwrap().updated_at, 50);
     assert_eq!(
         slugs(db.feed(sam.id, None, 10).await.unwrap()),
@@ -2128,47 +2135,89 @@ fn every_public_db_method_is_called_here() {
     );
 }
 
-/// `trending_subjects` promises "the most likes and saves in the window"; it counts only
-/// likes there (and breaks ties by likes and saves overall, where it promises likes).
-async fn trending_counts_saves_story(db: &Db) {
+/// Trending: the most likes and saves in the window since `since` (one each; marks made before
+/// it do not count), ties to the most liked overall (saves made before the window do not
+/// break them), then the newest.
+async fn trending_counts_likes_and_saves_in_window_story(db: &Db) {
     let author = db.create_user(new_user("tess", "tess", 0)).await.unwrap();
     let mut readers = Vec::new();
     for name in ["r1", "r2", "r3"] {
         readers.push(db.create_user(new_user(name, name, 0)).await.unwrap().id);
     }
-    let saved = db
-        .create_subject(new_subject("saved", author.id, &[], 0))
+    let mut subjects = Vec::new();
+    for slug in ["saved", "liked", "stash", "old", "quiet"] {
+        let subject = db
+            .create_subject(new_subject(slug, author.id, &[], 0))
+            .await
+            .unwrap();
+        subjects.push(subject.id);
+    }
+    let [saved, liked, stash, old, quiet] = subjects[..] else {
+        unreachable!()
+    };
+    let private = db
+        .create_subject(NewSubject {
+            visibility: "private",
+            ..new_subject("hidden", author.id, &[], 0)
+        })
         .await
         .unwrap();
-    let liked = db
-        .create_subject(new_subject("liked", author.id, &[], 0))
-        .await
-        .unwrap();
+    let marks = [
+        // Two saves in the window.
+        (Mark::Save, readers[0], saved, 10),
+        (Mark::Save, readers[1], saved, 10),
+        // One like in the window.
+        (Mark::Like, readers[2], liked, 10),
+        // One save in the window, two before it: more marks overall, fewer likes.
+        (Mark::Save, readers[0], stash, 1),
+        (Mark::Save, readers[1], stash, 1),
+        (Mark::Save, readers[2], stash, 10),
+        // Two likes, both before the window.
+        (Mark::Like, readers[0], old, 1),
+        (Mark::Like, readers[1], old, 1),
+        // The most of all, but not listed.
+        (Mark::Like, readers[0], private.id, 10),
+        (Mark::Like, readers[1], private.id, 10),
+        (Mark::Save, readers[2], private.id, 10),
+    ];
+    for (mark, reader, subject, at) in marks {
+        assert!(db.set_mark(mark, reader, subject, true, at).await.unwrap());
+    }
+    let ids = |rows: Vec<SubjectRow>| rows.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(db.trending_subjects(5, 10).await.unwrap()),
+        vec![saved, liked, stash, old, quiet],
+        "two saves in the window outrank one like; a tie goes to the most liked overall"
+    );
+    assert_eq!(
+        ids(db.trending_subjects(5, 2).await.unwrap()),
+        vec![saved, liked]
+    );
+    // From the start, every mark is in the window.
+    assert_eq!(
+        ids(db.trending_subjects(0, 10).await.unwrap()),
+        vec![stash, old, saved, liked, quiet]
+    );
+    // A mark taken back no longer counts.
     for reader in &readers[..2] {
-        db.set_mark(Mark::Save, *reader, saved.id, true, 10)
+        db.set_mark(Mark::Save, *reader, saved, false, 20)
             .await
             .unwrap();
     }
-    db.set_mark(Mark::Like, readers[2], liked.id, true, 10)
-        .await
-        .unwrap();
-    let trending = db.trending_subjects(5, 10).await.unwrap();
     assert_eq!(
-        trending.iter().map(|s| s.id).collect::<Vec<_>>(),
-        vec![saved.id, liked.id],
-        "two saves in the window outrank one like"
+        ids(db.trending_subjects(5, 10).await.unwrap()),
+        vec![liked, stash, old, quiet, saved]
     );
 }
 
 #[tokio::test]
-#[ignore = "db bug, not fixed here: trending_subjects counts only likes in its window"]
-async fn known_bug_trending_counts_saves() {
-    on_every_backend!(trending_counts_saves_story);
+async fn trending_counts_likes_and_saves_in_window() {
+    on_every_backend!(trending_counts_likes_and_saves_in_window_story);
 }
 
-/// A link resolves to "the oldest topic of that title", but the statements take the smallest
-/// id, and writers invent ids at random: a topic added later with the same title and a
-/// smaller id takes the link over (backlinks and outgoing links alike).
+/// A link resolves to the oldest topic of its title in the target subject: the first created,
+/// then the smallest id. Writers invent ids at random, so a topic added later with the same
+/// title and a smaller id must not take the link over (nor its backlinks or outgoing link).
 async fn link_stays_with_oldest_story(db: &Db) {
     let owner = db.create_user(new_user("lou", "lou", 0)).await.unwrap();
     let s = db
@@ -2176,19 +2225,70 @@ async fn link_stays_with_oldest_story(db: &Db) {
         .await
         .unwrap();
     let root = db.topic_tree(s.id).await.unwrap()[0].id;
+    let refs = db
+        .create_subject(new_subject("refs", owner.id, &[], 0))
+        .await
+        .unwrap();
+    let linker = db.topic_tree(refs.id).await.unwrap()[0].id;
+    let to_dups = [link("dups", "dup"), link("dups", "twin")];
+    db.update_topic(
+        refs.id,
+        linker,
+        content("refs", "[[dups/Dup]] [[dups/Twin]]", &to_dups),
+        1,
+    )
+    .await
+    .unwrap();
+
     let (older, newer) = ((1 << 40) + 20, (1 << 40) + 10);
     let mut nodes = vec![(root, None, "dups", ""), (older, Some(root), "Dup", "old")];
     assert_eq!(project(db, s.id, &nodes, &[], 1).await.changes, 1);
     nodes.push((newer, Some(root), "Dup", "new"));
-    assert_eq!(project(db, s.id, &nodes, &[], 2).await.changes, 1);
+    // Two of one title created at the same time: the smaller id.
+    let (twin_small, twin_large) = ((1 << 40) + 30, (1 << 40) + 31);
+    nodes.push((twin_large, Some(root), "Twin", ""));
+    nodes.push((twin_small, Some(root), "twin", ""));
+    assert_eq!(project(db, s.id, &nodes, &[], 2).await.changes, 3);
+
     assert_eq!(
         db.link_target(&link("dups", "dup"), 0).await.unwrap(),
         Some(older)
     );
+    assert_eq!(
+        db.link_target(&link("dups", "twin"), 0).await.unwrap(),
+        Some(twin_small)
+    );
+    let out = db.outgoing_links(linker, 0).await.unwrap();
+    let mut targets = out.iter().map(|l| l.topic_id).collect::<Vec<_>>();
+    targets.sort_unstable();
+    assert_eq!(targets, vec![older, twin_small]);
+    let backlinks = |id: i64| async move {
+        db.backlinks(s.id, id, 0, None, 50)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.topic.topic_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(backlinks(older).await, vec![linker]);
+    assert_eq!(backlinks(newer).await, Vec::<i64>::new());
+    assert_eq!(backlinks(twin_small).await, vec![linker]);
+    assert_eq!(backlinks(twin_large).await, Vec::<i64>::new());
+
+    // The oldest goes to the trash: the link moves to the next oldest.
+    let without_older: Vec<_> = nodes.iter().copied().filter(|n| n.0 != older).collect();
+    let outcome = project(db, s.id, &without_older, &[(older, 3)], 3).await;
+    assert_eq!(outcome.removed, 1, "{outcome:?}");
+    assert_eq!(
+        db.link_target(&link("dups", "dup"), 0).await.unwrap(),
+        Some(newer)
+    );
+    assert_eq!(backlinks(newer).await, vec![linker]);
+    let out = db.outgoing_links(linker, 0).await.unwrap();
+    assert!(out.iter().any(|l| l.topic_id == newer), "{out:?}");
 }
 
 #[tokio::test]
-#[ignore = "db bug, not fixed here: links resolve to the smallest id, not the oldest topic"]
-async fn known_bug_link_stays_with_oldest() {
+async fn link_stays_with_oldest() {
     on_every_backend!(link_stays_with_oldest_story);
 }

@@ -24,6 +24,10 @@ const SQLITE: &[(i64, &str)] = &[
         4,
         "524c6ef4d0d7ba08a0c61da1e9f4d5f8b1e9b5846f6190a81dd9f667436e7a72429357083dfa0e077d55db5d426cf889",
     ),
+    (
+        5,
+        "9debb37f73bf0eec7c51e9d56688b653919a0e0cad74ad7bf64105e746407cbb9a6df8c05da3195b24efc662875207f2",
+    ),
 ];
 
 const POSTGRES: &[(i64, &str)] = &[
@@ -42,6 +46,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         4,
         "ef63247a095eff4d5865a0c23f2028c80e587637cb14f5ff9bf230ff297d34cc090038141cf3939a0f482dfdaa67fe10",
+    ),
+    (
+        5,
+        "9debb37f73bf0eec7c51e9d56688b653919a0e0cad74ad7bf64105e746407cbb9a6df8c05da3195b24efc662875207f2",
     ),
 ];
 
