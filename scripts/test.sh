@@ -33,6 +33,9 @@ trap cleanup EXIT
 say "cargo fmt --check"
 cargo fmt --all --check
 
+say "crate boundaries (cargo tree)"
+scripts/check-boundaries.sh
+
 say "clippy (server: ssr)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

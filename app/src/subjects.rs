@@ -25,19 +25,16 @@ pub async fn get_subject(slug: String, fold: Option<String>) -> Result<SubjectDe
     let state = state()?;
     let caller = auth::current_caller().await?;
     let folded = parse_fold(fold.as_deref().unwrap_or_default());
+    let client = auth::current_client_addr();
+    let reader = subjects::Reader {
+        caller: caller.as_ref(),
+        client: client.as_deref(),
+    };
     let (detail, granted) =
-        page::with_status(subjects::detail(&state, caller.as_ref(), &slug, &folded, true).await)?;
+        page::with_status(subjects::read_subject(&state, reader, &slug, &folded, true).await)?;
     if caller.is_none() {
         page::mark_cacheable(granted.subject.id);
     }
-    let client = auth::current_client_addr();
-    subjects::count_view(
-        &state,
-        caller.as_ref(),
-        client.as_deref(),
-        granted.subject.id,
-    )
-    .await;
     Ok(detail)
 }
 
@@ -47,19 +44,16 @@ pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
     use crate::ssr::{auth, page, state, subjects};
     let state = state()?;
     let caller = auth::current_caller().await?;
+    let client = auth::current_client_addr();
+    let reader = subjects::Reader {
+        caller: caller.as_ref(),
+        client: client.as_deref(),
+    };
     let (detail, granted) =
-        page::with_status(subjects::topic_detail(&state, caller.as_ref(), &slug, id).await)?;
+        page::with_status(subjects::read_topic(&state, reader, &slug, id).await)?;
     if caller.is_none() {
         page::mark_cacheable(granted.subject.id);
     }
-    let client = auth::current_client_addr();
-    subjects::count_view(
-        &state,
-        caller.as_ref(),
-        client.as_deref(),
-        granted.subject.id,
-    )
-    .await;
     Ok(detail)
 }
 

@@ -30,6 +30,57 @@ pub struct TopicRow {
     pub updated_at: i64,
 }
 
+/// A row's place in its subject's tree.
+pub trait Placed {
+    fn id(&self) -> i64;
+    fn parent_id(&self) -> Option<i64>;
+}
+
+impl Placed for TopicNodeRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn parent_id(&self) -> Option<i64> {
+        self.parent_id
+    }
+}
+
+impl Placed for TopicRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn parent_id(&self) -> Option<i64> {
+        self.parent_id
+    }
+}
+
+/// One subject's rows as a tree: the root, and each topic's children in the order the rows
+/// came in (sibling order, as [`Db::topic_tree`] and [`Db::subject_topics`] list them).
+pub struct ByParent<'a, R> {
+    pub root: &'a R,
+    children: std::collections::HashMap<i64, Vec<&'a R>>,
+}
+
+impl<'a, R: Placed> ByParent<'a, R> {
+    /// `None` when no row is a root (a subject always has one).
+    pub fn new(rows: &'a [R]) -> Option<Self> {
+        let root = rows.iter().find(|r| r.parent_id().is_none())?;
+        let mut children: std::collections::HashMap<i64, Vec<&R>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            if let Some(parent) = row.parent_id() {
+                children.entry(parent).or_default().push(row);
+            }
+        }
+        Some(ByParent { root, children })
+    }
+
+    /// The children of topic `id`, in order.
+    pub fn children(&self, id: i64) -> &[&'a R] {
+        self.children.get(&id).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// A `[[slug/Title]]` reference as stored: the target subject's slug and case-folded title.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LinkRef {

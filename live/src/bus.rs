@@ -124,17 +124,9 @@ impl Bus {
         }) else {
             return true;
         };
-        let channel = redis.key("bus");
         redis
-            .call("bus publish", |mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
+            .publish("bus publish", redis.key("bus"), payload.into_bytes())
             .await
-            .is_some()
     }
 
     /// Keeps `events` for sending again, once each, at most [`Bus::UNSENT_MAX`].

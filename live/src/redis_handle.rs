@@ -94,6 +94,20 @@ impl RedisHandle {
         format!("{}{key}", self.prefix)
     }
 
+    /// Publishes `payload` on `channel` through the breaker; `false` when Redis did not take
+    /// it.
+    pub async fn publish(&self, what: &str, channel: String, payload: Vec<u8>) -> bool {
+        self.call(what, |mut c| async move {
+            redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(payload)
+                .query_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .is_some()
+    }
+
     /// Runs one Redis operation through the breaker. `None` when Redis is skipped, fails or is
     /// too slow (the caller falls back); the failure is logged once per opening.
     pub async fn call<T, F, Fut>(&self, what: &str, op: F) -> Option<T>

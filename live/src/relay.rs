@@ -152,19 +152,11 @@ impl Relay {
     }
 
     async fn send(&self, doc: &str, message: &Relayed) -> bool {
-        let channel = self.channel(doc);
         let payload = encode(self.inner.redis.replica(), message);
         self.inner
             .redis
-            .call("relay publish", |mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
+            .publish("relay publish", self.channel(doc), payload)
             .await
-            .is_some()
     }
 
     /// Tells the other replicas to repair every document whose traffic could not be

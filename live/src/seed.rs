@@ -2,10 +2,10 @@
 //! topic's body from its `body` column, a subject's structure from its `topics` rows (the
 //! subjects made before the document was the tree's source of truth, and new subjects).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use arbor_collab::{Document, TEXT};
-use arbor_db::topics::TopicNodeRow;
+use arbor_db::topics::{ByParent, TopicNodeRow};
 use arbor_map::Structure;
 
 use crate::error::LiveError;
@@ -45,25 +45,16 @@ fn structure_from_rows(
     txn: &mut yrs::TransactionMut,
     rows: &[TopicNodeRow],
 ) -> Result<(), String> {
-    let root = rows
-        .iter()
-        .find(|r| r.parent_id.is_none())
-        .ok_or("a subject without a root topic")?;
-    let mut children: HashMap<i64, Vec<&TopicNodeRow>> = HashMap::new();
-    for row in rows {
-        if let Some(parent) = row.parent_id {
-            children.entry(parent).or_default().push(row);
-        }
-    }
+    let tree = ByParent::new(rows).ok_or("a subject without a root topic")?;
     let mut nodes = Vec::with_capacity(rows.len());
-    let mut queue = VecDeque::from([root.id]);
+    let mut queue = VecDeque::from([tree.root.id]);
     while let Some(id) = queue.pop_front() {
-        for child in children.remove(&id).unwrap_or_default() {
+        for child in tree.children(id) {
             nodes.push((child.id, id, child.title.as_str()));
             queue.push_back(child.id);
         }
     }
     structure
-        .seed(txn, root.id, &root.title, &nodes)
+        .seed(txn, tree.root.id, &tree.root.title, &nodes)
         .map_err(|e| e.to_string())
 }

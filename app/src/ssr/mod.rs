@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod blocking;
 pub mod catalogue;
+pub mod changes;
 pub mod live;
 pub mod markdown;
 pub mod page;

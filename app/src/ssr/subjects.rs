@@ -8,11 +8,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use arbor_db::DbError;
 use arbor_db::social::Mark;
 use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
-use arbor_db::topics::{BacklinkCursor, LinkedTopicRow, TopicNodeRow};
+use arbor_db::topics::{BacklinkCursor, ByParent, LinkedTopicRow, TopicNodeRow};
 
 use super::access::{self, Granted, Need};
 use super::accounts::user_named;
 use super::auth::Caller;
+use super::changes::{Touches, affected, changed, publish};
 use super::{AppState, markdown, now_ms, tree};
 use crate::content::{
     Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, SubjectCard,
@@ -20,7 +21,6 @@ use crate::content::{
 };
 use crate::error::{AppError, ErrorCode};
 use crate::map::{MapNode, layout, to_svg};
-use arbor_live::bus::Event;
 
 /// A reader's view counts at most once per subject in this window.
 pub const VIEW_WINDOW_MS: i64 = 3_600_000;
@@ -252,56 +252,6 @@ pub async fn remove_member(
     }
 }
 
-/// Subjects whose pages show something of `subject` (they link to it or it links to them).
-pub async fn affected(state: &AppState, subject: &SubjectRow) -> Result<Vec<i64>, AppError> {
-    Ok(state.db().related_subjects(subject.id).await?)
-}
-
-/// What a change to a subject touches, and so who must hear of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Touches {
-    /// What its pages show: caches drop them ([`Event::SubjectChanged`]); no socket is
-    /// touched.
-    Content,
-    /// Who may do what with it, or some of its topics went away: caches drop its pages and
-    /// its live connections re-check their access ([`Event::AccessChanged`]).
-    Access,
-}
-
-/// Announces that `subject` changed, with the subjects related to it before and after (whose
-/// pages show its links: their content changed).
-pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>, touches: Touches) {
-    let after = match state.db().related_subjects(subject.id).await {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not list related subjects; resyncing caches");
-            state.pages().clear();
-            state.bus().publish(Event::Resync).await;
-            Vec::new()
-        }
-    };
-    let related = before
-        .into_iter()
-        .chain(after)
-        .filter(|id| *id != subject.id);
-    publish(state, related, Touches::Content).await;
-    publish(state, [subject.id], touches).await;
-}
-
-async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>, touches: Touches) {
-    let ids: BTreeSet<i64> = ids.into_iter().collect();
-    for subject_id in ids {
-        // This replica's cache at once, so whoever made the change reads it on the next
-        // request (the bus's own delivery comes a moment later, on another task).
-        state.pages().invalidate(subject_id);
-        let event = match touches {
-            Touches::Content => Event::SubjectChanged { subject_id },
-            Touches::Access => Event::AccessChanged { subject_id },
-        };
-        state.bus().publish(event).await;
-    }
-}
-
 /// Who is reading, for view counting: the account, or a hash of the client address.
 pub fn viewer_key(caller: Option<&Caller>, client: Option<&str>) -> Option<String> {
     if let Some(c) = caller {
@@ -319,14 +269,43 @@ pub fn viewer_key(caller: Option<&Caller>, client: Option<&str>) -> Option<Strin
     ))
 }
 
-/// Counts a view of `subject_id` by the caller (or, signed out, the client address).
-pub async fn count_view(
+/// Who reads a page: the signed-in caller, if any, and the client's address (a signed-out
+/// reader's views are counted by it).
+#[derive(Clone, Copy)]
+pub struct Reader<'a> {
+    pub caller: Option<&'a Caller>,
+    pub client: Option<&'a str>,
+}
+
+/// A subject page ([`detail`]) as `reader` opens it: the view is counted.
+pub async fn read_subject(
     state: &AppState,
-    caller: Option<&Caller>,
-    client: Option<&str>,
-    subject_id: i64,
-) {
-    record_view(state, subject_id, viewer_key(caller, client)).await;
+    reader: Reader<'_>,
+    slug: &str,
+    folded: &[i64],
+    with_map: bool,
+) -> Result<(SubjectDetail, Granted), AppError> {
+    let read = detail(state, reader.caller, slug, folded, with_map).await?;
+    count_view(state, reader, read.1.subject.id).await;
+    Ok(read)
+}
+
+/// A topic page ([`topic_detail`]) as `reader` opens it: the view (of its subject) is
+/// counted.
+pub async fn read_topic(
+    state: &AppState,
+    reader: Reader<'_>,
+    slug: &str,
+    topic_id: i64,
+) -> Result<(TopicDetail, Granted), AppError> {
+    let read = topic_detail(state, reader.caller, slug, topic_id).await?;
+    count_view(state, reader, read.1.subject.id).await;
+    Ok(read)
+}
+
+/// Counts a view of `subject_id` by the reader (or, signed out, their address).
+async fn count_view(state: &AppState, reader: Reader<'_>, subject_id: i64) {
+    record_view(state, subject_id, viewer_key(reader.caller, reader.client)).await;
 }
 
 /// Counts a view of `subject_id` by `viewer`, at most once per [`VIEW_WINDOW_MS`]. Best
@@ -368,28 +347,17 @@ async fn reader_state(
 }
 
 /// The tree as rows grouped by parent, in sibling order.
-struct Outline<'a> {
-    root: &'a TopicNodeRow,
-    children: HashMap<i64, Vec<&'a TopicNodeRow>>,
-}
+struct Outline<'a>(ByParent<'a, TopicNodeRow>);
 
 impl<'a> Outline<'a> {
     fn new(rows: &'a [TopicNodeRow]) -> Result<Self, AppError> {
-        let root = rows
-            .iter()
-            .find(|r| r.parent_id.is_none())
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("subject without a root topic")))?;
-        let mut children: HashMap<i64, Vec<&TopicNodeRow>> = HashMap::new();
-        for row in rows {
-            if let Some(parent) = row.parent_id {
-                children.entry(parent).or_default().push(row);
-            }
-        }
-        Ok(Self { root, children })
+        ByParent::new(rows)
+            .map(Outline)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("subject without a root topic")))
     }
 
     fn kids(&self, id: i64) -> &[&'a TopicNodeRow] {
-        self.children.get(&id).map_or(&[], Vec::as_slice)
+        self.0.children(id)
     }
 
     fn node(&self, row: &TopicNodeRow, depth: usize) -> TopicNode {
@@ -434,7 +402,7 @@ impl<'a> Outline<'a> {
     /// Topic ids in reading order (depth first, children in order).
     fn reading_order(&self) -> Vec<i64> {
         let mut order = Vec::new();
-        let mut stack = vec![self.root];
+        let mut stack = vec![self.0.root];
         while let Some(row) = stack.pop() {
             order.push(row.id);
             stack.extend(self.kids(row.id).iter().rev());
@@ -447,7 +415,7 @@ impl<'a> Outline<'a> {
 /// its page.
 pub fn standalone_map(rows: &[TopicNodeRow], title: &str) -> Result<String, AppError> {
     let outline = Outline::new(rows)?;
-    let map = outline.map_node(outline.root, None, &HashSet::new(), 0);
+    let map = outline.map_node(outline.0.root, None, &HashSet::new(), 0);
     Ok(to_svg(&layout(&map), title))
 }
 
@@ -462,10 +430,10 @@ pub async fn detail(
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let rows = state.db().topic_tree(granted.subject.id).await?;
     let outline = Outline::new(&rows)?;
-    let root = outline.node(outline.root, 0);
+    let root = outline.node(outline.0.root, 0);
     let map_svg = if with_map {
         let folded: HashSet<i64> = folded.iter().copied().collect();
-        let map = outline.map_node(outline.root, Some(&granted.subject.slug), &folded, 0);
+        let map = outline.map_node(outline.0.root, Some(&granted.subject.slug), &folded, 0);
         to_svg(&layout(&map), &granted.subject.title)
     } else {
         String::new()

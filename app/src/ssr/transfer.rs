@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use arbor_db::DbError;
 use arbor_db::imports::{ImportRow, NewImport};
-use arbor_db::topics::{TopicNodeRow, TopicRow};
+use arbor_db::topics::{ByParent, TopicNodeRow, TopicRow};
 use arbor_map::MapError;
 use arbor_outline::{Format, Limits, Outline};
 use serde::{Deserialize, Serialize};
@@ -550,16 +550,9 @@ impl PngExports {
 /// The subject's rows as an outline: the root with its title and body, children in order
 /// (rows come in sibling order).
 fn outline_of(rows: &[TopicRow]) -> Result<Outline, AppError> {
-    let root = rows
-        .iter()
-        .find(|r| r.parent_id.is_none())
+    let tree = ByParent::new(rows)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a subject without a root topic")))?;
-    let mut children: HashMap<i64, Vec<&TopicRow>> = HashMap::new();
-    for row in rows {
-        if let Some(parent) = row.parent_id {
-            children.entry(parent).or_default().push(row);
-        }
-    }
+    let root = tree.root;
     // Reading order with each topic's parent in the export (deep topics move up).
     let mut order: Vec<(&TopicRow, Option<i64>)> = Vec::with_capacity(rows.len());
     let mut stack = vec![(root, None, 0_usize)];
@@ -570,9 +563,12 @@ fn outline_of(rows: &[TopicRow]) -> Result<Outline, AppError> {
         } else {
             (Some(row.id), depth + 1)
         };
-        if let Some(kids) = children.get(&row.id) {
-            stack.extend(kids.iter().rev().map(|k| (*k, under, depth)));
-        }
+        stack.extend(
+            tree.children(row.id)
+                .iter()
+                .rev()
+                .map(|k| (*k, under, depth)),
+        );
     }
     let mut built: HashMap<i64, Outline> = order
         .iter()

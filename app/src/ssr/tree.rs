@@ -23,8 +23,8 @@ use arbor_db::topics::{LinkRef, TopicContent};
 use arbor_map::{MapError, NodeId, Tree};
 
 use super::access::Granted;
+use super::changes::{self, Touches};
 use super::markdown::{self, WikiLink};
-use super::subjects::{self, Touches};
 use super::{AppState, now_ms};
 use crate::content::{Body, Title, TrashItem};
 use crate::error::AppError;
@@ -260,7 +260,7 @@ async fn write_topic(
     body: &str,
 ) -> Result<(), AppError> {
     let (text, links) = parse_body(&subject.slug, body).await?;
-    let affected = subjects::affected(state, subject).await?;
+    let affected = changes::affected(state, subject).await?;
     state
         .db()
         .update_topic(
@@ -279,7 +279,7 @@ async fn write_topic(
             DbError::NotFound => topic_not_found(),
             other => other.into(),
         })?;
-    subjects::changed(state, subject, affected, Touches::Content).await;
+    changes::changed(state, subject, affected, Touches::Content).await;
     Ok(())
 }
 
@@ -396,7 +396,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
     for _ in 0..3 {
         let tree = hub.structure(subject.id).await?;
         let projection = prepare(state, subject, &tree).await?;
-        let affected = subjects::affected(state, subject).await?;
+        let affected = changes::affected(state, subject).await?;
         let done = state
             .db()
             .project_tree(subject.id, &projection, now_ms())
@@ -419,7 +419,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
             } else {
                 Touches::Content
             };
-            subjects::changed(state, subject, affected, touches).await;
+            changes::changed(state, subject, affected, touches).await;
         }
         return keep_trash_titles(state, subject).await;
     }

@@ -37,16 +37,23 @@ pub async fn signup(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, AppError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    let (user, session) =
+    let entered =
         accounts::signup(&state, &body.username, &body.password, client.as_deref()).await?;
-    Ok((
-        StatusCode::CREATED,
+    Ok((StatusCode::CREATED, welcome(&state, entered)))
+}
+
+/// The session cookie and the account, for whoever just signed up or in.
+fn welcome(
+    state: &AppState,
+    (user, session): (arbor_db::users::UserRow, arbor_app::ssr::secrets::Minted),
+) -> impl IntoResponse + use<> {
+    (
         [(
             header::SET_COOKIE,
             session_cookie(&session.secret, state.policy()),
         )],
         Json(Me::from(user)),
-    ))
+    )
 }
 
 /// Sign in. Repeated failures for one username or client answer 429 with `Retry-After`.
@@ -62,15 +69,9 @@ pub async fn login(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, AppError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    let (user, session) =
+    let entered =
         accounts::login(&state, &body.username, &body.password, client.as_deref()).await?;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            session_cookie(&session.secret, state.policy()),
-        )],
-        Json(Me::from(user)),
-    ))
+    Ok(welcome(&state, entered))
 }
 
 /// Sign out: ends the session on the server and clears the cookie.

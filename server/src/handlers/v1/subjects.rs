@@ -95,15 +95,12 @@ pub async fn get_subject(
     client: Option<Extension<ClientAddr>>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<SubjectDetail>, AppError> {
-    let (detail, granted) = subjects::detail(&state, caller.as_ref(), &slug, &[], false).await?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    subjects::count_view(
-        &state,
-        caller.as_ref(),
-        client.as_deref(),
-        granted.subject.id,
-    )
-    .await;
+    let reader = subjects::Reader {
+        caller: caller.as_ref(),
+        client: client.as_deref(),
+    };
+    let (detail, _) = subjects::read_subject(&state, reader, &slug, &[], false).await?;
     Ok(Json(detail))
 }
 

@@ -84,15 +84,12 @@ pub async fn get_topic(
     client: Option<Extension<ClientAddr>>,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
 ) -> Result<Json<TopicDetail>, AppError> {
-    let (detail, granted) = subjects::topic_detail(&state, caller.as_ref(), &slug, id).await?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    subjects::count_view(
-        &state,
-        caller.as_ref(),
-        client.as_deref(),
-        granted.subject.id,
-    )
-    .await;
+    let reader = subjects::Reader {
+        caller: caller.as_ref(),
+        client: client.as_deref(),
+    };
+    let (detail, _) = subjects::read_topic(&state, reader, &slug, id).await?;
     Ok(Json(detail))
 }
 
