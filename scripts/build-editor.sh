@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the live editor module (crate `editor/`, WebAssembly) into public/editor/, which
-# cargo-leptos copies into the site (served at /editor/, precompressed by `--precompress`).
-# It is a module of its own so that only editing pages download yrs; the topic edit page
-# imports /editor/editor.js. Run before `cargo leptos build|serve|end-to-end`.
+# Builds the live editor module (crate `editor/`, WebAssembly) into public/editor/{hash}/,
+# named by the hash of its content, with the hash in public/editor/current; cargo-leptos copies
+# it into the site (served at /editor/, precompressed by `--precompress`, cached `immutable`).
+# It is a module of its own so that only editing pages download yrs; their island imports
+# /editor/{hash}/editor.js. Run before `cargo leptos build|serve|end-to-end`.
 #
 #   scripts/build-editor.sh            release build (opt-level z, LTO, wasm-opt -Oz)
 #   scripts/build-editor.sh --debug    unoptimised, quicker to build
@@ -27,4 +28,11 @@ if [[ $profile != dev ]]; then
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/editor_bg.wasm" -o "$out/editor_bg.wasm"
 fi
-ls -l "$out"
+# Named by its content, so browsers may keep it for good and a page never pairs with another
+# build's module (the glue finds editor_bg.wasm beside itself).
+hash=$(cat "$out/editor.js" "$out/editor_bg.wasm" | sha256sum | cut -c1-16)
+mkdir "$out/$hash"
+mv "$out/editor.js" "$out/editor_bg.wasm" "$out/$hash/"
+if [[ -d "$out/snippets" ]]; then mv "$out/snippets" "$out/$hash/"; fi
+printf '%s\n' "$hash" > "$out/current"
+ls -lR "$out"

@@ -25,6 +25,28 @@ mod edge {
         Ok(())
     }
 
+    /// Signs `username` in, new (`new_account`) or known, sets the session cookie and goes to
+    /// `next` (a local path; home otherwise).
+    pub async fn enter(
+        new_account: bool,
+        username: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> Result<(), AppError> {
+        use crate::ssr::{accounts, auth, state};
+        let state = state()?;
+        let client = auth::current_client_addr();
+        let client = client.as_deref();
+        let (_, session) = if new_account {
+            accounts::signup(&state, username, password, client).await?
+        } else {
+            accounts::login(&state, username, password, client).await?
+        };
+        set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
+        leptos_axum::redirect(crate::model::local_path_or_root(next.unwrap_or("/")));
+        Ok(())
+    }
+
     /// Whether this call is a browser's plain form post (JavaScript off): such a browser
     /// follows a redirect and cannot receive the function's result.
     pub fn is_plain_form_post() -> bool {
@@ -52,15 +74,7 @@ pub async fn sign_up(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
-    let state = state()?;
-    let client = auth::current_client_addr();
-    let (_, session) = accounts::signup(&state, &username, &password, client.as_deref()).await?;
-    edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(crate::model::local_path_or_root(
-        next.as_deref().unwrap_or("/"),
-    ));
-    Ok(())
+    edge::enter(true, &username, &password, next.as_deref()).await
 }
 
 /// Signs in and goes to `next` (or home).
@@ -70,15 +84,7 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
-    let state = state()?;
-    let client = auth::current_client_addr();
-    let (_, session) = accounts::login(&state, &username, &password, client.as_deref()).await?;
-    edge::set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
-    leptos_axum::redirect(crate::model::local_path_or_root(
-        next.as_deref().unwrap_or("/"),
-    ));
-    Ok(())
+    edge::enter(false, &username, &password, next.as_deref()).await
 }
 
 /// Signs out (ends the session on the server, drops the cookie) and goes home.
@@ -115,7 +121,12 @@ pub async fn get_profile(username: String) -> Result<Profile, AppError> {
 pub async fn update_profile(display_name: String, bio: String) -> Result<Me, AppError> {
     use crate::ssr::{accounts, auth, state};
     let caller = auth::require_caller().await?;
-    accounts::update_profile(&state()?, &caller, &display_name, &bio).await
+    let me = accounts::update_profile(&state()?, &caller, &display_name, &bio).await?;
+    if edge::is_plain_form_post() {
+        // The page says so after the redirect (a plain post gets no result).
+        leptos_axum::redirect("/settings?saved=profile");
+    }
+    Ok(me)
 }
 
 /// Changes the caller's password, ending their other sessions.
@@ -134,7 +145,11 @@ pub async fn change_password(
         &new_password,
         client.as_deref(),
     )
-    .await
+    .await?;
+    if edge::is_plain_form_post() {
+        leptos_axum::redirect("/settings?saved=password");
+    }
+    Ok(())
 }
 
 /// Deletes the caller's account after checking their password and the confirmation box.

@@ -4,9 +4,12 @@
 //! reuses. It must not own process set-up (configuration, listeners, the HTTP middleware
 //! stack): that is `server/`'s. Server-only code lives under [`ssr`] and never reaches the
 //! WebAssembly bundle.
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: an `#[island]` is a `#[wasm_bindgen]` export, allowed in
+// `components::islands` alone.
+#![deny(unsafe_code)]
 
 pub mod accounts;
+pub mod assets;
 pub mod components;
 pub mod content;
 pub mod error;
@@ -20,7 +23,7 @@ pub mod ssr;
 pub mod subjects;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -38,6 +41,21 @@ use crate::pages::{
     topic::{BacklinksPage, TopicEditPage, TopicPage},
 };
 
+/// Marks `<body data-hydrated>` once the islands are hydrated, for tests (and people
+/// debugging) to wait on. The islands script hydrates each island right after the entry point
+/// returns, awaiting each: a zero timeout fires after all of them.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 /// The HTML document around the app, rendered on the server only. Its scripts carry the
 /// request's CSP nonce, which the server chooses and sends in the header (`server/`).
 pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
@@ -50,7 +68,10 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.ico" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // Islands: the page is rendered on the server and works without JavaScript;
+                // only `components::islands` is hydrated.
+                <HydrationScripts options=options.clone() islands=true />
+                <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -60,21 +81,12 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The root component: meta context, stylesheet, header and routes.
+/// The root component: meta context, header and routes (rendered on the server only).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Tests (and people debugging) can wait for `data-hydrated` on <body>.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
-        <Stylesheet id="leptos" href="/pkg/arbor.css" />
         <Title formatter=|text: String| {
             if text.is_empty() { "Arbor".to_owned() } else { format!("{text} · Arbor") }
         } />

@@ -66,7 +66,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<RedisHan
 }
 
 /// The Leptos options: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it;
-/// `target/site` otherwise); the bundle is always named `arbor`.
+/// `target/site` otherwise); the bundle is always named `arbor`. Its files carry the hash of
+/// their content exactly when the build wrote their hashes (`hash.txt` beside this binary, as
+/// cargo-leptos does with `hash-files`), whatever `LEPTOS_HASH_FILES` says: pages then name
+/// the hashed files, and a binary started without the file still serves plain names.
 fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)
         .context("reading the LEPTOS_* settings")?
@@ -74,6 +77,10 @@ fn leptos_options() -> anyhow::Result<LeptosOptions> {
     if options.output_name.is_empty() {
         options.output_name = "arbor".into();
     }
+    options.hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(&*options.hash_file)))
+        .is_some_and(|file| file.is_file());
     Ok(options)
 }
 
@@ -172,6 +179,10 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
         .route("/metrics", get(handlers::ops::metrics))
         .route("/collab/{doc}", get(handlers::collab::connect))
         .nest("/api/v1", api)
+        .merge(http::assets::routes(
+            std::path::Path::new(&*leptos_options.site_root),
+            &leptos_options.site_pkg_dir,
+        ))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::islands::KeepDraft;
 use crate::error::AppError;
 
 /// The error of the last submission of `action`, if it failed.
@@ -63,7 +64,8 @@ pub fn Field(
     }
 }
 
-/// An error about the whole form (or about a field the form does not show).
+/// An error about the whole form (or about a field the form does not show); it also keeps
+/// what was typed into the form across a failed submission ([`KeepDraft`]).
 #[component]
 pub fn FormError(
     error: Signal<Option<AppError>>,
@@ -81,5 +83,6 @@ pub fn FormError(
                 {message}
             </div>
         </Show>
+        <KeepDraft />
     }
 }

@@ -8,12 +8,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::assets::editor_module;
+use crate::components::islands::StartEditor;
 use crate::components::layout::CurrentUser;
 use crate::content::SubjectDetail;
 use crate::error::ErrorCode;
 use crate::model::Me;
 use crate::pages::not_found::NotFound;
-use crate::pages::topic::start_live;
 use crate::subjects::get_subject;
 
 #[component]
@@ -42,8 +43,6 @@ pub fn MapEditorPage() -> impl IntoView {
 
 #[component]
 fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
-    let root = NodeRef::<leptos::html::Div>::new();
-    start_live(root);
     let slug = detail.subject.slug.clone();
     let back = format!("/s/{slug}");
     let can_edit = detail.reader.can_edit;
@@ -61,7 +60,7 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
             <h1 class="text-2xl font-bold">
                 "Map of "<a href=back class="text-emerald-700 hover:underline dark:text-emerald-400">{detail.subject.title.clone()}</a>
             </h1>
-            <div node_ref=root data-kind="map" data-doc=detail.map_document.clone() data-slug=slug
+            <div data-live-root="" data-module=editor_module() data-kind="map" data-doc=detail.map_document.clone() data-slug=slug
                 data-user=name data-account=account data-can-edit=can_edit.to_string() data-link="loading"
                 class="card space-y-3" data-testid="map-editor">
                 <div class="flex flex-wrap items-center gap-3 text-sm">
@@ -84,6 +83,7 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                     </div>
                     {panel(user_data)}
                 </div>
+                <StartEditor />
             </div>
         </div>
     }

@@ -3,6 +3,7 @@
 use crate::components::redirect::SignInFirst;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::accounts::{
     ChangePassword, CreateToken, DeleteAccount, EndOtherSessions, RevokeToken, UpdateProfile,
@@ -42,11 +43,17 @@ fn Sections(me: Me) -> impl IntoView {
     }
 }
 
+/// Whether the page was reached by the redirect after saving `what` (`?saved=…`: a form
+/// posted without script gets no result to show).
+fn flashed(what: &str) -> bool {
+    use_query_map().read_untracked().get("saved").as_deref() == Some(what)
+}
+
 #[component]
 fn ProfileSection(me: Me) -> impl IntoView {
     let action = ServerAction::<UpdateProfile>::new();
     let error = action_error(action);
-    let saved = move || matches!(action.value().get(), Some(Ok(_)));
+    let saved = move || matches!(action.value().get(), Some(Ok(_))) || flashed("profile");
     view! {
         <section class="card space-y-4" aria-labelledby="profile-heading">
             <h2 id="profile-heading" class="text-lg font-semibold">"Profile"</h2>
@@ -72,7 +79,7 @@ fn ProfileSection(me: Me) -> impl IntoView {
 fn PasswordSection() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = action_error(action);
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let done = move || matches!(action.value().get(), Some(Ok(()))) || flashed("password");
     view! {
         <section class="card space-y-4" aria-labelledby="password-heading">
             <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>

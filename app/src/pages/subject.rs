@@ -10,6 +10,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
+use crate::components::islands::CentreOnRoot;
 use crate::components::layout::CurrentUser;
 use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge};
 use crate::content::{Member, SubjectDetail, Summary, Title as TitleRule, TopicNode, Visibility};
@@ -100,8 +101,6 @@ fn SubjectView(
         ..
     } = detail;
     let slug = subject.slug.clone();
-    let frame = NodeRef::<leptos::html::Section>::new();
-    centre_on_root(frame);
     let description = if subject.summary.is_empty() {
         format!(
             "{} — a subject by {} on Arbor",
@@ -148,8 +147,9 @@ fn SubjectView(
                 </div>
             </header>
             <div class="space-y-6">
-                <section node_ref=frame aria-label="Mind map" class="card map-frame max-h-[80vh] overflow-auto p-2" data-testid="map">
+                <section aria-label="Mind map" class="card map-frame max-h-[80vh] overflow-auto p-2" data-testid="map">
                     <div inner_html=map_svg />
+                    <CentreOnRoot />
                 </section>
                 <nav aria-label="Outline" class="card p-4" data-testid="outline">
                     <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Outline"</h2>
@@ -384,35 +384,4 @@ fn Settings(
             })}
         </div>
     }
-}
-
-/// Scrolls a map wider or taller than its frame so that its root is in the middle (the
-/// branches spread to both sides of it); browsers without JavaScript start at the left.
-fn centre_on_root(frame: NodeRef<leptos::html::Section>) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::prelude::*;
-
-        #[wasm_bindgen(inline_js = "
-export function centreOnRoot(frame) {
-  const root = frame.querySelector('.map-root');
-  if (!root) return;
-  const f = frame.getBoundingClientRect();
-  const r = root.getBoundingClientRect();
-  frame.scrollLeft += r.left + r.width / 2 - (f.left + f.width / 2);
-  frame.scrollTop += r.top + r.height / 2 - (f.top + f.height / 2);
-}")]
-        extern "C" {
-            #[wasm_bindgen(js_name = centreOnRoot)]
-            fn centre_on_root_js(frame: &JsValue);
-        }
-
-        Effect::new(move |_| {
-            if let Some(el) = frame.get() {
-                centre_on_root_js(&el);
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = frame;
 }

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::assets::editor_module;
 use crate::components::form::{Field, FormError, action_error, field_error};
+use crate::components::islands::StartEditor;
 use crate::components::layout::CurrentUser;
 use crate::components::subject::VisibilityBadge;
 use crate::content::{BacklinkPage, Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
@@ -219,60 +221,6 @@ pub fn TopicEditPage() -> impl IntoView {
     }
 }
 
-/// Where the page's script finds the editor module (built by `scripts/build-editor.sh`).
-#[cfg(feature = "hydrate")]
-const EDITOR_MODULE: &str = "/editor/editor.js";
-
-/// Starts the editor module on `root` (a topic's text, or a map with `data-kind="map"`) once
-/// it is on the page, and stops it when the element goes.
-pub(crate) fn start_live(root: NodeRef<leptos::html::Div>) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        Effect::new(move |_| {
-            if let Some(el) = root.get() {
-                loader::start_editor(el.unchecked_ref(), EDITOR_MODULE);
-            }
-        });
-        on_cleanup(move || {
-            if let Some(el) = root.get_untracked() {
-                loader::stop_editor(el.unchecked_ref());
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = root;
-}
-
-#[cfg(feature = "hydrate")]
-mod loader {
-    use wasm_bindgen::prelude::*;
-
-    // The editor is a WebAssembly module of its own, imported here so that only editing
-    // pages download it. The handle is kept per element so leaving the page destroys it.
-    #[wasm_bindgen(inline_js = "
-const handles = new WeakMap();
-export function startEditor(root, url) {
-  import(url)
-    .then(async (m) => {
-      await m.default();
-      const handle = m.mount(root);
-      if (root.isConnected) handles.set(root, handle); else handle.destroy();
-    })
-    .catch((e) => { root.setAttribute('data-link', 'failed'); console.error('live editor:', e); });
-}
-export function stopEditor(root) {
-  const handle = handles.get(root);
-  if (handle) { handles.delete(root); handle.destroy(); }
-}")]
-    extern "C" {
-        #[wasm_bindgen(js_name = startEditor)]
-        pub fn start_editor(root: &JsValue, url: &str);
-        #[wasm_bindgen(js_name = stopEditor)]
-        pub fn stop_editor(root: &JsValue);
-    }
-}
-
 /// The live editor of a topic's body: the text area bound to the shared document, the
 /// others' carets over it, who is here, undo and redo of your own changes, the connection
 /// and save state, and the preview. `children` is what browsers without JavaScript get
@@ -284,8 +232,6 @@ fn LiveBody(
     can_edit: bool,
     children: Children,
 ) -> impl IntoView {
-    let root = NodeRef::<leptos::html::Div>::new();
-    start_live(root);
     let preview = format!(
         "/api/v1/subjects/{}/topics/{}/preview",
         detail.subject.slug, detail.id
@@ -320,11 +266,12 @@ fn LiveBody(
     }
     .into_any();
     view! {
-        <div node_ref=root class="space-y-3" data-testid="live-editor" data-doc=doc
+        <div data-live-root="" data-module=editor_module() class="space-y-3" data-testid="live-editor" data-doc=doc
             data-preview=preview data-previewed="true" data-user=name data-account=account data-can-edit=can_edit.to_string()
             data-link="loading">
             <div data-role="fallback">{children()}</div>
             {live}
+            <StartEditor />
         </div>
     }
     .into_any()

@@ -1,7 +1,8 @@
 //! The HTTP middleware stack: client address, cross-site request refusal, security headers and
 //! request metrics, the status of server function errors, signed form errors, and the public
-//! page cache.
+//! page cache; and the browser's bundles with their cache headers.
 
+pub mod assets;
 pub mod client_addr;
 pub mod csrf;
 pub mod form_errors;

@@ -1,0 +1,119 @@
+//! The only components whose code reaches the browser (Leptos islands). Everything else on a
+//! page is rendered on the server and works without JavaScript: forms post to server
+//! functions, links load pages. An island here adds behaviour to server-rendered HTML and
+//! takes no props (it finds what it works on from its place in the page), so the WebAssembly
+//! every page downloads stays small; the live editors are a module of their own
+//! (`editor/`), imported only by the pages that edit.
+#![allow(unsafe_code)] // `#[island]` expands to a `#[wasm_bindgen]` export.
+
+use leptos::prelude::*;
+
+/// Starts the live editor on the closest `[data-live-root]` (a topic's text, or a map with
+/// `data-kind="map"`), importing the module its `data-module` names.
+#[island]
+pub fn StartEditor() -> impl IntoView {
+    marker(Job::StartEditor)
+}
+
+/// Scrolls a map wider or taller than its frame (the closest `.map-frame`) so that its root is
+/// in the middle, the branches spreading to both sides; without JavaScript it starts at the
+/// left.
+#[island]
+pub fn CentreOnRoot() -> impl IntoView {
+    marker(Job::CentreOnRoot)
+}
+
+/// Keeps what was typed into the closest form across a failed submission: the form posts
+/// without script (its server function redirects back with the error), so on submit its
+/// fields (never passwords, files or hidden ones) are kept in the tab's session storage, and
+/// put back when the page comes back with that form's error; otherwise they are forgotten.
+#[island]
+pub fn KeepDraft() -> impl IntoView {
+    marker(Job::KeepDraft)
+}
+
+/// What an island does to the page around it.
+#[derive(Clone, Copy)]
+enum Job {
+    StartEditor,
+    CentreOnRoot,
+    KeepDraft,
+}
+
+/// A hidden marker that does `job`, from its place in the page, once hydrated.
+fn marker(job: Job) -> impl IntoView {
+    let marker = NodeRef::<leptos::html::Span>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(span) = marker.get() {
+            match job {
+                Job::StartEditor => js::start_editor(&span),
+                Job::CentreOnRoot => js::centre_on_root(&span),
+                Job::KeepDraft => js::keep_draft(&span),
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = job;
+    view! { <span node_ref=marker hidden=true></span> }
+}
+
+#[cfg(feature = "hydrate")]
+mod js {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(inline_js = "
+export function startEditor(marker) {
+  const root = marker.closest('[data-live-root]');
+  if (!root) return;
+  import(root.dataset.module)
+    .then(async (m) => {
+      await m.default();
+      const handle = m.mount(root);
+      addEventListener('pagehide', (e) => { if (!e.persisted) handle.destroy(); });
+    })
+    .catch((e) => { root.setAttribute('data-link', 'failed'); console.error('live editor:', e); });
+}
+const kept = (el) => el.name && !['password', 'hidden', 'file', 'submit', 'button'].includes(el.type);
+const slot = (el) => (el.type === 'checkbox' || el.type === 'radio') ? el.name + '=' + el.value : el.name;
+export function keepDraft(marker) {
+  const form = marker.closest('form');
+  if (!form) return;
+  const action = new URL(form.action, location.href).pathname;
+  const key = 'arbor-draft:' + action;
+  const query = new URLSearchParams(location.search);
+  let draft = null;
+  try { draft = JSON.parse(sessionStorage.getItem(key)); sessionStorage.removeItem(key); } catch (_) {}
+  if (draft && query.has('__err') && query.get('__path') === action) {
+    for (const el of form.elements) {
+      if (!kept(el) || !(slot(el) in draft)) continue;
+      if (el.type === 'checkbox' || el.type === 'radio') el.checked = draft[slot(el)];
+      else el.value = draft[slot(el)];
+    }
+  }
+  form.addEventListener('submit', () => {
+    const values = {};
+    for (const el of form.elements) {
+      if (kept(el)) values[slot(el)] = (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value;
+    }
+    try { sessionStorage.setItem(key, JSON.stringify(values)); } catch (_) {}
+  });
+}
+export function centreOnRoot(marker) {
+  const frame = marker.closest('.map-frame');
+  const root = frame && frame.querySelector('.map-root');
+  if (!root) return;
+  const f = frame.getBoundingClientRect();
+  const r = root.getBoundingClientRect();
+  frame.scrollLeft += r.left + r.width / 2 - (f.left + f.width / 2);
+  frame.scrollTop += r.top + r.height / 2 - (f.top + f.height / 2);
+}")]
+    extern "C" {
+        #[wasm_bindgen(js_name = startEditor)]
+        pub fn start_editor(marker: &JsValue);
+        #[wasm_bindgen(js_name = centreOnRoot)]
+        pub fn centre_on_root(marker: &JsValue);
+        #[wasm_bindgen(js_name = keepDraft)]
+        pub fn keep_draft(marker: &JsValue);
+    }
+}
