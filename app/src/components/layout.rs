@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_location;
 
 use crate::accounts::{SignOut, current_user};
 use crate::model::Me;
@@ -14,13 +13,10 @@ pub struct CurrentUser(pub Resource<Result<Option<Me>, crate::error::AppError>>)
 #[component]
 pub fn Header() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let location = use_location();
-    // Re-asked on every navigation and after signing out, so the menu follows sign-in state.
-    // Blocking: the server waits for it, so the header is complete without JavaScript.
-    let user = Resource::new_blocking(
-        move || (location.pathname.get(), sign_out.version().get()),
-        |_| current_user(),
-    );
+    // Asked once per page: every page is rendered on the server whole (`SsrMode::Async`), and
+    // every navigation and form post loads a page. (Not `new_blocking`: in islands mode a
+    // blocking resource is fetched again after the page is sent, outside the request.)
+    let user = Resource::new(move || sign_out.version().get(), |_| current_user());
     provide_context(CurrentUser(user));
 
     view! {

@@ -147,8 +147,8 @@ fn TokensSection() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
-    // A token created without JavaScript arrives through a one-time cookie instead.
-    let handed_over = Resource::new_blocking(|| (), |_| take_new_token());
+    // A token created by a plain form post arrives through a one-time cookie.
+    let handed_over = Resource::new(|| (), |_| take_new_token());
     let error = action_error(create);
     let created = move || {
         create
