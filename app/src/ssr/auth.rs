@@ -104,22 +104,28 @@ pub fn new_token_cookie(secret: Option<&str>, policy: &AuthPolicy) -> String {
         .to_string()
 }
 
+/// The owner of personal access token `token` (from `Authorization: Bearer`, or a websocket's
+/// `?token=`); an invalid token is an error (the client meant to sign in).
+pub async fn token_caller(state: &AppState, token: &str) -> Result<Caller, AppError> {
+    match state.db().token_user(&secrets::hash(token), now_ms()).await {
+        Ok(user) => Ok(Caller {
+            user,
+            session: None,
+        }),
+        Err(DbError::NotFound) => Err(AppError::new(
+            crate::error::ErrorCode::Unauthenticated,
+            "The access token is not valid (it may have been revoked).",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Resolves the caller from request headers. `Ok(None)` when no credential was presented or
 /// the session has lapsed; an invalid bearer token is an error (the client meant to sign in).
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, AppError> {
     let now = now_ms();
     if let Some(token) = bearer_token(headers) {
-        return match state.db().token_user(&secrets::hash(token), now).await {
-            Ok(user) => Ok(Some(Caller {
-                user,
-                session: None,
-            })),
-            Err(DbError::NotFound) => Err(AppError::new(
-                crate::error::ErrorCode::Unauthenticated,
-                "The access token is not valid (it may have been revoked).",
-            )),
-            Err(e) => Err(e.into()),
-        };
+        return token_caller(state, token).await.map(Some);
     }
     let Some(secret) = session_secret(headers) else {
         return Ok(None);

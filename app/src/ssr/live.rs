@@ -5,6 +5,7 @@
 
 use arbor_collab::Access;
 use arbor_db::DbError;
+use arbor_db::subjects::SubjectRow;
 use arbor_live::{DocKey, HostError, Levels, Permissions, Rows, Settled, SignIn};
 use futures_util::future::BoxFuture;
 
@@ -18,6 +19,41 @@ pub fn access_for(level: Need) -> Access {
         Access::ReadWrite
     } else {
         Access::ReadOnly
+    }
+}
+
+/// The document a name (`topic:{id}`, `subject:{id}`) stands for, and its subject; `None`
+/// when there is none. A topic just made in a live map gets its row a moment later: its map is
+/// projected now, so the topic can be opened at once.
+pub async fn document(
+    state: &AppState,
+    name: &str,
+) -> Result<Option<(DocKey, SubjectRow)>, AppError> {
+    let Some(key) = DocKey::parse(name) else {
+        return Ok(None);
+    };
+    let db = state.db();
+    let subject_id = match key {
+        DocKey::Topic(id) => match db.topic_by_id(id).await {
+            Err(DbError::NotFound) => match state.collab().subject_holding(id) {
+                Some(subject_id) => {
+                    tree::project(state, &db.subject_by_id(subject_id).await?).await?;
+                    db.topic_by_id(id).await.map(|t| t.subject_id)
+                }
+                None => Err(DbError::NotFound),
+            },
+            found => found.map(|t| t.subject_id),
+        },
+        DocKey::Subject(id) => Ok(id),
+    };
+    let subject = match subject_id {
+        Ok(id) => db.subject_by_id(id).await,
+        Err(e) => Err(e),
+    };
+    match subject {
+        Ok(subject) => Ok(Some((key, subject))),
+        Err(DbError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -6,13 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use arbor_app::error::{AppError, ErrorCode};
+use arbor_app::error::AppError;
 use arbor_app::ssr::auth::{self, Caller, ClientAddr, session_secret};
-use arbor_app::ssr::live::access_for;
-use arbor_app::ssr::{AppState, access, secrets, tree};
+use arbor_app::ssr::live::{self, access_for};
+use arbor_app::ssr::{AppState, access, secrets};
 use arbor_collab::{Access, Close};
-use arbor_db::DbError;
-use arbor_db::subjects::SubjectRow;
 use arbor_live::{DocKey, Joined, Out, SignIn, SocketPermit};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -54,21 +52,8 @@ async fn caller(
     public: &PublicOrigin,
 ) -> Result<Option<(Caller, SignIn)>, AppError> {
     if let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) {
-        let hash = secrets::hash(token);
-        return match state.db().token_user(&hash, arbor_app::ssr::now_ms()).await {
-            Ok(user) => Ok(Some((
-                Caller {
-                    user,
-                    session: None,
-                },
-                SignIn::Token(hash),
-            ))),
-            Err(DbError::NotFound) => Err(AppError::new(
-                ErrorCode::Unauthenticated,
-                "The access token is not valid (it may have been revoked).",
-            )),
-            Err(e) => Err(e.into()),
-        };
+        let caller = auth::token_caller(state, token).await?;
+        return Ok(Some((caller, SignIn::Token(secrets::hash(token)))));
     }
     if auth::bearer_token(headers).is_none()
         && session_secret(headers).is_some()
@@ -87,35 +72,6 @@ async fn caller(
     }))
 }
 
-/// The document a name (`topic:{id}`, `subject:{id}`) stands for, and its subject.
-async fn document_of(state: &AppState, doc: &str) -> Result<(DocKey, SubjectRow), AppError> {
-    let key = DocKey::parse(doc).ok_or_else(no_such_document)?;
-    let subject_id = match key {
-        DocKey::Topic(id) => match state.db().topic_by_id(id).await {
-            // A topic just made in a live map gets its row a moment later: project now.
-            Err(DbError::NotFound) => match state.collab().subject_holding(id) {
-                Some(subject_id) => {
-                    let subject = state.db().subject_by_id(subject_id).await?;
-                    tree::project(state, &subject).await?;
-                    state.db().topic_by_id(id).await.map(|t| t.subject_id)
-                }
-                None => Err(DbError::NotFound),
-            },
-            found => found.map(|t| t.subject_id),
-        },
-        DocKey::Subject(id) => Ok(id),
-    };
-    let subject = match subject_id {
-        Ok(id) => state.db().subject_by_id(id).await,
-        Err(e) => Err(e),
-    };
-    match subject {
-        Ok(subject) => Ok((key, subject)),
-        Err(DbError::NotFound) => Err(no_such_document()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Opens a live-editing connection to `doc`.
 pub async fn connect(
     ws: WebSocketUpgrade,
@@ -130,7 +86,9 @@ pub async fn connect(
     let user_id = caller.as_ref().map_or(0, |(c, _)| c.user.id);
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     let permit = state.collab().admit_socket(client.as_deref(), user_id)?;
-    let (key, subject) = document_of(&state, &doc).await?;
+    let (key, subject) = live::document(&state, &doc)
+        .await?
+        .ok_or_else(no_such_document)?;
     // Someone who may not read the subject learns nothing about it, as on its pages.
     let level = access::user_level(&state, user_id, &subject)
         .await?
