@@ -1,8 +1,9 @@
 //! The live map editor's view (WebAssembly only): the map drawn with `arbor_map::draw` (the
 //! layout the subject page uses), the selected topic, keyboard and mouse editing, and the
-//! others' selections outlined in their colours. The connection, saving and presence are the
-//! editor's (`dom.rs`); every change is an [`arbor_map::Structure`] operation through the
-//! [`crate::session::Session`], so undo takes back only this person's changes.
+//! others' selections outlined in their colours. The connection, saving, presence and undo
+//! are the link's (`link.rs`); every change is an [`arbor_map::Structure`] operation through
+//! the [`crate::session::Session`], so undo takes back only this person's changes. The
+//! arithmetic of panning and zooming is [`crate::viewport`]'s.
 //!
 //! Keys (on the map): Tab new child, Enter new sibling, Delete/Backspace delete (undo brings
 //! it back), F2 or typing to rename (Enter keeps, Escape drops), arrows to move the selection
@@ -22,8 +23,8 @@
 //! browser per map.
 //!
 //! The selected topic's body opens in the side panel, in the live text editor (a second
-//! editor of this module on `topic:{id}`), once the selection has rested for a moment, so map
-//! and text are edited in one session.
+//! editor of this module on `topic:{id}`, see `text_view.rs`), once the selection has rested
+//! for a moment, so map and text are edited in one session.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -37,9 +38,10 @@ use web_sys::{
     PointerEvent, SvgElement, WheelEvent,
 };
 
-use crate::dom::{
-    Editor, EditorHandle, Shared, document, later, local_storage, mount, now, on, part,
-};
+use crate::dom::{document, later, local_storage, now, on, part, soon, window};
+use crate::link::{Editor, EditorHandle, Shared, View};
+use crate::session::{Clock, Session, User};
+use crate::viewport::{Frame, Point, Rect, Viewport};
 
 /// The title a new topic has until it is named.
 const NEW_TITLE: &str = "New topic";
@@ -48,14 +50,10 @@ const DRAW_DEPTH: usize = arbor_map::draw::MAX_DEPTH;
 /// The side panel follows the selection once it has rested this long (arrowing through the
 /// map does not open an editor per topic passed).
 const PANEL_MS: i32 = 400;
-/// Zoom limits, and the step of a zoom key or button.
-const MIN_SCALE: f64 = 0.02;
-const MAX_SCALE: f64 = 4.0;
+/// The step of a zoom key or button.
 const ZOOM_STEP: f64 = 1.25;
 /// A press moves this far (CSS pixels) before it counts as a drag.
 const DRAG_SLOP: f64 = 4.0;
-/// Room kept around the selection when it is scrolled into view (CSS pixels).
-const REVEAL_MARGIN: f64 = 24.0;
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
 /// Where a dragged topic would go, relative to the topic under the pointer.
@@ -65,17 +63,6 @@ enum Place {
     Onto,
     Before,
     After,
-}
-
-/// What this person is looking at: the zoom, and the view's centre relative to the root's.
-#[derive(Debug, Clone, Copy)]
-struct Viewport {
-    scale: f64,
-    dx: f64,
-    dy: f64,
-    /// Keep the whole map fitted as it changes: from the start, and after "fit", until this
-    /// person pans or zooms.
-    fit: bool,
 }
 
 /// How one topic is marked: selected here, the drop target, selected by others (their
@@ -105,7 +92,56 @@ struct Panel {
     generation: u32,
 }
 
+impl Panel {
+    /// Opens `id`'s body once the selection has rested on it (unless it is open already).
+    fn follow(&mut self, shared: &Shared<MapView>, id: NodeId) {
+        if self.open.as_ref().is_some_and(|(open, _)| *open == id) {
+            return;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        later(shared, PANEL_MS, move |ed, _| {
+            let MapView { panel, slug, .. } = &mut ed.view;
+            if let Some(panel) = panel {
+                panel.show(&ed.link.session, slug, id, generation);
+            }
+        });
+    }
+
+    /// Shows topic `id` of the subject `slug` in a text editor of its own, if the selection
+    /// still rests there (`generation`).
+    fn show(&mut self, session: &Session, slug: &str, id: NodeId, generation: u32) {
+        let title = session
+            .tree()
+            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()));
+        let (Some(title), true) = (title, self.generation == generation) else {
+            return;
+        };
+        if let Some((_, handle)) = self.open.take() {
+            handle.destroy();
+        }
+        let editor = &self.editor;
+        let _ = editor.set_attribute("data-doc", &format!("topic:{id}"));
+        let _ = editor.set_attribute(
+            "data-preview",
+            &format!("/api/v1/subjects/{slug}/topics/{id}/preview"),
+        );
+        let _ = editor.set_attribute("data-topic", &id.to_string());
+        self.heading.set_text_content(Some(&title));
+        self.aside.set_hidden(false);
+        match crate::text_view::mount(editor.clone()) {
+            Ok(handle) => self.open = Some((id, handle)),
+            // The parts are the server's; if they are not there, the panel says it failed.
+            Err(_) => {
+                let _ = editor.set_attribute("data-link", "failed");
+            }
+        }
+    }
+}
+
 pub(crate) struct MapView {
+    /// The map editor's element (its `data-selected` names the selection).
+    root: HtmlElement,
     canvas: HtmlElement,
     rename: HtmlInputElement,
     /// "Open the topic" link for the selection.
@@ -125,7 +161,7 @@ pub(crate) struct MapView {
     /// Pointers down on the map (two make a pinch), with where they are.
     pointers: Vec<(i32, f64, f64)>,
     drop: Option<(NodeId, Place)>,
-    view: Viewport,
+    viewport: Viewport,
     /// The SVG last put on the page, its layout, and the tree and folds it was drawn from
     /// (the same tree, an `Arc` from the session, and folds mean nothing to draw).
     drawn: Option<String>,
@@ -136,10 +172,16 @@ pub(crate) struct MapView {
     panel: Option<Panel>,
 }
 
+/// Mounts a map editor on `root` (`data-slug`; parts `data-role` canvas, rename, open, fit,
+/// zoom-in, zoom-out, the optional panel, and those every editor has).
+pub(crate) fn mount(root: HtmlElement) -> Result<EditorHandle, JsValue> {
+    let view = MapView::find(&root)?;
+    crate::link::mount(root, view)
+}
+
 impl MapView {
-    /// The parts of the map editor under `root` (`data-role` canvas, rename, open, fit,
-    /// zoom-in, zoom-out, and the optional panel).
-    pub(crate) fn find(root: &HtmlElement) -> Result<MapView, JsValue> {
+    /// The parts of the map editor under `root`.
+    fn find(root: &HtmlElement) -> Result<MapView, JsValue> {
         let folded_key = format!(
             "arbor:folded:{}",
             root.get_attribute("data-doc").unwrap_or_default()
@@ -149,6 +191,7 @@ impl MapView {
             .and_then(|saved| serde_json::from_str::<Vec<NodeId>>(&saved).ok())
             .unwrap_or_default();
         Ok(MapView {
+            root: root.clone(),
             canvas: part(root, "canvas")?,
             rename: part(root, "rename")?,
             open: part(root, "open")?,
@@ -163,12 +206,7 @@ impl MapView {
             press: None,
             pointers: Vec::new(),
             drop: None,
-            view: Viewport {
-                scale: 1.0,
-                dx: 0.0,
-                dy: 0.0,
-                fit: true,
-            },
+            viewport: Viewport::default(),
             drawn: None,
             layout: Layout::default(),
             drawn_from: None,
@@ -209,106 +247,84 @@ impl MapView {
         }
     }
 
-    /// The canvas's size in CSS pixels, and its top-left corner in the window.
-    fn screen(&self) -> (f64, f64, f64, f64) {
+    /// Where the map is shown now: the canvas in the window, and the root's centre.
+    fn frame(&self) -> Frame {
         let rect = self.canvas.get_bounding_client_rect();
-        (
-            f64::from(self.canvas.client_width().max(1)),
-            f64::from(self.canvas.client_height().max(1)),
-            rect.left() + f64::from(self.canvas.client_left()),
-            rect.top() + f64::from(self.canvas.client_top()),
-        )
-    }
-
-    /// The root's centre in map units.
-    fn root_centre(&self) -> (f64, f64) {
-        self.layout
-            .nodes
-            .first()
-            .map_or((0.0, 0.0), |r| (r.x + r.width / 2.0, r.y + r.height / 2.0))
-    }
-
-    /// The part of the map on screen: left, top, width and height in map units.
-    fn view_box(&self) -> (f64, f64, f64, f64) {
-        let (width, height, _, _) = self.screen();
-        let (rx, ry) = self.root_centre();
-        let (w, h) = (width / self.view.scale, height / self.view.scale);
-        (
-            rx + self.view.dx - w / 2.0,
-            ry + self.view.dy - h / 2.0,
-            w,
-            h,
-        )
+        let root = self.layout.nodes.first().map_or(Point::new(0.0, 0.0), |r| {
+            Point::new(r.x + r.width / 2.0, r.y + r.height / 2.0)
+        });
+        Frame {
+            canvas: Rect::new(
+                rect.left() + f64::from(self.canvas.client_left()),
+                rect.top() + f64::from(self.canvas.client_top()),
+                f64::from(self.canvas.client_width().max(1)),
+                f64::from(self.canvas.client_height().max(1)),
+            ),
+            root,
+        }
     }
 
     /// A point in the window (CSS pixels) in map units.
     fn to_map(&self, x: f64, y: f64) -> (f64, f64) {
-        let (_, _, left, top) = self.screen();
-        let (vx, vy, _, _) = self.view_box();
-        (
-            vx + (x - left) / self.view.scale,
-            vy + (y - top) / self.view.scale,
-        )
+        let p = self.viewport.to_map(&self.frame(), Point::new(x, y));
+        (p.x, p.y)
     }
 
-    /// Shows the part of the map the view says (the SVG fills the canvas).
+    /// Shows the part of the map the viewport says (the SVG fills the canvas).
     fn show_view(&self) {
         let Some(svg) = self.canvas.first_element_child() else {
             return;
         };
-        let (x, y, w, h) = self.view_box();
+        let Rect {
+            x,
+            y,
+            width: w,
+            height: h,
+        } = self.viewport.view_box(&self.frame());
         let _ = svg.set_attribute("viewBox", &format!("{x:.2} {y:.2} {w:.2} {h:.2}"));
         let _ = svg.set_attribute("width", "100%");
         let _ = svg.set_attribute("height", "100%");
         let _ = self
             .canvas
-            .set_attribute("data-zoom", &format!("{:.3}", self.view.scale));
+            .set_attribute("data-zoom", &format!("{:.3}", self.viewport.scale()));
     }
 
     /// Zooms the whole map into view (never above its natural size), and keeps it so.
     fn fit(&mut self) {
-        let (width, height, _, _) = self.screen();
-        let (w, h) = (self.layout.width.max(1.0), self.layout.height.max(1.0));
-        let (rx, ry) = self.root_centre();
-        self.view = Viewport {
-            scale: (width / w).min(height / h).clamp(MIN_SCALE, 1.0),
-            dx: w / 2.0 - rx,
-            dy: h / 2.0 - ry,
-            fit: true,
-        };
+        let map = Rect::new(0.0, 0.0, self.layout.width, self.layout.height);
+        self.viewport.fit(&self.frame(), map);
         self.show_view();
     }
 
     /// Zooms by `factor` keeping the map point under window point `at` (CSS pixels) in place;
     /// about the centre without one.
     fn zoom(&mut self, factor: f64, at: Option<(f64, f64)>) {
-        let (width, height, left, top) = self.screen();
-        let (px, py) = at.map_or((width / 2.0, height / 2.0), |(x, y)| (x - left, y - top));
-        let (vx, vy, _, _) = self.view_box();
-        let before = self.view.scale;
-        let after = (before * factor).clamp(MIN_SCALE, MAX_SCALE);
-        // The point under the pointer stays under it.
-        let (mx, my) = (vx + px / before, vy + py / before);
-        let (cx, cy) = (
-            mx - px / after + width / 2.0 / after,
-            my - py / after + height / 2.0 / after,
-        );
-        let (rx, ry) = self.root_centre();
-        self.view = Viewport {
-            scale: after,
-            dx: cx - rx,
-            dy: cy - ry,
-            fit: false,
-        };
+        let at = at.map(|(x, y)| Point::new(x, y));
+        self.viewport.zoom(&self.frame(), factor, at);
         self.show_view();
+    }
+
+    /// Zooms by `factor` about the middle of the canvas, or fits the map (`None`).
+    fn zoom_or_fit(&mut self, factor: Option<f64>) {
+        match factor {
+            Some(factor) => self.zoom(factor, None),
+            None => self.fit(),
+        }
     }
 
     /// Moves the picture by (`x`, `y`) CSS pixels.
     fn pan(&mut self, x: f64, y: f64) {
-        self.view.dx -= x / self.view.scale;
-        self.view.dy -= y / self.view.scale;
-        self.view.fit = false;
+        self.viewport.pan(x, y);
         self.show_view();
+    }
+
+    /// Fits the map again if it is kept fitted, or shows the same view of it.
+    fn refit(&mut self) {
+        if self.viewport.is_fitted() {
+            self.fit();
+        } else {
+            self.show_view();
+        }
     }
 
     /// Pans the least that brings topic `id` into view (when drawn).
@@ -316,31 +332,16 @@ impl MapView {
         let Some(node) = self.layout.nodes.iter().find(|n| n.id == id) else {
             return;
         };
-        let (vx, vy, w, h) = self.view_box();
-        // A fitted map has its own margin: a topic on its edge is in view.
-        let margin = if self.view.fit {
-            0.0
-        } else {
-            REVEAL_MARGIN / self.view.scale
-        };
-        let shift = |start: f64, size: f64, view: f64, room: f64| {
-            if size + 2.0 * margin > room || start - margin < view {
-                start - margin - view
-            } else if start + size + margin > view + room {
-                start + size + margin - view - room
-            } else {
-                0.0
-            }
-        };
-        let (sx, sy) = (
-            shift(node.x, node.width, vx, w),
-            shift(node.y, node.height, vy, h),
-        );
-        if sx != 0.0 || sy != 0.0 {
-            self.view.dx += sx;
-            self.view.dy += sy;
-            self.view.fit = false;
+        let node = Rect::new(node.x, node.y, node.width, node.height);
+        if self.viewport.reveal(&self.frame(), node) {
             self.show_view();
+        }
+    }
+
+    /// Reveals the selection, if any.
+    fn reveal_selected(&mut self) {
+        if let Some(id) = self.selected {
+            self.reveal(id);
         }
     }
 
@@ -402,6 +403,178 @@ impl MapView {
         };
         Some((node.id, place))
     }
+
+    /// Draws the map (when it changed) and its marks.
+    fn draw(&mut self, session: &Session) {
+        let Some(tree) = session.tree() else {
+            return;
+        };
+        if self.selected.is_some_and(|s| !tree.nodes.contains_key(&s)) {
+            self.selected = Some(tree.root);
+        }
+        let unchanged = self
+            .drawn_from
+            .as_ref()
+            .is_some_and(|(t, f)| Arc::ptr_eq(t, &tree) && *f == self.folded);
+        if !unchanged {
+            let root = map_node(&tree, tree.root, &self.folded, 0);
+            self.layout = layout(&root);
+            let svg = to_svg(&self.layout, "Mind map");
+            if self.drawn.as_deref() != Some(svg.as_str()) {
+                self.canvas.set_inner_html(&svg);
+                self.drawn = Some(svg);
+                // New elements, none of them marked.
+                self.marks.clear();
+            }
+            self.drawn_from = Some((tree, self.folded.clone()));
+        }
+        self.refit();
+        self.mark(session);
+    }
+
+    /// Outlines the selection, the others' selections in their colours and the drop target,
+    /// and points "open the topic" at the selection. Only topics whose marks change are
+    /// touched (a presence update on a thousand-topic map changes one or two).
+    fn mark(&mut self, session: &Session) {
+        let selections = session.selections();
+        let mut wanted: HashMap<NodeId, Mark> = HashMap::new();
+        if let Some(id) = self.selected {
+            wanted.entry(id).or_default().selected = true;
+        }
+        if let Some((id, Place::Onto)) = self.drop {
+            wanted.entry(id).or_default().drop = true;
+        }
+        for (user, id) in &selections {
+            let mark = wanted.entry(*id).or_default();
+            mark.by = Some(match mark.by.take() {
+                Some((color, names)) => (color, format!("{names}, {}", user.name)),
+                None => (user.color.clone(), user.name.clone()),
+            });
+        }
+        let ids: HashSet<NodeId> = wanted.keys().chain(self.marks.keys()).copied().collect();
+        for id in ids {
+            let mark = wanted.get(&id).cloned().unwrap_or_default();
+            if self.marks.get(&id).cloned().unwrap_or_default() == mark {
+                continue;
+            }
+            if let Ok(Some(group)) = self
+                .canvas
+                .query_selector(&format!("[data-topic=\"{id}\"]"))
+            {
+                show_mark(&group, &mark);
+            }
+        }
+        self.marks = wanted;
+        self.draw_drop_line();
+        match self.selected {
+            Some(id) => {
+                let _ = self
+                    .open
+                    .set_attribute("href", &format!("/s/{}/t/{id}/edit", self.slug));
+                self.open.set_hidden(false);
+            }
+            None => self.open.set_hidden(true),
+        }
+        let _ = match self.selected {
+            Some(id) => self.root.set_attribute("data-selected", &id.to_string()),
+            None => self.root.remove_attribute("data-selected"),
+        };
+        // What a screen reader says of the map: the selected topic, as drawn.
+        let label = self
+            .selected
+            .and_then(|id| self.layout.nodes.iter().find(|n| n.id == id))
+            .map_or_else(
+                || "Mind map".to_owned(),
+                |n| format!("Mind map, selected: {}", n.label),
+            );
+        if self.canvas.get_attribute("aria-label").as_deref() != Some(label.as_str()) {
+            let _ = self.canvas.set_attribute("aria-label", &label);
+        }
+    }
+
+    /// The line that shows where a dragged topic would land before or after another.
+    fn draw_drop_line(&self) {
+        if let Ok(Some(old)) = self.canvas.query_selector(".map-drop-line") {
+            old.remove();
+        }
+        let Some((target, place @ (Place::Before | Place::After))) = self.drop else {
+            return;
+        };
+        let (Some(node), Some(svg)) = (
+            self.layout.nodes.iter().find(|n| n.id == target),
+            self.canvas.first_element_child(),
+        ) else {
+            return;
+        };
+        let Ok(line) = document().create_element_ns(Some(SVG_NS), "line") else {
+            return;
+        };
+        let gap = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
+        let y = if place == Place::Before {
+            node.y - gap
+        } else {
+            node.y + node.height + gap
+        };
+        for (name, value) in [
+            ("class", "map-drop-line".to_owned()),
+            ("data-place", format!("{place:?}").to_lowercase()),
+            ("x1", format!("{:.1}", node.x)),
+            ("x2", format!("{:.1}", node.x + node.width)),
+            ("y1", format!("{y:.1}")),
+            ("y2", format!("{y:.1}")),
+        ] {
+            let _ = line.set_attribute(name, &value);
+        }
+        let _ = svg.append_child(&line);
+    }
+
+    /// Shows the name field for `id`, holding `initial` (the current title when `None`).
+    fn start_rename(&mut self, session: &Session, id: NodeId, initial: Option<String>) {
+        if session.read_only() {
+            return;
+        }
+        let Some(title) = session
+            .tree()
+            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()))
+        else {
+            return;
+        };
+        self.renaming = Some(id);
+        let select_all = initial.is_none();
+        self.rename.set_value(&initial.unwrap_or(title));
+        self.rename.set_hidden(false);
+        let _ = self.rename.focus();
+        if select_all {
+            self.rename.select();
+        }
+    }
+}
+
+impl View for MapView {
+    type Pins = ();
+
+    fn session(user: User, read_only: bool, clock: Clock) -> Session {
+        Session::for_map(user, read_only, clock)
+    }
+
+    fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
+        listen(shared)
+    }
+
+    fn pins(&self, _: &Session) {}
+
+    fn show(&mut self, session: &Session, _: ()) {
+        self.draw(session);
+    }
+
+    fn redraw(&mut self, session: &Session) {
+        self.draw(session);
+    }
+
+    /// Nothing to switch: every change checks the session's `read_only` first.
+    fn set_editable(&mut self, _: bool) {}
+
+    fn changed(&mut self, _: &Shared<MapView>) {}
 }
 
 fn too_deep() -> String {
@@ -444,7 +617,7 @@ fn topic_at(target: Option<EventTarget>) -> Option<NodeId> {
         .ok()
 }
 
-pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
+fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
     let (canvas, rename, fit, zoom_in, zoom_out): (
         EventTarget,
         EventTarget,
@@ -452,8 +625,7 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         EventTarget,
         EventTarget,
     ) = {
-        let ed = shared.borrow();
-        let view = ed.parts.map.as_ref().expect("a map editor");
+        let view = &shared.borrow().view;
         (
             view.canvas.clone().into(),
             view.rename.clone().into(),
@@ -464,15 +636,11 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
     };
     on(shared, &canvas, "keydown", |ed, shared, e| {
         if let Some(key) = e.dyn_ref::<KeyboardEvent>()
-            && ed.map_key(shared, key)
+            && map_key(ed, shared, key)
         {
             e.prevent_default();
             // The keyboard may have moved the selection off screen.
-            if let Some(view) = ed.parts.map.as_mut()
-                && let Some(id) = view.selected
-            {
-                view.reveal(id);
-            }
+            ed.view.reveal_selected();
         }
     })?;
     on(shared, &canvas, "pointerdown", |ed, shared, e| {
@@ -482,17 +650,15 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
         let topic = topic_at(e.target());
         if let Some(id) = topic {
-            ed.select(shared, id);
+            select(ed, shared, id);
         }
         // Only the main button drags or pans (a right click selects, then opens the menu).
         if pointer.button() != 0 {
             return;
         }
         // A viewer's press on a topic pans like one on the background.
-        let topic = topic.filter(|_| !ed.session.read_only());
-        let Some(view) = ed.parts.map.as_mut() else {
-            return;
-        };
+        let topic = topic.filter(|_| !ed.link.session.read_only());
+        let view = &mut ed.view;
         view.pointers.push((pointer.pointer_id(), at.0, at.1));
         // Moves and the release come here even off the canvas.
         let _ = view.canvas.set_pointer_capture(pointer.pointer_id());
@@ -503,16 +669,14 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
             (1, None) => Some(Press::Pan { last: at }),
             _ => None,
         };
-        ed.mark();
+        view.mark(&ed.link.session);
     })?;
     on(shared, &canvas, "pointermove", |ed, _, e| {
         let Some(pointer) = e.dyn_ref::<PointerEvent>() else {
             return;
         };
         let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
-        let Some(view) = ed.parts.map.as_mut() else {
-            return;
-        };
+        let view = &mut ed.view;
         let Some(i) = view
             .pointers
             .iter()
@@ -523,16 +687,16 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         let was = view.pointers[i];
         view.pointers[i] = (was.0, at.0, at.1);
         if let [a, b] = view.pointers[..] {
-            // Two pointers: zoom by how far apart they moved, about their middle, and pan
-            // by how their middle moved.
-            let (other_x, other_y) = if a.0 == was.0 { (b.1, b.2) } else { (a.1, a.2) };
-            let before = (was.1 - other_x).hypot(was.2 - other_y);
-            let after = (at.0 - other_x).hypot(at.1 - other_y);
-            let middle = ((at.0 + other_x) / 2.0, (at.1 + other_y) / 2.0);
-            if before > 0.0 {
-                view.zoom(after / before, Some(middle));
-            }
-            view.pan((at.0 - was.1) / 2.0, (at.1 - was.2) / 2.0);
+            // Two pointers: a pinch.
+            let other = if a.0 == was.0 { b } else { a };
+            let frame = view.frame();
+            view.viewport.pinch(
+                &frame,
+                Point::new(was.1, was.2),
+                Point::new(at.0, at.1),
+                Point::new(other.1, other.2),
+            );
+            view.show_view();
             return;
         }
         match view.press {
@@ -547,30 +711,28 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
                 let drop = view.drop_at(id, at.0, at.1);
                 if view.drop != drop {
                     view.drop = drop;
-                    ed.mark();
+                    view.mark(&ed.link.session);
                 }
             }
             None => {}
         }
     })?;
     on(shared, &canvas, "pointerup", |ed, shared, e| {
-        ed.release(shared, e, true);
+        release(ed, shared, e, true);
     })?;
     on(shared, &canvas, "pointercancel", |ed, shared, e| {
-        ed.release(shared, e, false);
+        release(ed, shared, e, false);
     })?;
     on(shared, &canvas, "wheel", |ed, _, e| {
         let Some(wheel) = e.dyn_ref::<WheelEvent>() else {
             return;
         };
-        let Some(view) = ed.parts.map.as_mut() else {
-            return;
-        };
+        let view = &mut ed.view;
         e.prevent_default();
         // Lines and pages to pixels.
         let unit = match wheel.delta_mode() {
             WheelEvent::DOM_DELTA_LINE => 16.0,
-            WheelEvent::DOM_DELTA_PAGE => view.screen().1,
+            WheelEvent::DOM_DELTA_PAGE => view.frame().canvas.height,
             _ => 1.0,
         };
         let (x, y) = (wheel.delta_x() * unit, wheel.delta_y() * unit);
@@ -582,22 +744,15 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
             view.pan(-x, -y);
         }
     })?;
-    on(shared, &fit, "click", |ed, _, _| ed.zoom_map(None))?;
+    on(shared, &fit, "click", |ed, _, _| ed.view.zoom_or_fit(None))?;
     on(shared, &zoom_in, "click", |ed, _, _| {
-        ed.zoom_map(Some(ZOOM_STEP));
+        ed.view.zoom_or_fit(Some(ZOOM_STEP));
     })?;
     on(shared, &zoom_out, "click", |ed, _, _| {
-        ed.zoom_map(Some(1.0 / ZOOM_STEP));
+        ed.view.zoom_or_fit(Some(1.0 / ZOOM_STEP));
     })?;
-    let window: EventTarget = web_sys::window().expect("a window").into();
-    on(shared, &window, "resize", |ed, _, _| {
-        if let Some(view) = ed.parts.map.as_mut() {
-            if view.view.fit {
-                view.fit();
-            } else {
-                view.show_view();
-            }
-        }
+    on(shared, &window().into(), "resize", |ed, _, _| {
+        ed.view.refit();
     })?;
     on(shared, &canvas, "dblclick", |ed, _, e| {
         // Found by position: the canvas captured the pointer, so it is the event's target.
@@ -605,8 +760,8 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
             return;
         };
         let at = (f64::from(mouse.client_x()), f64::from(mouse.client_y()));
-        if let Some(id) = ed.parts.map.as_ref().and_then(|v| v.topic_at_point(at)) {
-            ed.start_rename(id, None);
+        if let Some(id) = ed.view.topic_at_point(at) {
+            ed.view.start_rename(&ed.link.session, id, None);
         }
     })?;
     on(shared, &rename, "keydown", |ed, shared, e| {
@@ -616,17 +771,17 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
         match key.key().as_str() {
             "Enter" => {
                 e.prevent_default();
-                ed.end_rename(shared, true);
+                end_rename(ed, shared, true);
             }
             "Escape" => {
                 e.prevent_default();
-                ed.end_rename(shared, false);
+                end_rename(ed, shared, false);
             }
             _ => {}
         }
     })?;
     on(shared, &rename, "blur", |ed, shared, _: Event| {
-        ed.end_rename(shared, true);
+        end_rename(ed, shared, true);
     })?;
     Ok(())
 }
@@ -634,480 +789,240 @@ pub(crate) fn listen(shared: &Shared) -> Result<(), JsValue> {
 /// Focuses `element` after the current handler (focus changes fire events at once).
 fn focus_later(element: &HtmlElement) {
     let element = element.clone();
-    let callback = Closure::once_into_js(move || {
+    soon(move || {
         let _ = element.focus();
     });
-    let _ = web_sys::window()
-        .expect("a window")
-        .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
 }
 
-impl Editor {
-    /// Changes the map as this person (nothing when refused: a viewer, or an impossible
-    /// change), then shows and saves it like any change.
-    fn map_change(
-        &mut self,
-        shared: &Shared,
-        change: impl FnOnce(
-            &Structure,
-            &mut yrs::TransactionMut,
-            &Tree,
-        ) -> Result<(), arbor_map::MapError>,
-    ) -> bool {
-        let Some(tree) = self.session.tree() else {
-            return false;
-        };
-        match self.session.change_map(|s, txn| change(s, txn, &tree)) {
-            Ok(((), frames)) => {
-                self.send(&frames);
-                self.draw_map();
-                self.changed(shared);
-                // A renamed topic on the left grows leftwards; a moved one may be elsewhere.
-                if let Some(view) = self.parts.map.as_mut()
-                    && let Some(id) = view.selected
-                {
-                    view.reveal(id);
-                }
-                true
+/// Changes the map as this person (nothing when refused: a viewer, or an impossible
+/// change), then shows and saves it like any change.
+fn map_change(
+    ed: &mut Editor<MapView>,
+    shared: &Shared<MapView>,
+    change: impl FnOnce(&Structure, &mut yrs::TransactionMut, &Tree) -> Result<(), arbor_map::MapError>,
+) -> bool {
+    let Some(tree) = ed.link.session.tree() else {
+        return false;
+    };
+    match ed.link.session.change_map(|s, txn| change(s, txn, &tree)) {
+        Ok(((), frames)) => {
+            ed.link.send(&frames);
+            ed.view.draw(&ed.link.session);
+            ed.changed(shared);
+            // A renamed topic on the left grows leftwards; a moved one may be elsewhere.
+            ed.view.reveal_selected();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// A pointer let go (`done`) or taken away by the browser: ends a pinch, a pan, or a
+/// drag (dropping the topic where the preview showed).
+fn release(ed: &mut Editor<MapView>, shared: &Shared<MapView>, e: Event, done: bool) {
+    let view = &mut ed.view;
+    if let Some(pointer) = e.dyn_ref::<PointerEvent>() {
+        view.pointers.retain(|p| p.0 != pointer.pointer_id());
+    }
+    let press = view.press.take();
+    let drop = view.drop.take();
+    if let (true, Some(Press::Topic { id, .. }), Some((target, place))) = (done, press, drop) {
+        let mut deep = false;
+        map_change(ed, shared, |s, txn, tree| {
+            // The target may have gone since the preview (someone else's change).
+            let Some(node) = tree.nodes.get(&target) else {
+                return Ok(());
+            };
+            if tree.is_within(target, id) {
+                return Ok(());
             }
-            Err(_) => false,
+            let parent = match place {
+                Place::Onto => Some(target),
+                Place::Before | Place::After => node.parent,
+            };
+            if parent.is_some_and(|p| !tree.fits_under(Some(id), p)) {
+                deep = true;
+                return Ok(());
+            }
+            match (place, node.parent) {
+                (Place::Before | Place::After, Some(parent)) => {
+                    // The index among the siblings without the moving topic.
+                    let at = tree.nodes[&parent]
+                        .children
+                        .iter()
+                        .filter(|c| **c != id)
+                        .position(|c| *c == target)
+                        .unwrap_or(usize::MAX);
+                    let at = if place == Place::After { at + 1 } else { at };
+                    s.move_to(txn, id, parent, at)
+                }
+                _ => s.move_to(txn, id, target, usize::MAX),
+            }
+        });
+        if deep {
+            ed.link.notify(too_deep());
         }
     }
+    ed.view.mark(&ed.link.session);
+}
 
-    /// A pointer let go (`done`) or taken away by the browser: ends a pinch, a pan, or a
-    /// drag (dropping the topic where the preview showed).
-    fn release(&mut self, shared: &Shared, e: Event, done: bool) {
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        if let Some(pointer) = e.dyn_ref::<PointerEvent>() {
-            view.pointers.retain(|p| p.0 != pointer.pointer_id());
-        }
-        let press = view.press.take();
-        let drop = view.drop.take();
-        if let (true, Some(Press::Topic { id, .. }), Some((target, place))) = (done, press, drop) {
-            let mut deep = false;
-            self.map_change(shared, |s, txn, tree| {
-                // The target may have gone since the preview (someone else's change).
-                let Some(node) = tree.nodes.get(&target) else {
-                    return Ok(());
+/// Selects `id`, tells the others, and opens it in the panel once the selection rests.
+fn select(ed: &mut Editor<MapView>, shared: &Shared<MapView>, id: NodeId) {
+    ed.view.selected = Some(id);
+    if let Some(frame) = ed.link.session.select(Some(id)) {
+        ed.link.send(&[frame]);
+    }
+    ed.view.mark(&ed.link.session);
+    if let Some(panel) = ed.view.panel.as_mut() {
+        panel.follow(shared, id);
+    }
+}
+
+/// Adds a topic (under `parent` at `index`), selects it and starts naming it; within
+/// the subject's limits.
+fn add(ed: &mut Editor<MapView>, shared: &Shared<MapView>, parent: NodeId, index: usize) {
+    let Some(tree) = ed.link.session.tree() else {
+        return;
+    };
+    if ed.link.session.read_only() {
+        return;
+    }
+    if tree.nodes.len() >= MAX_TOPICS {
+        ed.link
+            .notify(format!("a subject holds at most {MAX_TOPICS} topics"));
+        return;
+    }
+    if !tree.fits_under(None, parent) {
+        ed.link.notify(too_deep());
+        return;
+    }
+    let id = new_id();
+    if map_change(ed, shared, |s, txn, _| {
+        s.add(txn, id, parent, index, NEW_TITLE)
+    }) {
+        ed.view.set_folded(parent, false);
+        ed.view.draw(&ed.link.session);
+        select(ed, shared, id);
+        ed.view
+            .start_rename(&ed.link.session, id, Some(String::new()));
+    }
+}
+
+/// Ends naming: keeps the name (`keep`, when not blank) or drops it.
+fn end_rename(ed: &mut Editor<MapView>, shared: &Shared<MapView>, keep: bool) {
+    let view = &mut ed.view;
+    let Some(id) = view.renaming.take() else {
+        return;
+    };
+    let title = view.rename.value().trim().to_owned();
+    view.rename.set_hidden(true);
+    focus_later(&view.canvas);
+    if keep && !title.is_empty() {
+        map_change(ed, shared, |s, txn, _| s.rename(txn, id, &title));
+    }
+}
+
+/// A key pressed on the map; whether it was handled.
+fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEvent) -> bool {
+    let Some(tree) = ed.link.session.tree() else {
+        return false;
+    };
+    let selected = ed
+        .view
+        .selected
+        .filter(|s| tree.nodes.contains_key(s))
+        .unwrap_or(tree.root);
+    let node = &tree.nodes[&selected];
+    let siblings: &[NodeId] = node
+        .parent
+        .map_or(&[], |p| tree.nodes[&p].children.as_slice());
+    let position = siblings.iter().position(|s| *s == selected);
+    let command = key.ctrl_key() || key.meta_key();
+    let name = key.key();
+    if command && !key.alt_key() {
+        match name.to_lowercase().as_str() {
+            "z" => ed.undo_or_redo(shared, key.shift_key()),
+            "y" => ed.undo_or_redo(shared, true),
+            "=" | "+" => ed.view.zoom_or_fit(Some(ZOOM_STEP)),
+            "-" => ed.view.zoom_or_fit(Some(1.0 / ZOOM_STEP)),
+            "0" => ed.view.zoom_or_fit(None),
+            "arrowup" | "arrowdown" => {
+                let (Some(parent), Some(at)) = (node.parent, position) else {
+                    return true;
                 };
-                if tree.is_within(target, id) {
-                    return Ok(());
-                }
-                let parent = match place {
-                    Place::Onto => Some(target),
-                    Place::Before | Place::After => node.parent,
+                let to = if name == "ArrowUp" {
+                    at.saturating_sub(1)
+                } else {
+                    at + 1
                 };
-                if parent.is_some_and(|p| !tree.fits_under(Some(id), p)) {
-                    deep = true;
-                    return Ok(());
-                }
-                match (place, node.parent) {
-                    (Place::Before | Place::After, Some(parent)) => {
-                        // The index among the siblings without the moving topic.
-                        let at = tree.nodes[&parent]
-                            .children
-                            .iter()
-                            .filter(|c| **c != id)
-                            .position(|c| *c == target)
-                            .unwrap_or(usize::MAX);
-                        let at = if place == Place::After { at + 1 } else { at };
-                        s.move_to(txn, id, parent, at)
-                    }
-                    _ => s.move_to(txn, id, target, usize::MAX),
-                }
-            });
-            if deep {
-                self.notify(too_deep());
-            }
-        }
-        self.mark();
-    }
-
-    /// Zooms the map by `factor` about the middle of the canvas, or fits it (`None`).
-    fn zoom_map(&mut self, factor: Option<f64>) {
-        if let Some(view) = self.parts.map.as_mut() {
-            match factor {
-                Some(factor) => view.zoom(factor, None),
-                None => view.fit(),
-            }
-        }
-    }
-
-    fn select(&mut self, shared: &Shared, id: NodeId) {
-        if let Some(view) = self.parts.map.as_mut() {
-            view.selected = Some(id);
-        }
-        if let Some(frame) = self.session.select(Some(id)) {
-            self.send(&[frame]);
-        }
-        self.mark();
-        self.follow_in_panel(shared, id);
-    }
-
-    /// Opens `id`'s body in the side panel once the selection has rested.
-    fn follow_in_panel(&mut self, shared: &Shared, id: NodeId) {
-        let Some(panel) = self.parts.map.as_mut().and_then(|v| v.panel.as_mut()) else {
-            return;
-        };
-        if panel.open.as_ref().is_some_and(|(open, _)| *open == id) {
-            return;
-        }
-        panel.generation = panel.generation.wrapping_add(1);
-        let generation = panel.generation;
-        later(shared, PANEL_MS, move |ed, _| ed.open_panel(id, generation));
-    }
-
-    fn open_panel(&mut self, id: NodeId, generation: u32) {
-        let title = self
-            .session
-            .tree()
-            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()));
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        let slug = view.slug.clone();
-        let Some(panel) = view.panel.as_mut() else {
-            return;
-        };
-        let (Some(title), true) = (title, panel.generation == generation) else {
-            return;
-        };
-        if let Some((_, handle)) = panel.open.take() {
-            handle.destroy();
-        }
-        let editor = &panel.editor;
-        let _ = editor.set_attribute("data-doc", &format!("topic:{id}"));
-        let _ = editor.set_attribute(
-            "data-preview",
-            &format!("/api/v1/subjects/{slug}/topics/{id}/preview"),
-        );
-        let _ = editor.set_attribute("data-topic", &id.to_string());
-        panel.heading.set_text_content(Some(&title));
-        panel.aside.set_hidden(false);
-        match mount(editor.clone()) {
-            Ok(handle) => panel.open = Some((id, handle)),
-            // The parts are the server's; if they are not there, the panel says it failed.
-            Err(_) => {
-                let _ = editor.set_attribute("data-link", "failed");
-            }
-        }
-    }
-
-    /// Adds a topic (under `parent` at `index`), selects it and starts naming it; within
-    /// the subject's limits.
-    fn add(&mut self, shared: &Shared, parent: NodeId, index: usize) {
-        let Some(tree) = self.session.tree() else {
-            return;
-        };
-        if self.session.read_only() {
-            return;
-        }
-        if tree.nodes.len() >= MAX_TOPICS {
-            self.notify(format!("a subject holds at most {MAX_TOPICS} topics"));
-            return;
-        }
-        if !tree.fits_under(None, parent) {
-            self.notify(too_deep());
-            return;
-        }
-        let id = new_id();
-        if self.map_change(shared, |s, txn, _| s.add(txn, id, parent, index, NEW_TITLE)) {
-            if let Some(view) = self.parts.map.as_mut() {
-                view.set_folded(parent, false);
-            }
-            self.draw_map();
-            self.select(shared, id);
-            self.start_rename(id, Some(String::new()));
-        }
-    }
-
-    /// Shows the name field for `id`, holding `initial` (the current title when `None`).
-    fn start_rename(&mut self, id: NodeId, initial: Option<String>) {
-        if self.session.read_only() {
-            return;
-        }
-        let Some(title) = self
-            .session
-            .tree()
-            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()))
-        else {
-            return;
-        };
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        view.renaming = Some(id);
-        let select_all = initial.is_none();
-        view.rename.set_value(&initial.unwrap_or(title));
-        view.rename.set_hidden(false);
-        let _ = view.rename.focus();
-        if select_all {
-            view.rename.select();
-        }
-    }
-
-    /// Ends naming: keeps the name (`keep`, when not blank) or drops it.
-    fn end_rename(&mut self, shared: &Shared, keep: bool) {
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        let Some(id) = view.renaming.take() else {
-            return;
-        };
-        let title = view.rename.value().trim().to_owned();
-        view.rename.set_hidden(true);
-        focus_later(&view.canvas);
-        if keep && !title.is_empty() {
-            self.map_change(shared, |s, txn, _| s.rename(txn, id, &title));
-        }
-    }
-
-    /// A key pressed on the map; whether it was handled.
-    fn map_key(&mut self, shared: &Shared, key: &KeyboardEvent) -> bool {
-        let Some(tree) = self.session.tree() else {
-            return false;
-        };
-        let selected = self
-            .parts
-            .map
-            .as_ref()
-            .and_then(|v| v.selected)
-            .filter(|s| tree.nodes.contains_key(s))
-            .unwrap_or(tree.root);
-        let node = &tree.nodes[&selected];
-        let siblings: &[NodeId] = node
-            .parent
-            .map_or(&[], |p| tree.nodes[&p].children.as_slice());
-        let position = siblings.iter().position(|s| *s == selected);
-        let command = key.ctrl_key() || key.meta_key();
-        let name = key.key();
-        if command && !key.alt_key() {
-            match name.to_lowercase().as_str() {
-                "z" => self.undo_or_redo(shared, key.shift_key()),
-                "y" => self.undo_or_redo(shared, true),
-                "=" | "+" => self.zoom_map(Some(ZOOM_STEP)),
-                "-" => self.zoom_map(Some(1.0 / ZOOM_STEP)),
-                "0" => self.zoom_map(None),
-                "arrowup" | "arrowdown" => {
-                    let (Some(parent), Some(at)) = (node.parent, position) else {
-                        return true;
-                    };
-                    let to = if name == "ArrowUp" {
-                        at.saturating_sub(1)
-                    } else {
-                        at + 1
-                    };
-                    self.map_change(shared, |s, txn, _| s.move_to(txn, selected, parent, to));
-                }
-                _ => return false,
-            }
-            return true;
-        }
-        match name.as_str() {
-            "Tab" => self.add(shared, selected, usize::MAX),
-            "Enter" => match (node.parent, position) {
-                (Some(parent), Some(at)) => self.add(shared, parent, at + 1),
-                _ => self.add(shared, selected, usize::MAX),
-            },
-            "Delete" | "Backspace" => {
-                if let Some(parent) = node.parent
-                    && self.map_change(shared, |s, txn, _| s.delete(txn, selected, now() as i64))
-                {
-                    self.select(shared, parent);
-                }
-            }
-            "F2" => self.start_rename(selected, None),
-            " " => {
-                if let Some(view) = self.parts.map.as_mut() {
-                    let folded = view.folded.contains(&selected);
-                    view.set_folded(selected, !folded);
-                }
-                self.draw_map();
-            }
-            "ArrowLeft" | "ArrowRight" => {
-                let right = name == "ArrowRight";
-                let side = self.parts.map.as_ref().and_then(|v| v.side(selected));
-                // Outwards (away from the root) goes to the first child, inwards to the parent.
-                let next = match side {
-                    Some(Side::Root) => self
-                        .parts
-                        .map
-                        .as_ref()
-                        .and_then(|v| v.first_on(if right { Side::Right } else { Side::Left })),
-                    Some(side) if right == (side == Side::Right) => {
-                        if let Some(view) = self.parts.map.as_mut() {
-                            view.set_folded(selected, false);
-                        }
-                        self.draw_map();
-                        node.children.first().copied()
-                    }
-                    _ => node.parent,
-                };
-                if let Some(id) = next {
-                    self.select(shared, id);
-                }
-            }
-            "ArrowUp" | "ArrowDown" => {
-                let next = position.and_then(|at| {
-                    if name == "ArrowUp" {
-                        at.checked_sub(1)
-                    } else {
-                        Some(at + 1)
-                    }
-                });
-                if let Some(id) = next.and_then(|i| siblings.get(i)).copied() {
-                    self.select(shared, id);
-                }
-            }
-            typed if typed.chars().count() == 1 && !key.alt_key() => {
-                // Typing on a topic renames it, starting with that character.
-                if self.session.read_only() {
-                    return false;
-                }
-                self.start_rename(selected, Some(typed.to_owned()));
+                map_change(ed, shared, |s, txn, _| s.move_to(txn, selected, parent, to));
             }
             _ => return false,
         }
-        true
+        return true;
     }
-
-    /// Draws the map (when it changed) and its marks.
-    pub(crate) fn draw_map(&mut self) {
-        let Some(tree) = self.session.tree() else {
-            return;
-        };
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        if view.selected.is_some_and(|s| !tree.nodes.contains_key(&s)) {
-            view.selected = Some(tree.root);
-        }
-        let unchanged = view
-            .drawn_from
-            .as_ref()
-            .is_some_and(|(t, f)| Arc::ptr_eq(t, &tree) && *f == view.folded);
-        if !unchanged {
-            let root = map_node(&tree, tree.root, &view.folded, 0);
-            view.layout = layout(&root);
-            let svg = to_svg(&view.layout, "Mind map");
-            if view.drawn.as_deref() != Some(svg.as_str()) {
-                view.canvas.set_inner_html(&svg);
-                view.drawn = Some(svg);
-                // New elements, none of them marked.
-                view.marks.clear();
-            }
-            view.drawn_from = Some((tree, view.folded.clone()));
-        }
-        if view.view.fit {
-            view.fit();
-        } else {
-            view.show_view();
-        }
-        self.mark();
-    }
-
-    /// Outlines the selection, the others' selections in their colours and the drop target,
-    /// and points "open the topic" at the selection. Only topics whose marks change are
-    /// touched (a presence update on a thousand-topic map changes one or two).
-    fn mark(&mut self) {
-        let selections = self.session.selections();
-        let Some(view) = self.parts.map.as_mut() else {
-            return;
-        };
-        let mut wanted: HashMap<NodeId, Mark> = HashMap::new();
-        if let Some(id) = view.selected {
-            wanted.entry(id).or_default().selected = true;
-        }
-        if let Some((id, Place::Onto)) = view.drop {
-            wanted.entry(id).or_default().drop = true;
-        }
-        for (user, id) in &selections {
-            let mark = wanted.entry(*id).or_default();
-            mark.by = Some(match mark.by.take() {
-                Some((color, names)) => (color, format!("{names}, {}", user.name)),
-                None => (user.color.clone(), user.name.clone()),
-            });
-        }
-        let ids: HashSet<NodeId> = wanted.keys().chain(view.marks.keys()).copied().collect();
-        for id in ids {
-            let mark = wanted.get(&id).cloned().unwrap_or_default();
-            if view.marks.get(&id).cloned().unwrap_or_default() == mark {
-                continue;
-            }
-            if let Ok(Some(group)) = view
-                .canvas
-                .query_selector(&format!("[data-topic=\"{id}\"]"))
+    match name.as_str() {
+        "Tab" => add(ed, shared, selected, usize::MAX),
+        "Enter" => match (node.parent, position) {
+            (Some(parent), Some(at)) => add(ed, shared, parent, at + 1),
+            _ => add(ed, shared, selected, usize::MAX),
+        },
+        "Delete" | "Backspace" => {
+            if let Some(parent) = node.parent
+                && map_change(ed, shared, |s, txn, _| {
+                    s.delete(txn, selected, now() as i64)
+                })
             {
-                show_mark(&group, &mark);
+                select(ed, shared, parent);
             }
         }
-        view.marks = wanted;
-        let view = &*view;
-        draw_drop_line(view);
-        match view.selected {
-            Some(id) => {
-                let _ = view
-                    .open
-                    .set_attribute("href", &format!("/s/{}/t/{id}/edit", view.slug));
-                view.open.set_hidden(false);
+        "F2" => ed.view.start_rename(&ed.link.session, selected, None),
+        " " => {
+            let folded = ed.view.folded.contains(&selected);
+            ed.view.set_folded(selected, !folded);
+            ed.view.draw(&ed.link.session);
+        }
+        "ArrowLeft" | "ArrowRight" => {
+            let right = name == "ArrowRight";
+            // Outwards (away from the root) goes to the first child, inwards to the parent.
+            let next = match ed.view.side(selected) {
+                Some(Side::Root) => ed
+                    .view
+                    .first_on(if right { Side::Right } else { Side::Left }),
+                Some(side) if right == (side == Side::Right) => {
+                    ed.view.set_folded(selected, false);
+                    ed.view.draw(&ed.link.session);
+                    node.children.first().copied()
+                }
+                _ => node.parent,
+            };
+            if let Some(id) = next {
+                select(ed, shared, id);
             }
-            None => view.open.set_hidden(true),
         }
-        let root = &self.parts.root;
-        let _ = match view.selected {
-            Some(id) => root.set_attribute("data-selected", &id.to_string()),
-            None => root.remove_attribute("data-selected"),
-        };
-        // What a screen reader says of the map: the selected topic, as drawn.
-        let label = view
-            .selected
-            .and_then(|id| view.layout.nodes.iter().find(|n| n.id == id))
-            .map_or_else(
-                || "Mind map".to_owned(),
-                |n| format!("Mind map, selected: {}", n.label),
-            );
-        if view.canvas.get_attribute("aria-label").as_deref() != Some(label.as_str()) {
-            let _ = view.canvas.set_attribute("aria-label", &label);
+        "ArrowUp" | "ArrowDown" => {
+            let next = position.and_then(|at| {
+                if name == "ArrowUp" {
+                    at.checked_sub(1)
+                } else {
+                    Some(at + 1)
+                }
+            });
+            if let Some(id) = next.and_then(|i| siblings.get(i)).copied() {
+                select(ed, shared, id);
+            }
         }
+        typed if typed.chars().count() == 1 && !key.alt_key() => {
+            // Typing on a topic renames it, starting with that character.
+            if ed.link.session.read_only() {
+                return false;
+            }
+            ed.view
+                .start_rename(&ed.link.session, selected, Some(typed.to_owned()));
+        }
+        _ => return false,
     }
-}
-
-/// The line that shows where a dragged topic would land before or after another.
-fn draw_drop_line(view: &MapView) {
-    if let Ok(Some(old)) = view.canvas.query_selector(".map-drop-line") {
-        old.remove();
-    }
-    let Some((target, place @ (Place::Before | Place::After))) = view.drop else {
-        return;
-    };
-    let (Some(node), Some(svg)) = (
-        view.layout.nodes.iter().find(|n| n.id == target),
-        view.canvas.first_element_child(),
-    ) else {
-        return;
-    };
-    let Ok(line) = document().create_element_ns(Some(SVG_NS), "line") else {
-        return;
-    };
-    let gap = (ROW_HEIGHT - NODE_HEIGHT) / 2.0;
-    let y = if place == Place::Before {
-        node.y - gap
-    } else {
-        node.y + node.height + gap
-    };
-    for (name, value) in [
-        ("class", "map-drop-line".to_owned()),
-        ("data-place", format!("{place:?}").to_lowercase()),
-        ("x1", format!("{:.1}", node.x)),
-        ("x2", format!("{:.1}", node.x + node.width)),
-        ("y1", format!("{y:.1}")),
-        ("y2", format!("{y:.1}")),
-    ] {
-        let _ = line.set_attribute(name, &value);
-    }
-    let _ = svg.append_child(&line);
+    true
 }
 
 /// Puts `mark` on a topic's element.

@@ -5,8 +5,9 @@
 //!
 //! A session holds either a topic's text ([`Session::new`]: an edit of the text area becomes
 //! the smallest splice) or a subject's structure ([`Session::for_map`]: changes are
-//! [`arbor_map::Structure`] operations, each its own undo step). The browser glue in `dom.rs`
-//! moves bytes and text between this and the page.
+//! [`arbor_map::Structure`] operations, each its own undo step). The link (`link.rs`) moves
+//! bytes between this and the socket, and the views (`text_view.rs`, `map_view.rs`) text and
+//! changes between this and the page.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
