@@ -117,6 +117,16 @@ pub async fn connect(
         }))
 }
 
+/// Whether a read failed because a frame or message was over the limit (rather than the
+/// connection breaking).
+fn too_large(e: axum::Error) -> bool {
+    use tungstenite::error::{CapacityError, Error};
+    matches!(
+        e.into_inner().downcast_ref::<Error>(),
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. }))
+    )
+}
+
 fn close_frame(code: u16, reason: &str) -> Message {
     // A close reason is at most 123 bytes.
     let mut end = reason.len().min(123);
@@ -186,8 +196,7 @@ async fn run(socket: WebSocket, state: AppState, key: DocKey, peer: Peer) {
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "websocket read failed");
-                    let too_large = e.to_string().contains("too long");
-                    break too_large.then(|| close_frame(Close::TOO_LARGE, "the message is too large"));
+                    break too_large(e).then(|| close_frame(Close::TOO_LARGE, "the message is too large"));
                 }
             },
             out = rx.recv() => {
