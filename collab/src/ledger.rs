@@ -73,12 +73,14 @@ impl Ledger {
     }
 
     /// Accepted updates not yet durable.
-    pub fn pending(&self) -> u64 {
+    #[cfg(test)]
+    fn pending(&self) -> u64 {
         self.accepted - self.durable
     }
 
     /// Acknowledgements held.
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    fn held(&self) -> usize {
         self.held.len()
     }
 

@@ -26,9 +26,4 @@ impl LiveError {
             reason: reason.to_string(),
         }
     }
-
-    /// A row the document stands for is gone (a deleted topic or subject).
-    pub fn is_gone(&self) -> bool {
-        matches!(self, LiveError::Db(DbError::NotFound))
-    }
 }
