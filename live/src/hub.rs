@@ -347,19 +347,12 @@ impl Hub {
         };
         metrics::counter!("arbor_collab_messages_total").increment(1);
         if let Some(update) = effects.update.take() {
-            if !self.inner.writer.append(doc_id, update.clone()).await {
-                tracing::warn!(doc = %slot.name, "could not store an update; reloading the room");
-                // Others may hold the update already: every connection reconnects and syncs,
-                // which brings it back as soon as storage takes writes again.
-                self.reload(slot, true).await;
+            if !self.store(slot, doc_id, update, effects.number).await {
                 return Some(Close {
                     code: 1011,
                     reason: "the update could not be saved; reconnect".into(),
                 });
             }
-            self.acknowledge(slot, effects.number).await;
-            // Other replicas hear only of durable updates.
-            self.publish(&slot.name, Relayed::Update(update)).await;
             metrics::counter!("arbor_collab_updates_total").increment(1);
         }
         if let Some(presence) = effects.presence.take() {
@@ -373,6 +366,28 @@ impl Hub {
             tracing::info!(doc = %slot.name, code = close.code, reason = %close.reason, "closing a connection");
         }
         effects.close
+    }
+
+    /// Makes `update` (number `number` in the room's ledger) durable, then sends the
+    /// acknowledgements that waited for it and relays it to the other replicas (which hear only
+    /// of durable updates); if the write fails, the room goes back to storage and every
+    /// connection to it reconnects and syncs (others may hold the update already, and bring it
+    /// back once storage takes writes again). All of it runs in a task of its own, so a caller
+    /// that goes away meanwhile (a client hanging up mid-request) cannot leave the ledger
+    /// waiting for a number nobody resolves. `false` when the write failed.
+    async fn store(&self, slot: &Arc<Slot>, doc_id: i64, update: Vec<u8>, number: u64) -> bool {
+        let (hub, slot) = (self.clone(), Arc::clone(slot));
+        let stored = tokio::spawn(async move {
+            if !hub.inner.writer.append(doc_id, update.clone()).await {
+                tracing::warn!(doc = %slot.name, "could not store an update; reloading the room");
+                hub.reload(&slot, true).await;
+                return false;
+            }
+            hub.acknowledge(&slot, number).await;
+            hub.publish(&slot.name, Relayed::Update(update)).await;
+            true
+        });
+        stored.await.unwrap_or(false)
     }
 
     /// Update `number` of the room in `slot` is durable: sends the acknowledgements that
@@ -601,7 +616,7 @@ impl Hub {
     /// `guard` holds (released before the write is awaited).
     async fn commit_own(
         &self,
-        slot: &Slot,
+        slot: &Arc<Slot>,
         mut guard: Held,
         update: Option<Vec<u8>>,
     ) -> Result<(), LiveError> {
@@ -612,12 +627,9 @@ impl Hub {
         live.broadcast(&arbor_collab::update_message(&update), None);
         live.logged(&update);
         drop(guard);
-        if !self.inner.writer.append(doc_id, update.clone()).await {
-            self.reload(slot, true).await;
+        if !self.store(slot, doc_id, update, number).await {
             return Err(LiveError::NotSaved(slot.name.clone()));
         }
-        self.acknowledge(slot, number).await;
-        self.publish(&slot.name, Relayed::Update(update)).await;
         Ok(())
     }
 
