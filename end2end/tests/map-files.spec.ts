@@ -35,6 +35,10 @@ test("an author imports a map from a pasted outline, downloads it, restores a de
   await page.getByTestId("import-content").fill("Just prose, no outline.");
   await page.getByTestId("import-submit").click();
   await expect(page.getByTestId("import-error")).toContainText("line 1");
+  // The page came back with the error and, once hydrated, with what was typed.
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByLabel("File name")).toHaveValue("notes.md");
+  await expect(page.getByTestId("import-content")).toHaveValue("Just prose, no outline.");
 
   // A good one replaces the topics; the map and the outline show it.
   await page.getByTestId("import-content").fill(OUTLINE);

@@ -26,7 +26,8 @@ pub fn CentreOnRoot() -> impl IntoView {
 /// Keeps what was typed into the closest form across a failed submission: the form posts
 /// without script (its server function redirects back with the error), so on submit its
 /// fields (never passwords, files or hidden ones) are kept in the tab's session storage, and
-/// put back when the page comes back with that form's error; otherwise they are forgotten.
+/// put back when the page comes back with that form's error (into fields not already typed
+/// into while the page was loading); otherwise they are forgotten.
 #[island]
 pub fn KeepDraft() -> impl IntoView {
     marker(Job::KeepDraft)
@@ -87,8 +88,10 @@ export function keepDraft(marker) {
   if (draft && query.has('__err') && query.get('__path') === action) {
     for (const el of form.elements) {
       if (!kept(el) || !(slot(el) in draft)) continue;
-      if (el.type === 'checkbox' || el.type === 'radio') el.checked = draft[slot(el)];
-      else el.value = draft[slot(el)];
+      // A field already changed (typed into before this ran) keeps what was typed.
+      if (el.type === 'checkbox' || el.type === 'radio') {
+        if (el.checked === el.defaultChecked) el.checked = draft[slot(el)];
+      } else if (el.value === el.defaultValue) el.value = draft[slot(el)];
     }
   }
   form.addEventListener('submit', () => {
