@@ -40,7 +40,7 @@ say "clippy (server: ssr)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "clippy (browser: hydrate, wasm32)"
-cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor -p arbor-map \
+cargo clippy -p arbor-app -p arbor-frontend -p arbor-editor -p arbor-map -p arbor-types \
   --features arbor-app/hydrate,arbor-frontend/hydrate \
   --target wasm32-unknown-unknown --locked -- -D warnings
 

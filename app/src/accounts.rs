@@ -1,5 +1,5 @@
 //! Server functions for accounts: what the pages call. Each is a thin adapter from a form post
-//! to a service in `ssr::accounts` (shared with the JSON API), plus the cookie and redirect a
+//! to a service in `arbor_services::accounts` (shared with the JSON API), plus the cookie and redirect a
 //! browser needs. Without JavaScript these are plain form posts; failures come back to the
 //! form through the URL (Leptos' `ServerAction` reads them) so errors show inline either way.
 
@@ -33,7 +33,8 @@ mod edge {
         password: &str,
         next: Option<&str>,
     ) -> Result<(), AppError> {
-        use crate::ssr::{accounts, auth, state};
+        use crate::ssr::{auth, state};
+        use arbor_services::accounts;
         let state = state()?;
         let client = auth::current_client_addr();
         let client = client.as_deref();
@@ -42,7 +43,10 @@ mod edge {
         } else {
             accounts::login(&state, username, password, client).await?
         };
-        set_cookie(&auth::session_cookie(&session.secret, state.policy()))?;
+        set_cookie(&arbor_services::auth::session_cookie(
+            &session.secret,
+            state.policy(),
+        ))?;
         leptos_axum::redirect(crate::model::local_path_or_root(next.unwrap_or("/")));
         Ok(())
     }
@@ -64,7 +68,9 @@ mod edge {
 #[server(prefix = "/fn", endpoint = "me")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     use crate::ssr::auth::current_caller;
-    Ok(current_caller().await?.map(|c| c.user.into()))
+    Ok(current_caller()
+        .await?
+        .map(|c| arbor_services::accounts::me(c.user)))
 }
 
 /// Creates an account, signs it in and goes to `next` (or home).
@@ -90,11 +96,12 @@ pub async fn sign_in(
 /// Signs out (ends the session on the server, drops the cookie) and goes home.
 #[server(prefix = "/fn", endpoint = "logout")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let state = state()?;
     let caller = auth::current_caller().await?;
     accounts::logout(&state, caller.as_ref()).await?;
-    edge::set_cookie(&auth::clear_session_cookie(state.policy()))?;
+    edge::set_cookie(&arbor_services::auth::clear_session_cookie(state.policy()))?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -102,24 +109,16 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// A public profile.
 #[server(prefix = "/fn", endpoint = "profile")]
 pub async fn get_profile(username: String) -> Result<Profile, AppError> {
-    use crate::ssr::{accounts, state};
-    use leptos::prelude::use_context;
-    let result = accounts::profile(&state()?, &username).await;
-    if let Err(err) = &result
-        && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
-    {
-        options.set_status(
-            axum::http::StatusCode::from_u16(err.code.status())
-                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
-    }
-    result
+    use crate::ssr::{page, state};
+    use arbor_services::accounts;
+    page::with_status(accounts::profile(&state()?, &username).await)
 }
 
 /// Updates the caller's display name and bio.
 #[server(prefix = "/fn", endpoint = "profile/update")]
 pub async fn update_profile(display_name: String, bio: String) -> Result<Me, AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
     let me = accounts::update_profile(&state()?, &caller, &display_name, &bio).await?;
     if edge::is_plain_form_post() {
@@ -135,7 +134,8 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
     let client = auth::current_client_addr();
     accounts::change_password(
@@ -155,7 +155,8 @@ pub async fn change_password(
 /// Deletes the caller's account after checking their password and the confirmation box.
 #[server(prefix = "/fn", endpoint = "account/delete")]
 pub async fn delete_account(password: String, confirm: Option<String>) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let state = state()?;
     let caller = auth::require_caller().await?;
     if confirm.as_deref() != Some("on") {
@@ -166,7 +167,7 @@ pub async fn delete_account(password: String, confirm: Option<String>) -> Result
     }
     let client = auth::current_client_addr();
     accounts::delete_account(&state, &caller, &password, client.as_deref()).await?;
-    edge::set_cookie(&auth::clear_session_cookie(state.policy()))?;
+    edge::set_cookie(&arbor_services::auth::clear_session_cookie(state.policy()))?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -174,9 +175,10 @@ pub async fn delete_account(password: String, confirm: Option<String>) -> Result
 /// The caller's personal access tokens.
 #[server(prefix = "/fn", endpoint = "tokens")]
 pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
-    accounts::list_tokens(&state()?, &caller).await
+    Ok(accounts::list_tokens(&state()?, &caller).await?)
 }
 
 /// Creates a personal access token; the secret is returned this once. A browser without
@@ -185,12 +187,16 @@ pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
 /// of that page consumes ([`take_new_token`]).
 #[server(prefix = "/fn", endpoint = "tokens/create")]
 pub async fn create_token(name: String) -> Result<NewToken, AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let state = state()?;
     let caller = auth::require_caller().await?;
     let token = accounts::create_token(&state, &caller, &name).await?;
     if edge::is_plain_form_post() {
-        edge::set_cookie(&auth::new_token_cookie(Some(&token.token), state.policy()))?;
+        edge::set_cookie(&arbor_services::auth::new_token_cookie(
+            Some(&token.token),
+            state.policy(),
+        ))?;
     }
     Ok(token)
 }
@@ -202,15 +208,20 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
     let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
         return Ok(None);
     };
-    let Some(secret) = auth::cookie_value(&parts.headers, auth::NEW_TOKEN_COOKIE) else {
+    let Some(secret) =
+        arbor_services::auth::cookie_value(&parts.headers, arbor_services::auth::NEW_TOKEN_COOKIE)
+    else {
         return Ok(None);
     };
-    edge::set_cookie(&auth::new_token_cookie(None, state()?.policy()))?;
+    edge::set_cookie(&arbor_services::auth::new_token_cookie(
+        None,
+        state()?.policy(),
+    ))?;
     // Only a token of ours, belonging to the caller, is shown.
     let caller = auth::require_caller().await?;
     let owned = state()?
         .db()
-        .token_owner(&crate::ssr::secrets::hash(&secret))
+        .token_owner(&arbor_services::secrets::hash(&secret))
         .await
         .is_ok_and(|owner| owner == caller.user.id);
     Ok(owned.then_some(secret))
@@ -219,23 +230,26 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
 /// Revokes one of the caller's tokens.
 #[server(prefix = "/fn", endpoint = "tokens/revoke")]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
-    accounts::revoke_token(&state()?, &caller, id).await
+    Ok(accounts::revoke_token(&state()?, &caller, id).await?)
 }
 
 /// Where the caller is signed in.
 #[server(prefix = "/fn", endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
-    accounts::list_sessions(&state()?, &caller).await
+    Ok(accounts::list_sessions(&state()?, &caller).await?)
 }
 
 /// Signs the caller out everywhere but here.
 #[server(prefix = "/fn", endpoint = "sessions/end-others")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    use crate::ssr::{accounts, auth, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::accounts;
     let caller = auth::require_caller().await?;
-    accounts::end_other_sessions(&state()?, &caller).await
+    Ok(accounts::end_other_sessions(&state()?, &caller).await?)
 }

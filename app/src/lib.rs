@@ -1,9 +1,9 @@
-//! Arbor's application crate: the Leptos UI (routes, pages, components), the server functions
-//! the pages call, the types shared by browser and server, and — behind the `ssr` feature —
-//! the server-side services (accounts, sessions, throttling) that the JSON API in `server/`
-//! reuses. It must not own process set-up (configuration, listeners, the HTTP middleware
-//! stack): that is `server/`'s. Server-only code lives under [`ssr`] and never reaches the
-//! WebAssembly bundle.
+//! Arbor's application crate: the Leptos UI (routes, pages, components, the islands the
+//! browser hydrates) and the thin server functions the pages call, each parsing its inputs
+//! and calling a service (`arbor_services`). It owns no rules of its own and no process set-up
+//! (configuration, listeners, the HTTP middleware stack: `server/`'s). Server-only code lives
+//! under [`ssr`] and never reaches the WebAssembly bundle; the types both sides share are
+//! `arbor_types`', re-exported here under their old paths.
 // `deny`, not `forbid`: an `#[island]` is a `#[wasm_bindgen]` export, allowed in
 // `components::islands` alone.
 #![deny(unsafe_code)]
@@ -11,13 +11,10 @@
 pub mod accounts;
 pub mod assets;
 pub mod components;
-pub mod content;
-pub mod error;
 /// The map's layout and drawing, shared with the live map editor (`arbor_map::draw`).
 pub use arbor_map::draw as map;
-pub mod model;
 pub mod pages;
-pub mod query;
+pub use arbor_types::{content, error, model, query};
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod subjects;

@@ -21,7 +21,9 @@ pub fn parse_fold(fold: &str) -> Vec<i64> {
 /// A subject page: the subject, its tree and map, and what the reader may do.
 #[server(prefix = "/fn", endpoint = "subject")]
 pub async fn get_subject(slug: String, fold: Option<String>) -> Result<SubjectDetail, AppError> {
-    use crate::ssr::{auth, page, state, subjects};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::subjects;
+    let slug = page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let folded = parse_fold(fold.as_deref().unwrap_or_default());
@@ -41,7 +43,9 @@ pub async fn get_subject(slug: String, fold: Option<String>) -> Result<SubjectDe
 /// A topic page.
 #[server(prefix = "/fn", endpoint = "topic")]
 pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
-    use crate::ssr::{auth, page, state, subjects};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::subjects;
+    let slug = page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let client = auth::current_client_addr();
@@ -64,7 +68,9 @@ pub async fn get_backlinks(
     id: i64,
     cursor: Option<String>,
 ) -> Result<BacklinkPage, AppError> {
-    use crate::ssr::{auth, page, state, subjects};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::subjects;
+    let slug = page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let (backlinks, granted) = page::with_status(
@@ -79,22 +85,25 @@ pub async fn get_backlinks(
 /// The home page's lists.
 #[server(prefix = "/fn", endpoint = "home")]
 pub async fn home_page() -> Result<HomeFeed, AppError> {
-    use crate::ssr::{auth, catalogue, state};
+    use crate::ssr::{auth, state};
+    use arbor_services::catalogue;
     let caller = auth::current_caller().await?;
-    catalogue::home(&state()?, caller.as_ref()).await
+    Ok(catalogue::home(&state()?, caller.as_ref()).await?)
 }
 
 /// One page of the catalogue.
 #[server(prefix = "/fn", endpoint = "explore")]
 pub async fn explore_page(q: String, cursor: Option<String>) -> Result<SubjectPage, AppError> {
-    use crate::ssr::{catalogue, page, state};
+    use crate::ssr::{page, state};
+    use arbor_services::catalogue;
     page::with_status(catalogue::search(&state()?, &q, cursor.as_deref(), None).await)
 }
 
 /// One page of the caller's saved subjects.
 #[server(prefix = "/fn", endpoint = "saved")]
 pub async fn saved_page(cursor: Option<String>) -> Result<SubjectPage, AppError> {
-    use crate::ssr::{auth, catalogue, page, state};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::catalogue;
     let caller = page::with_status(auth::require_caller().await)?;
     page::with_status(catalogue::saved(&state()?, &caller, cursor.as_deref(), None).await)
 }
@@ -102,7 +111,8 @@ pub async fn saved_page(cursor: Option<String>) -> Result<SubjectPage, AppError>
 /// An author's page.
 #[server(prefix = "/fn", endpoint = "author")]
 pub async fn author_page(username: String) -> Result<AuthorDetail, AppError> {
-    use crate::ssr::{auth, page, state, subjects};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::subjects;
     let caller = auth::current_caller().await?;
     page::with_status(subjects::author(&state()?, caller.as_ref(), &username).await)
 }
@@ -110,7 +120,9 @@ pub async fn author_page(username: String) -> Result<AuthorDetail, AppError> {
 /// The collaborators of a subject (settings page).
 #[server(prefix = "/fn", endpoint = "subject/members")]
 pub async fn subject_members(slug: String) -> Result<Vec<Member>, AppError> {
-    use crate::ssr::{auth, page, state, subjects};
+    use crate::ssr::{auth, page, state};
+    use arbor_services::subjects;
+    let slug = page::slug(&slug)?;
     let caller = auth::current_caller().await?;
     page::with_status(subjects::members(&state()?, caller.as_ref(), &slug).await)
 }
@@ -124,7 +136,8 @@ pub async fn create_subject(
     visibility: String,
 ) -> Result<SubjectCard, AppError> {
     use crate::content::Tags;
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
     let caller = auth::require_caller().await?;
     let input = subjects::SubjectInput {
         title,
@@ -147,7 +160,9 @@ pub async fn update_subject(
     visibility: Option<String>,
 ) -> Result<SubjectCard, AppError> {
     use crate::content::Tags;
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
+    let slug = crate::ssr::page::slug(&slug)?;
     let caller = auth::current_caller().await?;
     let changes = subjects::SubjectChanges {
         title: Some(title),
@@ -163,7 +178,9 @@ pub async fn update_subject(
 /// Deletes a subject (the form repeats its slug) and goes home.
 #[server(prefix = "/fn", endpoint = "subject/delete")]
 pub async fn delete_subject(slug: String, confirm: String) -> Result<(), AppError> {
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
+    let slug = crate::ssr::page::slug(&slug)?;
     let caller = auth::current_caller().await?;
     subjects::delete(&state()?, caller.as_ref(), &slug, &confirm).await?;
     leptos_axum::redirect("/");
@@ -177,39 +194,46 @@ pub async fn set_member(
     username: String,
     role: String,
 ) -> Result<Vec<Member>, AppError> {
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
+    let slug = crate::ssr::page::slug(&slug)?;
     let caller = auth::current_caller().await?;
-    subjects::set_member(&state()?, caller.as_ref(), &slug, &username, &role).await
+    Ok(subjects::set_member(&state()?, caller.as_ref(), &slug, &username, &role).await?)
 }
 
 /// Removes a collaborator.
 #[server(prefix = "/fn", endpoint = "subject/member/remove")]
 pub async fn remove_member(slug: String, username: String) -> Result<(), AppError> {
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
+    let slug = crate::ssr::page::slug(&slug)?;
     let caller = auth::current_caller().await?;
-    subjects::remove_member(&state()?, caller.as_ref(), &slug, &username).await
+    Ok(subjects::remove_member(&state()?, caller.as_ref(), &slug, &username).await?)
 }
 
 /// Likes or saves a subject (`mark`: `like` or `save`), or takes it back (`on` false).
 #[server(prefix = "/fn", endpoint = "subject/mark")]
 pub async fn mark_subject(slug: String, mark: String, on: bool) -> Result<SubjectCard, AppError> {
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
     use arbor_db::social::Mark;
+    use arbor_services::subjects;
+    let slug = crate::ssr::page::slug(&slug)?;
     let caller = auth::current_caller().await?;
     let mark = match mark.as_str() {
         "like" => Mark::Like,
         "save" => Mark::Save,
         _ => return Err(AppError::invalid("mark", "Mark is like or save.")),
     };
-    subjects::set_mark(&state()?, caller.as_ref(), &slug, mark, on).await
+    Ok(subjects::set_mark(&state()?, caller.as_ref(), &slug, mark, on).await?)
 }
 
 /// Follows or unfollows an author.
 #[server(prefix = "/fn", endpoint = "follow")]
 pub async fn follow_author(username: String, on: bool) -> Result<AuthorDetail, AppError> {
-    use crate::ssr::{auth, state, subjects};
+    use crate::ssr::{auth, state};
+    use arbor_services::subjects;
     let caller = auth::current_caller().await?;
-    subjects::follow(&state()?, caller.as_ref(), &username, on).await
+    Ok(subjects::follow(&state()?, caller.as_ref(), &username, on).await?)
 }
 
 /// Adds a topic (`parent_id`: as its last child; `after_id`: as the next sibling) and opens
@@ -222,9 +246,10 @@ pub async fn create_topic(
     after_id: Option<i64>,
 ) -> Result<i64, AppError> {
     use crate::content::{Body, Title};
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::tree::{self, Placement};
     use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::tree::{self, Placement};
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -253,8 +278,10 @@ pub async fn update_topic(
     body: Option<String>,
 ) -> Result<(), AppError> {
     use crate::content::{Body, Title};
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, tree};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::tree;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -273,8 +300,10 @@ pub async fn move_topic(
     parent_id: i64,
     position: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, tree};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::tree;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -295,8 +324,10 @@ pub async fn move_topic(
 /// Deletes a topic and its subtree, then shows the subject.
 #[server(prefix = "/fn", endpoint = "topic/delete")]
 pub async fn delete_topic(slug: String, id: i64) -> Result<(), AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, tree};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::tree;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -308,8 +339,10 @@ pub async fn delete_topic(slug: String, id: i64) -> Result<(), AppError> {
 /// The trash and import history of a subject's map (editors).
 #[server(prefix = "/fn", endpoint = "subject/upkeep")]
 pub async fn subject_upkeep(slug: String) -> Result<MapUpkeep, AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, transfer, tree};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::{transfer, tree};
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -322,12 +355,14 @@ pub async fn subject_upkeep(slug: String) -> Result<MapUpkeep, AppError> {
 /// Brings a deleted subtree back.
 #[server(prefix = "/fn", endpoint = "topic/restore")]
 pub async fn restore_topic(slug: String, id: i64) -> Result<(), AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, tree};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::tree;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
-    tree::restore_topic(&state, &granted, id).await
+    Ok(tree::restore_topic(&state, &granted, id).await?)
 }
 
 /// Replaces the subject's topics with a pasted file (`format` empty: from the file name),
@@ -339,8 +374,10 @@ pub async fn import_file(
     format: String,
     content: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, transfer};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::transfer;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
@@ -354,10 +391,12 @@ pub async fn import_file(
 /// Rolls the subject back to before an import (the owner).
 #[server(prefix = "/fn", endpoint = "subject/import/rollback")]
 pub async fn rollback_import(slug: String, id: i64) -> Result<(), AppError> {
-    use crate::ssr::access::{self, Need};
-    use crate::ssr::{auth, state, transfer};
+    use crate::ssr::{auth, state};
+    use arbor_services::access::{self, Need};
+    use arbor_services::transfer;
+    let slug = crate::ssr::page::slug(&slug)?;
     let state = state()?;
     let caller = auth::current_caller().await?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
-    transfer::rollback(&state, &granted, id).await
+    Ok(transfer::rollback(&state, &granted, id).await?)
 }

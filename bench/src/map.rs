@@ -1,6 +1,6 @@
 //! `map-bench`: the cost of a 1,000-topic map on the server, in process: resolving its
 //! structure document into a tree (`arbor_map`, what every projection and every browser does on
-//! each change), adding every topic to one in a single change (an import), laying it out and drawing it as SVG (`arbor_app::map`, what the subject page
+//! each change), adding every topic to one in a single change (an import), laying it out and drawing it as SVG (`arbor_map::draw`, what the subject page
 //! does on every uncached render), and writing and reading it in every file format
 //! (`arbor_outline`). Prints p50/p99 per step and its output (bytes written, or topics read).
 //! See `docs/BENCHMARKS.md` for the command and figures.
@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use arbor_app::map::{MapNode, layout, to_svg};
+use arbor_map::draw::{MapNode, layout, to_svg};
 use arbor_map::{NodeId, Structure};
 use arbor_outline::{Format, Limits, Outline};
 use clap::Parser;

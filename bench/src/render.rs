@@ -1,5 +1,5 @@
 //! `render-bench`: the cost of rendering hostile topic bodies to safe HTML
-//! (`arbor_app::ssr::markdown::render`: pulldown-cmark, syntect, ammonia), in process. Each body
+//! (`arbor_services::markdown::render`: pulldown-cmark, syntect, ammonia), in process. Each body
 //! is as large as a topic body may be (100 KB) and nested as deeply as its kind allows: block
 //! quotes, bullet and ordered lists, both mixed, emphasis, links, images, raw HTML tags, and
 //! code for the highlighter. Prints the time per body (best and worst of `--runs`) and the size
@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use arbor_app::content::Body;
-use arbor_app::ssr::markdown::render;
+use arbor_services::markdown::render;
+use arbor_types::content::Body;
 use clap::Parser;
 
 #[derive(Debug, Parser)]

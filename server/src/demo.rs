@@ -5,13 +5,14 @@
 //! is already there.
 
 use anyhow::Context as _;
-use arbor_app::content::{Body, Title};
-use arbor_app::model::{Password, Username};
-use arbor_app::ssr::access::{self, Need};
-use arbor_app::ssr::auth::Caller;
-use arbor_app::ssr::tree::{self, Placement};
-use arbor_app::ssr::{AppState, now_ms, passwords, subjects};
+use arbor_app::ssr::AppState;
 use arbor_db::DbError;
+use arbor_services::access::{self, Need};
+use arbor_services::auth::Caller;
+use arbor_services::tree::{self, Placement};
+use arbor_services::{now_ms, passwords, subjects};
+use arbor_types::content::{Body, Slug, Title};
+use arbor_types::model::{Password, Username};
 use serde::Deserialize;
 
 const DEMO_JSON: &str = include_str!("../demo/distributed-systems.json");
@@ -43,7 +44,7 @@ pub enum Seeded {
 }
 
 async fn demo_user(state: &AppState) -> anyhow::Result<Caller> {
-    let name = Username::parse(DEMO_USER).map_err(|e| anyhow::anyhow!(e.message))?;
+    let name = Username::parse(DEMO_USER)?;
     let user = match state.db().user_by_key(&name.key()).await {
         Ok(user) => user,
         Err(DbError::NotFound) => {
@@ -51,11 +52,8 @@ async fn demo_user(state: &AppState) -> anyhow::Result<Caller> {
             let secret: String = (0..40)
                 .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
                 .collect();
-            let password =
-                Password::parse_new(&secret, "password").map_err(|e| anyhow::anyhow!(e.message))?;
-            let hash = passwords::hash(&password)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let password = Password::parse_new(&secret, "password")?;
+            let hash = passwords::hash(&password).await?;
             state
                 .db()
                 .create_user(arbor_db::users::NewUser {
@@ -79,12 +77,11 @@ async fn demo_user(state: &AppState) -> anyhow::Result<Caller> {
 /// Loads the demo subject unless it is there already.
 pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
     let demo: DemoSubject = serde_json::from_str(DEMO_JSON).context("reading the demo subject")?;
-    let slug = arbor_app::content::slugify(&demo.title);
+    let slug = arbor_types::content::slugify(&demo.title);
     if state.db().slug_exists(&slug).await? {
         return Ok(Seeded::AlreadyThere { slug });
     }
     let caller = demo_user(state).await?;
-    let err = |e: arbor_app::error::AppError| anyhow::anyhow!(e.message);
     let card = subjects::create(
         state,
         &caller,
@@ -95,14 +92,12 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
             visibility: Some("public".into()),
         },
     )
-    .await
-    .map_err(err)?;
-    let granted = access::subject_for(state, Some(&caller), &card.slug, Need::Edit)
-        .await
-        .map_err(err)?;
+    .await?;
+    let slug = Slug::parse(&card.slug)?;
+    let granted = access::subject_for(state, Some(&caller), &slug, Need::Edit).await?;
     let root_id = state.db().topic_tree(granted.subject.id).await?[0].id;
-    let root_title = Title::parse(&demo.root.title).map_err(err)?;
-    let root_body = Body::parse(&demo.root.body).map_err(err)?;
+    let root_title = Title::parse(&demo.root.title)?;
+    let root_body = Body::parse(&demo.root.body)?;
     tree::edit_topic(
         state,
         &granted,
@@ -110,8 +105,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
         Some(&root_title),
         Some(&root_body),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     let mut topics = 1;
     let mut pending: Vec<(i64, DemoTopic)> = demo
         .root
@@ -121,11 +115,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
         .map(|c| (root_id, c))
         .collect();
     while let Some((parent, topic)) = pending.pop() {
-        let title = Title::parse(&topic.title).map_err(err)?;
-        let body = Body::parse(&topic.body).map_err(err)?;
-        let id = tree::create_topic(state, &granted, Placement::ChildOf(parent), &title, &body)
-            .await
-            .map_err(err)?;
+        let title = Title::parse(&topic.title)?;
+        let body = Body::parse(&topic.body)?;
+        let id =
+            tree::create_topic(state, &granted, Placement::ChildOf(parent), &title, &body).await?;
         topics += 1;
         pending.extend(topic.children.into_iter().rev().map(|c| (id, c)));
     }

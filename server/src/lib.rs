@@ -15,9 +15,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use arbor_app::ssr::{AppState, AuthPolicy, RedisHandle};
+use arbor_app::ssr::AppState;
 use arbor_app::{App, shell};
 use arbor_db::{Db, DbOptions};
+use arbor_services::{AuthPolicy, RedisHandle, Services};
+use arbor_types::error::{AppError, ErrorCode};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -33,6 +35,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::config::Settings;
 use crate::http::client_addr::TrustProxy;
 use crate::http::csrf::PublicOrigin;
+use crate::http::error::ApiError;
 use crate::http::form_errors::FormErrorKey;
 use crate::http::security::CspNonce;
 
@@ -101,13 +104,8 @@ pub fn state(settings: &Settings, db: Db, redis: Option<RedisHandle>) -> anyhow:
         },
         ..AuthPolicy::default()
     };
-    Ok(AppState::new(
-        db,
-        redis,
-        policy,
-        settings.page_cache_mib * 1024 * 1024,
-        leptos_options()?,
-    ))
+    let services = Services::new(db, redis, policy, settings.page_cache_mib * 1024 * 1024);
+    Ok(AppState::new(services, leptos_options()?))
 }
 
 /// The app's page routes, generated once per process. Generating them renders the app with
@@ -144,12 +142,12 @@ pub fn router(settings: &Settings, state: AppState, form_errors: FormErrorKey) -
                 )
             }),
         )
-        .fallback(|| async { arbor_app::error::AppError::not_found("No such API endpoint.") })
+        .fallback(|| async { ApiError(AppError::not_found("No such API endpoint.")) })
         .method_not_allowed_fallback(|| async {
-            arbor_app::error::AppError::new(
-                arbor_app::error::ErrorCode::MethodNotAllowed,
+            ApiError(AppError::new(
+                ErrorCode::MethodNotAllowed,
                 "This endpoint does not take that method.",
-            )
+            ))
         });
 
     let leptos_options = state.leptos_options().clone();
@@ -258,11 +256,10 @@ async fn refuse_large_bodies(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        let mut response =
-            axum::response::IntoResponse::into_response(arbor_app::error::AppError::new(
-                arbor_app::error::ErrorCode::TooLarge,
-                format!("The request body is over the limit of {MAX_BODY_BYTES} bytes."),
-            ));
+        let mut response = axum::response::IntoResponse::into_response(ApiError(AppError::new(
+            ErrorCode::TooLarge,
+            format!("The request body is over the limit of {MAX_BODY_BYTES} bytes."),
+        )));
         // The body is left unread, so this connection cannot carry another request.
         response.headers_mut().insert(
             axum::http::header::CONNECTION,
@@ -279,7 +276,7 @@ fn spawn_upkeep(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
-            let now = arbor_app::ssr::now_ms();
+            let now = arbor_services::now_ms();
             let idle_cutoff = state.policy().idle_cutoff(now);
             match state.db().delete_expired_sessions(now, idle_cutoff).await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "lapsed sessions removed"),
@@ -333,7 +330,7 @@ pub async fn serve(
         report_seed(demo::seed(&state).await?);
     }
     let upkeep = spawn_upkeep(state.clone());
-    let host = std::sync::Arc::new(arbor_app::ssr::live::Host(state.clone()));
+    let host = std::sync::Arc::new(arbor_services::live::Host(state.services().clone()));
     let collab_upkeep = state
         .collab()
         .spawn_upkeep(state.bus(), host.clone(), host.clone());

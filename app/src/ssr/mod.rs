@@ -1,177 +1,46 @@
-//! The server side of the app: state shared by every request, and the services (accounts,
-//! subjects, the tree, the catalogue) that both the server functions (pages) and the JSON API
-//! (`server/`) call, so each rule lives once; plus the page cache. The live side (rooms, the
-//! bus between replicas) is `arbor_live`'s; [`live`] is what the services offer it.
+//! The app's server side: the state a request carries ([`AppState`]: the services plus
+//! Leptos' options), who is calling ([`auth`]), and what a page render sets on its response
+//! ([`page`]). The rules themselves are `arbor_services`'.
 
-pub mod access;
-pub mod accounts;
 pub mod auth;
-pub mod blocking;
-pub mod catalogue;
-pub mod changes;
-pub mod live;
-pub mod markdown;
 pub mod page;
-pub mod page_cache;
-pub mod passwords;
-pub mod secrets;
-pub mod subjects;
-pub mod throttle;
-pub mod transfer;
-pub mod tree;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Deref;
 
-use arbor_db::Db;
-use arbor_live::bus::Bus;
-use arbor_live::{Hub, SocketCaps};
-pub use arbor_live::{RedisHandle, millis, now_ms};
+use arbor_services::Services;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-/// Session and sign-in policy, from the server's configuration.
-#[derive(Debug, Clone)]
-pub struct AuthPolicy {
-    /// Mark the session cookie `Secure` (the public URL is https).
-    pub secure_cookies: bool,
-    /// A session unused for this long lapses.
-    pub session_idle: Duration,
-    /// A session lapses this long after sign-in, used or not.
-    pub session_absolute: Duration,
-    /// The sign-in throttle's window.
-    pub throttle_window: Duration,
-    /// Failed sign-ins allowed per username per window.
-    pub max_failures_per_user: u32,
-    /// Failed sign-ins allowed per client address per window.
-    pub max_failures_per_client: u32,
-    /// Sign-up attempts allowed per client address per window.
-    pub max_signups_per_client: u32,
-    /// Live-editing sockets open at once per replica, per client address and per account.
-    pub max_sockets: SocketCaps,
-}
-
-impl Default for AuthPolicy {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            session_idle: Duration::from_secs(14 * 24 * 3600),
-            session_absolute: Duration::from_secs(60 * 24 * 3600),
-            throttle_window: Duration::from_secs(15 * 60),
-            max_failures_per_user: 10,
-            max_failures_per_client: 100,
-            max_signups_per_client: 20,
-            max_sockets: SocketCaps::default(),
-        }
-    }
-}
-
-/// Everything a request handler may need; cheap to clone.
+/// Everything a request handler may need; cheap to clone. It is the services' state (which it
+/// dereferences to, so a handler passes `&state` to a service) plus Leptos' options.
 #[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    services: Services,
     leptos_options: LeptosOptions,
 }
 
-struct Inner {
-    db: Db,
-    redis: Option<RedisHandle>,
-    policy: AuthPolicy,
-    throttle: throttle::Throttle,
-    bus: Bus,
-    pages: Arc<page_cache::PageCache>,
-    views: subjects::RecentViews,
-    collab: Hub,
-    png_exports: transfer::PngExports,
-}
-
-/// How long a cached page may be served without a change event (see [`page_cache`]).
-pub const PAGE_CACHE_TTL: Duration = Duration::from_secs(600);
-/// Most pages cached per replica.
-pub const PAGE_CACHE_ENTRIES: usize = 5_000;
-
 impl AppState {
-    pub fn new(
-        db: Db,
-        redis: Option<RedisHandle>,
-        policy: AuthPolicy,
-        page_cache_bytes: usize,
-        leptos_options: LeptosOptions,
-    ) -> Self {
-        let throttle = throttle::Throttle::new(db.clone(), redis.clone(), &policy);
-        let bus = Bus::new(redis.clone());
-        let pages = Arc::new(page_cache::PageCache::new(page_cache::Budget {
-            ttl: PAGE_CACHE_TTL,
-            max_entries: PAGE_CACHE_ENTRIES,
-            max_bytes: page_cache_bytes,
-        }));
-        pages.follow(&bus);
-        let collab = Hub::new(
-            db.clone(),
-            arbor_collab::Limits::default(),
-            policy.max_sockets,
-            redis.clone(),
-        );
+    pub fn new(services: Services, leptos_options: LeptosOptions) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                db,
-                redis,
-                policy,
-                throttle,
-                bus,
-                pages,
-                views: subjects::RecentViews::default(),
-                collab,
-                png_exports: transfer::PngExports::default(),
-            }),
+            services,
             leptos_options,
         }
     }
 
-    /// The bus between replicas.
-    pub fn bus(&self) -> &Bus {
-        &self.inner.bus
-    }
-
-    /// The PNG exports of this replica (slots, queue, recent ones).
-    pub fn png_exports(&self) -> &transfer::PngExports {
-        &self.inner.png_exports
-    }
-
-    /// The live documents of this replica.
-    pub fn collab(&self) -> &Hub {
-        &self.inner.collab
-    }
-
-    /// The cache of public pages.
-    pub fn pages(&self) -> &page_cache::PageCache {
-        &self.inner.pages
-    }
-
-    /// Views this replica counted recently.
-    pub fn views(&self) -> &subjects::RecentViews {
-        &self.inner.views
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.inner.db
-    }
-
-    /// The Redis connection, when `REDIS_URL` is configured.
-    pub fn redis(&self) -> Option<&RedisHandle> {
-        self.inner.redis.as_ref()
-    }
-
-    pub fn policy(&self) -> &AuthPolicy {
-        &self.inner.policy
-    }
-
-    pub fn throttle(&self) -> &throttle::Throttle {
-        &self.inner.throttle
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     pub fn leptos_options(&self) -> &LeptosOptions {
         &self.leptos_options
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 
@@ -181,16 +50,11 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-impl AuthPolicy {
-    /// Sessions last seen before this moment have lapsed from idleness.
-    pub fn idle_cutoff(&self, now: i64) -> i64 {
-        now.saturating_sub(millis(self.session_idle))
-    }
-}
-
-/// The state of the current request, inside a server function or a page render.
-pub fn state() -> Result<AppState, crate::error::AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        crate::error::AppError::internal(anyhow::anyhow!("AppState missing from context"))
-    })
+/// The services, inside a server function or a page render.
+pub fn state() -> Result<Services, crate::error::AppError> {
+    leptos::prelude::use_context::<AppState>()
+        .map(|state| state.services)
+        .ok_or_else(|| {
+            crate::error::AppError::internal(anyhow::anyhow!("AppState missing from context"))
+        })
 }

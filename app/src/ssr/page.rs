@@ -14,12 +14,14 @@ pub fn set_status(err: &AppError) {
     }
 }
 
-/// Passes `result` through, setting the page status when it is an error.
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        set_status(err);
-    }
-    result
+/// Passes `result` through as what the person is told, setting the page status when it is an
+/// error.
+pub fn with_status<T>(result: Result<T, impl Into<AppError>>) -> Result<T, AppError> {
+    result.map_err(|err| {
+        let err = err.into();
+        set_status(&err);
+        err
+    })
 }
 
 /// Marks the page being rendered as showing `subject_id` and fit for the public page cache
@@ -33,4 +35,10 @@ pub fn mark_cacheable(subject_id: i64) {
             value,
         );
     }
+}
+
+/// The subject's slug named by a route or a form; one that cannot be a slug is a missing page
+/// (404, set on the page) before anything is looked up.
+pub fn slug(raw: &str) -> Result<crate::content::Slug, AppError> {
+    with_status(crate::content::Slug::parse(raw))
 }

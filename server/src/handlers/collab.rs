@@ -6,12 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use arbor_app::error::AppError;
-use arbor_app::ssr::auth::{self, Caller, ClientAddr, session_secret};
-use arbor_app::ssr::live::{self, access_for};
-use arbor_app::ssr::{AppState, access, secrets};
+use arbor_app::ssr::AppState;
 use arbor_collab::{Access, Close};
 use arbor_live::{DocKey, Joined, Out, SignIn, SocketPermit};
+use arbor_services::auth::Caller;
+use arbor_services::auth::{self, ClientAddr, session_secret};
+use arbor_services::live::{self, access_for};
+use arbor_services::{access, secrets};
+use arbor_types::error::AppError;
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -20,7 +22,10 @@ use axum::response::Response;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde::Deserialize;
 
+use arbor_services::ServiceError;
+
 use crate::http::csrf::{PublicOrigin, websocket_refusal};
+use crate::http::error::ApiError;
 
 /// The server pings every connection this often…
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -50,7 +55,7 @@ async fn caller(
     headers: &HeaderMap,
     query: &CollabQuery,
     public: &PublicOrigin,
-) -> Result<Option<(Caller, SignIn)>, AppError> {
+) -> Result<Option<(Caller, SignIn)>, ApiError> {
     if let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) {
         let caller = auth::token_caller(state, token).await?;
         return Ok(Some((caller, SignIn::Token(secrets::hash(token)))));
@@ -59,7 +64,7 @@ async fn caller(
         && session_secret(headers).is_some()
         && let Some(why) = websocket_refusal(headers, public)
     {
-        return Err(AppError::forbidden(why));
+        return Err(AppError::forbidden(why).into());
     }
     let bearer = auth::bearer_token(headers).map(secrets::hash);
     Ok(auth::caller(state, headers).await?.map(|caller| {
@@ -81,11 +86,14 @@ pub async fn connect(
     client: Option<Extension<ClientAddr>>,
     Extension(public): Extension<PublicOrigin>,
     State(state): State<AppState>,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
     let caller = caller(&state, &headers, &query, &public).await?;
     let user_id = caller.as_ref().map_or(0, |(c, _)| c.user.id);
     let client = client.map(|Extension(ClientAddr(addr))| addr);
-    let permit = state.collab().admit_socket(client.as_deref(), user_id)?;
+    let permit = state
+        .collab()
+        .admit_socket(client.as_deref(), user_id)
+        .map_err(ServiceError::from)?;
     let (key, subject) = live::document(&state, &doc)
         .await?
         .ok_or_else(no_such_document)?;

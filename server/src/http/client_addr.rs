@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use arbor_app::ssr::auth::ClientAddr;
+use arbor_services::auth::ClientAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;

@@ -6,12 +6,14 @@
 //! Requests authenticated by bearer token carry no ambient credential and are let through, as
 //! are cookie-less requests that carry no browser headers at all (scripts, curl).
 
-use arbor_app::error::AppError;
-use arbor_app::ssr::auth::{bearer_token, session_secret};
+use arbor_services::auth::{bearer_token, session_secret};
+use arbor_types::error::AppError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
 
 /// The origin the site is served from, when the operator configured one.
 #[derive(Clone)]
@@ -99,7 +101,7 @@ pub async fn refuse_cross_site(
         Verdict::Allow => next.run(req).await,
         Verdict::Refuse(why) => {
             tracing::info!(method = %req.method(), path = %req.uri().path(), "cross-site request refused");
-            AppError::forbidden(why).into_response()
+            ApiError(AppError::forbidden(why)).into_response()
         }
     }
 }

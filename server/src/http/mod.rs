@@ -3,8 +3,10 @@
 //! page cache; and the browser's bundles with their cache headers.
 
 pub mod assets;
+pub mod caller;
 pub mod client_addr;
 pub mod csrf;
+pub mod error;
 pub mod form_errors;
 pub mod metrics;
 pub mod page_cache;

@@ -1,5 +1,5 @@
 //! Public pages: `ETag` validators and `304 Not Modified` on every page a signed-out reader
-//! gets, and the in-process cache (`arbor_app::ssr::page_cache`) for subject and topic pages.
+//! gets, and the in-process cache (`arbor_services::page_cache`) for subject and topic pages.
 //!
 //! Only signed-out `GET`s of `/s/…` without a query string are served from or stored in the
 //! cache, and only pages whose render marked them cacheable ([`CACHE_MARK`]: the subject is
@@ -12,14 +12,16 @@
 //! Other signed-out pages (home, explore, profiles…) are rendered each time but still carry a
 //! validator, so an unchanged page costs the client a `304` and no body.
 
-use arbor_app::ssr::auth::{ClientAddr, session_secret};
-use arbor_app::ssr::{AppState, page_cache, subjects};
+use arbor_app::ssr::AppState;
+use arbor_services::auth::{ClientAddr, session_secret};
+use arbor_services::{page_cache, subjects};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::error::ApiError;
 use super::security::CspNonce;
 
 /// Set by a page render on a response that may be cached, naming the subject it shows.
@@ -194,8 +196,10 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(bytes) => bytes,
         Err(e) => {
             tracing::error!(error = %e, "could not read a rendered page");
-            return arbor_app::error::AppError::internal(anyhow::anyhow!("page body: {e}"))
-                .into_response();
+            return ApiError(arbor_types::error::AppError::internal(anyhow::anyhow!(
+                "page body: {e}"
+            )))
+            .into_response();
         }
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {

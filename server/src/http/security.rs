@@ -58,7 +58,7 @@ pub async fn no_store_when_credentialed(
     let path = req.uri().path();
     let credentialed = !(path.starts_with("/pkg/") || path.starts_with("/editor/"))
         && (req.headers().contains_key(header::AUTHORIZATION)
-            || arbor_app::ssr::auth::session_secret(req.headers()).is_some());
+            || arbor_services::auth::session_secret(req.headers()).is_some());
     let mut response = next.run(req).await;
     if credentialed {
         response

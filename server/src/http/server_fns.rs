@@ -4,7 +4,7 @@
 //! treats any 4xx/5xx as an error, so its behaviour is unchanged; logs, metrics and other
 //! clients see the truth.
 
-use arbor_app::error::AppError;
+use arbor_types::error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};

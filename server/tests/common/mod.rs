@@ -302,7 +302,7 @@ pub async fn quick_sessions(
     let db = Db::connect(&app.database_url, &DbOptions::default())
         .await
         .unwrap();
-    let now = arbor_app::ssr::now_ms();
+    let now = arbor_services::now_ms();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let name = format!("{prefix}{i}");
@@ -318,7 +318,7 @@ pub async fn quick_sessions(
             .unwrap();
         let secret = format!("quick-session-{name}-{}", rand::random::<u64>());
         db.create_session(
-            &arbor_app::ssr::secrets::hash(&secret),
+            &arbor_services::secrets::hash(&secret),
             user.id,
             now,
             now + 3_600_000,

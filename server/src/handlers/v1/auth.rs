@@ -1,10 +1,10 @@
 //! `/auth`: sign up, sign in, sign out. Browsers get the session cookie; the response body is
 //! the account.
 
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::model::Me;
-use arbor_app::ssr::auth::{Caller, ClientAddr, clear_session_cookie, session_cookie};
-use arbor_app::ssr::{AppState, accounts};
+use arbor_app::ssr::AppState;
+use arbor_services::accounts;
+use arbor_services::auth::{ClientAddr, clear_session_cookie, session_cookie};
+use arbor_types::model::Me;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -13,6 +13,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ApiJson;
+use crate::http::caller::Visitor;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// Credentials for sign-up and sign-in.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,7 +37,7 @@ pub async fn signup(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     let entered =
         accounts::signup(&state, &body.username, &body.password, client.as_deref()).await?;
@@ -45,14 +47,14 @@ pub async fn signup(
 /// The session cookie and the account, for whoever just signed up or in.
 fn welcome(
     state: &AppState,
-    (user, session): (arbor_db::users::UserRow, arbor_app::ssr::secrets::Minted),
+    (user, session): (arbor_db::users::UserRow, arbor_services::secrets::Minted),
 ) -> impl IntoResponse + use<> {
     (
         [(
             header::SET_COOKIE,
             session_cookie(&session.secret, state.policy()),
         )],
-        Json(Me::from(user)),
+        Json(arbor_services::accounts::me(user)),
     )
 }
 
@@ -67,7 +69,7 @@ pub async fn login(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     let entered =
         accounts::login(&state, &body.username, &body.password, client.as_deref()).await?;
@@ -79,8 +81,8 @@ pub async fn login(
     responses((status = 204, description = "Signed out (also when not signed in)")))]
 pub async fn logout(
     State(state): State<AppState>,
-    caller: Option<Caller>,
-) -> Result<impl IntoResponse, AppError> {
+    Visitor(caller): Visitor,
+) -> Result<impl IntoResponse, ApiError> {
     accounts::logout(&state, caller.as_ref()).await?;
     Ok((
         StatusCode::NO_CONTENT,

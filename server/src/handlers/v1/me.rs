@@ -1,9 +1,9 @@
 //! `/me`: the signed-in account.
 
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::model::{Me, SessionInfo};
-use arbor_app::ssr::auth::{Caller, ClientAddr, clear_session_cookie};
-use arbor_app::ssr::{AppState, accounts};
+use arbor_app::ssr::AppState;
+use arbor_services::accounts;
+use arbor_services::auth::{ClientAddr, clear_session_cookie};
+use arbor_types::model::{Me, SessionInfo};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -12,6 +12,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ApiJson;
+use crate::http::caller::Signed;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// The signed-in account.
 #[utoipa::path(get, path = "/me", tag = "me",
@@ -20,8 +22,8 @@ use super::ApiJson;
         (status = 401, description = "Not signed in", body = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = [])))]
-pub async fn get_me(caller: Caller) -> Json<Me> {
-    Json(caller.user.into())
+pub async fn get_me(Signed(caller): Signed) -> Json<Me> {
+    Json(arbor_services::accounts::me(caller.user))
 }
 
 /// Profile fields to change; absent fields stay as they are.
@@ -44,9 +46,9 @@ pub struct ProfileUpdate {
     security(("session" = []), ("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiJson(body): ApiJson<ProfileUpdate>,
-) -> Result<Json<Me>, AppError> {
+) -> Result<Json<Me>, ApiError> {
     let display_name = body
         .display_name
         .unwrap_or_else(|| caller.user.display_name.clone());
@@ -76,10 +78,10 @@ pub struct PasswordChange {
     security(("session" = []), ("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     accounts::change_password(
         &state,
@@ -109,10 +111,10 @@ pub struct DeleteAccount {
     security(("session" = []), ("bearer" = [])))]
 pub async fn delete_me(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     client: Option<Extension<ClientAddr>>,
     ApiJson(body): ApiJson<DeleteAccount>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     accounts::delete_account(&state, &caller, &body.password, client.as_deref()).await?;
     Ok((
@@ -127,8 +129,8 @@ pub async fn delete_me(
     security(("session" = []), ("bearer" = [])))]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<SessionInfo>>, AppError> {
+    Signed(caller): Signed,
+) -> Result<Json<Vec<SessionInfo>>, ApiError> {
     Ok(Json(accounts::list_sessions(&state, &caller).await?))
 }
 
@@ -145,8 +147,8 @@ pub struct Ended {
     security(("session" = []), ("bearer" = [])))]
 pub async fn end_other_sessions(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Ended>, AppError> {
+    Signed(caller): Signed,
+) -> Result<Json<Ended>, ApiError> {
     let ended = accounts::end_other_sessions(&state, &caller).await?;
     Ok(Json(Ended { ended }))
 }

@@ -9,7 +9,6 @@ pub mod topics;
 pub mod transfer;
 pub mod users;
 
-use arbor_app::error::AppError;
 use arbor_app::ssr::AppState;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -18,9 +17,11 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::http::error::ApiError;
+
 /// A JSON body whose rejections (bad syntax, wrong shape, too large) answer in our error shape.
 #[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+#[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
 #[derive(OpenApi)]
@@ -32,7 +33,7 @@ pub struct ApiJson<T>(pub T);
     ),
     servers((url = "/api/v1")),
     modifiers(&Security),
-    components(schemas(arbor_app::error::ErrorResponse)),
+    components(schemas(crate::http::error::ErrorResponse)),
     tags(
         (name = "auth", description = "Sign up, sign in and out"),
         (name = "me", description = "The signed-in account"),
@@ -65,12 +66,12 @@ impl Modify for Security {
 
 /// A query string whose rejections answer in our error shape.
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
 /// A path parameter whose rejections answer in our error shape.
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
 /// The `/api/v1` router (paths relative to it) and its OpenAPI document.

@@ -1,12 +1,12 @@
 //! `/subjects`: the catalogue, subjects, collaborators, likes and saves. Handlers only adapt
-//! HTTP to the services in `arbor_app::ssr`, which decide access (`ssr::access`).
+//! HTTP to the services in `arbor_services`, which decide access (`arbor_services::access`).
 
-use arbor_app::content::{Member, SubjectCard, SubjectDetail, SubjectPage};
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::ssr::auth::{Caller, ClientAddr};
-use arbor_app::ssr::subjects::{self, SubjectChanges, SubjectInput};
-use arbor_app::ssr::{AppState, catalogue};
+use arbor_app::ssr::AppState;
 use arbor_db::social::Mark;
+use arbor_services::auth::{Caller, ClientAddr};
+use arbor_services::catalogue;
+use arbor_services::subjects::{self, SubjectChanges, SubjectInput};
+use arbor_types::content::{Member, Slug, SubjectCard, SubjectDetail, SubjectPage};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -14,6 +14,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiJson, ApiPath, ApiQuery};
+use crate::http::caller::{Signed, Visitor};
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// Catalogue search parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -37,7 +39,7 @@ pub struct SearchParams {
 pub async fn search_subjects(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Json<SubjectPage>, AppError> {
+) -> Result<Json<SubjectPage>, ApiError> {
     Ok(Json(
         catalogue::search(&state, &params.q, params.cursor.as_deref(), params.limit).await?,
     ))
@@ -69,9 +71,9 @@ pub struct NewSubjectRequest {
     security(("session" = []), ("bearer" = [])))]
 pub async fn create_subject(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiJson(body): ApiJson<NewSubjectRequest>,
-) -> Result<(StatusCode, Json<SubjectCard>), AppError> {
+) -> Result<(StatusCode, Json<SubjectCard>), ApiError> {
     let input = SubjectInput {
         title: body.title,
         summary: body.summary,
@@ -91,10 +93,11 @@ pub async fn create_subject(
     responses((status = 200, body = SubjectDetail), (status = 404, body = ErrorResponse)))]
 pub async fn get_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     client: Option<Extension<ClientAddr>>,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<SubjectDetail>, AppError> {
+) -> Result<Json<SubjectDetail>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     let reader = subjects::Reader {
         caller: caller.as_ref(),
@@ -128,10 +131,11 @@ pub struct SubjectPatch {
     security(("session" = []), ("bearer" = [])))]
 pub async fn update_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SubjectPatch>,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let changes = SubjectChanges {
         title: body.title,
         summary: body.summary,
@@ -165,10 +169,11 @@ pub struct DeleteParams {
     security(("session" = []), ("bearer" = [])))]
 pub async fn delete_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(params): ApiQuery<DeleteParams>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
+    let slug = Slug::parse(&slug)?;
     subjects::delete(&state, caller.as_ref(), &slug, &params.confirm).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -184,9 +189,10 @@ pub async fn delete_subject(
     security(("session" = []), ("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<Vec<Member>>, AppError> {
+) -> Result<Json<Vec<Member>>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     Ok(Json(
         subjects::members(&state, caller.as_ref(), &slug).await?,
     ))
@@ -213,10 +219,11 @@ pub struct RoleRequest {
     security(("session" = []), ("bearer" = [])))]
 pub async fn set_member(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, username)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RoleRequest>,
-) -> Result<Json<Vec<Member>>, AppError> {
+) -> Result<Json<Vec<Member>>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     Ok(Json(
         subjects::set_member(&state, caller.as_ref(), &slug, &username, &body.role).await?,
     ))
@@ -233,9 +240,10 @@ pub async fn set_member(
     security(("session" = []), ("bearer" = [])))]
 pub async fn remove_member(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, username)): ApiPath<(String, String)>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
+    let slug = Slug::parse(&slug)?;
     subjects::remove_member(&state, caller.as_ref(), &slug, &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -243,10 +251,10 @@ pub async fn remove_member(
 async fn mark(
     state: &AppState,
     caller: Option<Caller>,
-    slug: &str,
+    slug: &Slug,
     mark: Mark,
     on: bool,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
     Ok(Json(
         subjects::set_mark(state, caller.as_ref(), slug, mark, on).await?,
     ))
@@ -259,9 +267,10 @@ async fn mark(
     security(("session" = []), ("bearer" = [])))]
 pub async fn like_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     mark(&state, caller, &slug, Mark::Like, true).await
 }
 
@@ -272,9 +281,10 @@ pub async fn like_subject(
     security(("session" = []), ("bearer" = [])))]
 pub async fn unlike_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     mark(&state, caller, &slug, Mark::Like, false).await
 }
 
@@ -285,9 +295,10 @@ pub async fn unlike_subject(
     security(("session" = []), ("bearer" = [])))]
 pub async fn save_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     mark(&state, caller, &slug, Mark::Save, true).await
 }
 
@@ -298,9 +309,10 @@ pub async fn save_subject(
     security(("session" = []), ("bearer" = [])))]
 pub async fn unsave_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<SubjectCard>, AppError> {
+) -> Result<Json<SubjectCard>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     mark(&state, caller, &slug, Mark::Save, false).await
 }
 
@@ -321,9 +333,9 @@ pub struct PageParams {
     security(("session" = []), ("bearer" = [])))]
 pub async fn get_feed(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiQuery(params): ApiQuery<PageParams>,
-) -> Result<Json<SubjectPage>, AppError> {
+) -> Result<Json<SubjectPage>, ApiError> {
     Ok(Json(
         catalogue::feed(&state, &caller, params.cursor.as_deref(), params.limit).await?,
     ))
@@ -335,9 +347,9 @@ pub async fn get_feed(
     security(("session" = []), ("bearer" = [])))]
 pub async fn get_saved(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiQuery(params): ApiQuery<PageParams>,
-) -> Result<Json<SubjectPage>, AppError> {
+) -> Result<Json<SubjectPage>, ApiError> {
     Ok(Json(
         catalogue::saved(&state, &caller, params.cursor.as_deref(), params.limit).await?,
     ))

@@ -1,9 +1,8 @@
 //! `/me/tokens`: personal access tokens.
 
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::model::{NewToken, TokenInfo};
-use arbor_app::ssr::auth::Caller;
-use arbor_app::ssr::{AppState, accounts};
+use arbor_app::ssr::AppState;
+use arbor_services::accounts;
+use arbor_types::model::{NewToken, TokenInfo};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,6 +10,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath};
+use crate::http::caller::Signed;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/me/tokens", tag = "tokens",
@@ -18,8 +19,8 @@ use super::{ApiJson, ApiPath};
     security(("session" = []), ("bearer" = [])))]
 pub async fn list_tokens(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<TokenInfo>>, AppError> {
+    Signed(caller): Signed,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     Ok(Json(accounts::list_tokens(&state, &caller).await?))
 }
 
@@ -42,9 +43,9 @@ pub struct TokenRequest {
     security(("session" = []), ("bearer" = [])))]
 pub async fn create_token(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiJson(body): ApiJson<TokenRequest>,
-) -> Result<(StatusCode, Json<NewToken>), AppError> {
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let token = accounts::create_token(&state, &caller, &body.name).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
@@ -60,9 +61,9 @@ pub async fn create_token(
     security(("session" = []), ("bearer" = [])))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed(caller): Signed,
     ApiPath(id): ApiPath<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     accounts::revoke_token(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

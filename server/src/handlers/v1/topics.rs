@@ -1,11 +1,13 @@
-//! `/subjects/{slug}/topics`: the topic tree. Every change goes through `ssr::tree`.
+//! `/subjects/{slug}/topics`: the topic tree. Every change goes through `arbor_services::tree`.
 
-use arbor_app::content::{BacklinkPage, Body, Title, TopicDetail, TrashItem};
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::ssr::access::{self, Need};
-use arbor_app::ssr::auth::{Caller, ClientAddr};
-use arbor_app::ssr::tree::{self, Placement};
-use arbor_app::ssr::{AppState, subjects};
+use arbor_app::ssr::AppState;
+use arbor_services::access::{self, Need};
+use arbor_services::auth::Caller;
+use arbor_services::auth::ClientAddr;
+use arbor_services::subjects;
+use arbor_services::tree::{self, Placement};
+use arbor_types::content::{BacklinkPage, Body, Slug, Title, TopicDetail, TrashItem};
+use arbor_types::error::AppError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -13,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiJson, ApiPath, ApiQuery};
+use crate::http::caller::Visitor;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// A new topic: give `parent_id` (it becomes the last child) or `after_id` (the next sibling).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,9 +34,9 @@ pub struct NewTopicRequest {
 async fn read_topic(
     state: &AppState,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     id: i64,
-) -> Result<TopicDetail, AppError> {
+) -> Result<TopicDetail, ApiError> {
     Ok(subjects::topic_detail(state, caller, slug, id).await?.0)
 }
 
@@ -50,10 +54,11 @@ async fn read_topic(
     security(("session" = []), ("bearer" = [])))]
 pub async fn create_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<NewTopicRequest>,
-) -> Result<(StatusCode, Json<TopicDetail>), AppError> {
+) -> Result<(StatusCode, Json<TopicDetail>), ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let placement = match (body.parent_id, body.after_id) {
         (Some(parent), None) => Placement::ChildOf(parent),
@@ -62,7 +67,8 @@ pub async fn create_topic(
             return Err(AppError::invalid(
                 "parent_id",
                 "Give exactly one of parent_id (new child) and after_id (new sibling).",
-            ));
+            )
+            .into());
         }
     };
     let title = Title::parse(&body.title)?;
@@ -80,10 +86,11 @@ pub async fn create_topic(
     responses((status = 200, body = TopicDetail), (status = 404, body = ErrorResponse)))]
 pub async fn get_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     client: Option<Extension<ClientAddr>>,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> Result<Json<TopicDetail>, AppError> {
+) -> Result<Json<TopicDetail>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let client = client.map(|Extension(ClientAddr(addr))| addr);
     let reader = subjects::Reader {
         caller: caller.as_ref(),
@@ -113,10 +120,11 @@ pub struct BacklinkParams {
     ))]
 pub async fn list_backlinks(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiQuery(params): ApiQuery<BacklinkParams>,
-) -> Result<Json<BacklinkPage>, AppError> {
+) -> Result<Json<BacklinkPage>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let (page, _) =
         subjects::backlinks(&state, caller.as_ref(), &slug, id, params.cursor.as_deref()).await?;
     Ok(Json(page))
@@ -144,10 +152,11 @@ pub struct TopicPatch {
     security(("session" = []), ("bearer" = [])))]
 pub async fn update_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<TopicPatch>,
-) -> Result<Json<TopicDetail>, AppError> {
+) -> Result<Json<TopicDetail>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let title = body.title.as_deref().map(Title::parse).transpose()?;
     let text = body.body.as_deref().map(Body::parse).transpose()?;
@@ -178,10 +187,11 @@ pub struct MoveRequest {
     security(("session" = []), ("bearer" = [])))]
 pub async fn move_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<MoveRequest>,
-) -> Result<Json<TopicDetail>, AppError> {
+) -> Result<Json<TopicDetail>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     tree::move_topic(&state, &granted, id, body.parent_id, body.index).await?;
     Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))
@@ -207,9 +217,10 @@ pub struct Deleted {
     security(("session" = []), ("bearer" = [])))]
 pub async fn delete_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> Result<Json<Deleted>, AppError> {
+) -> Result<Json<Deleted>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let deleted = tree::delete_topic(&state, &granted, id).await?;
     Ok(Json(Deleted { deleted }))
@@ -243,10 +254,11 @@ pub struct PreviewResponse {
     ))]
 pub async fn preview_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiJson(request): ApiJson<PreviewRequest>,
-) -> Result<Json<PreviewResponse>, AppError> {
+) -> Result<Json<PreviewResponse>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let body = Body::parse(&request.body)?;
     let html = subjects::preview(&state, caller.as_ref(), &slug, id, &body).await?;
     Ok(Json(PreviewResponse { html }))
@@ -271,9 +283,10 @@ pub struct TrashList {
     security(("session" = []), ("bearer" = [])))]
 pub async fn list_trash(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<TrashList>, AppError> {
+) -> Result<Json<TrashList>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let items = tree::trash(&state, &granted).await?;
     Ok(Json(TrashList { items }))
@@ -291,9 +304,10 @@ pub async fn list_trash(
     security(("session" = []), ("bearer" = [])))]
 pub async fn restore_topic(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> Result<Json<TopicDetail>, AppError> {
+) -> Result<Json<TopicDetail>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     tree::restore_topic(&state, &granted, id).await?;
     Ok(Json(read_topic(&state, caller.as_ref(), &slug, id).await?))

@@ -1,12 +1,11 @@
 //! `/subjects/{slug}/imports` and `/subjects/{slug}/export`: a subject's tree from and to
-//! files. Handlers only adapt HTTP to `arbor_app::ssr::transfer`.
+//! files. Handlers only adapt HTTP to `arbor_services::transfer`.
 
-use arbor_app::content::ImportItem;
-use arbor_app::error::{AppError, ErrorResponse};
 use arbor_app::ssr::AppState;
-use arbor_app::ssr::access::{self, Need};
-use arbor_app::ssr::auth::Caller;
-use arbor_app::ssr::transfer::{self, ExportKind};
+use arbor_services::access::{self, Need};
+use arbor_services::transfer::{self, ExportKind};
+use arbor_types::content::{ImportItem, Slug};
+use arbor_types::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiJson, ApiPath, ApiQuery};
+use crate::http::caller::Visitor;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// A file to import into a subject.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -51,10 +52,11 @@ pub struct ImportList {
     security(("session" = []), ("bearer" = [])))]
 pub async fn create_import(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(request): ApiJson<ImportRequest>,
-) -> Result<(StatusCode, Json<ImportItem>), AppError> {
+) -> Result<(StatusCode, Json<ImportItem>), ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let format = transfer::format_of(request.format.as_deref(), &request.filename)?;
     let user_id = caller.as_ref().map_or(0, |c| c.user.id);
@@ -87,9 +89,10 @@ pub async fn create_import(
     security(("session" = []), ("bearer" = [])))]
 pub async fn list_imports(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<ImportList>, AppError> {
+) -> Result<Json<ImportList>, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let items = transfer::history(&state, &granted).await?;
     Ok(Json(ImportList { items }))
@@ -140,9 +143,10 @@ fn download(content_type: &'static str, filename: &str, bytes: Vec<u8>) -> Respo
     security(("session" = []), ("bearer" = [])))]
 pub async fn import_source(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     let (filename, source) = transfer::source(&state, &granted, id).await?;
     Ok(download(
@@ -166,9 +170,10 @@ pub async fn import_source(
     security(("session" = []), ("bearer" = [])))]
 pub async fn rollback_import(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let granted = access::subject_for(&state, caller.as_ref(), &slug, Need::Edit).await?;
     transfer::rollback(&state, &granted, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -193,10 +198,11 @@ pub struct ExportParams {
     ))]
 pub async fn export_subject(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(params): ApiQuery<ExportParams>,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
+    let slug = Slug::parse(&slug)?;
     let kind = ExportKind::parse(&params.format).ok_or_else(|| {
         AppError::invalid(
             "format",

@@ -1,14 +1,15 @@
 //! `/users/{username}`: public profiles, authors' subjects, follows.
 
-use arbor_app::content::AuthorDetail;
-use arbor_app::error::{AppError, ErrorResponse};
-use arbor_app::model::Profile;
-use arbor_app::ssr::auth::Caller;
-use arbor_app::ssr::{AppState, accounts, subjects};
+use arbor_app::ssr::AppState;
+use arbor_services::{accounts, subjects};
+use arbor_types::content::AuthorDetail;
+use arbor_types::model::Profile;
 use axum::Json;
 use axum::extract::State;
 
 use super::ApiPath;
+use crate::http::caller::Visitor;
+use crate::http::error::{ApiError, ErrorResponse};
 
 /// A public profile.
 #[utoipa::path(get, path = "/users/{username}", tag = "users",
@@ -17,7 +18,7 @@ use super::ApiPath;
 pub async fn get_user(
     State(state): State<AppState>,
     ApiPath(username): ApiPath<String>,
-) -> Result<Json<Profile>, AppError> {
+) -> Result<Json<Profile>, ApiError> {
     Ok(Json(accounts::profile(&state, &username).await?))
 }
 
@@ -28,9 +29,9 @@ pub async fn get_user(
     responses((status = 200, body = AuthorDetail), (status = 404, body = ErrorResponse)))]
 pub async fn get_author(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(username): ApiPath<String>,
-) -> Result<Json<AuthorDetail>, AppError> {
+) -> Result<Json<AuthorDetail>, ApiError> {
     Ok(Json(
         subjects::author(&state, caller.as_ref(), &username).await?,
     ))
@@ -48,9 +49,9 @@ pub async fn get_author(
     security(("session" = []), ("bearer" = [])))]
 pub async fn follow(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(username): ApiPath<String>,
-) -> Result<Json<AuthorDetail>, AppError> {
+) -> Result<Json<AuthorDetail>, ApiError> {
     Ok(Json(
         subjects::follow(&state, caller.as_ref(), &username, true).await?,
     ))
@@ -68,9 +69,9 @@ pub async fn follow(
     security(("session" = []), ("bearer" = [])))]
 pub async fn unfollow(
     State(state): State<AppState>,
-    caller: Option<Caller>,
+    Visitor(caller): Visitor,
     ApiPath(username): ApiPath<String>,
-) -> Result<Json<AuthorDetail>, AppError> {
+) -> Result<Json<AuthorDetail>, ApiError> {
     Ok(Json(
         subjects::follow(&state, caller.as_ref(), &username, false).await?,
     ))

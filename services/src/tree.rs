@@ -22,12 +22,12 @@ use arbor_db::subjects::SubjectRow;
 use arbor_db::topics::{LinkRef, TopicContent};
 use arbor_map::{MapError, NodeId, Tree};
 
-use super::access::Granted;
-use super::changes::{self, Touches};
-use super::markdown::{self, WikiLink};
-use super::{AppState, now_ms};
-use crate::content::{Body, Title, TrashItem};
-use crate::error::AppError;
+use crate::ServiceError;
+use crate::access::Granted;
+use crate::changes::{self, Touches};
+use crate::markdown::{self, WikiLink};
+use crate::{Services, now_ms};
+use arbor_types::content::{Body, Title, TrashItem};
 
 pub use arbor_map::{MAX_DEPTH, MAX_TOPICS};
 /// Days a deleted subtree stays restorable; it is purged at the first projection after that.
@@ -43,43 +43,45 @@ pub enum Placement {
     After(i64),
 }
 
-fn require_edit(granted: &Granted) -> Result<(), AppError> {
+fn require_edit(granted: &Granted) -> Result<(), ServiceError> {
     if granted.can_edit() {
         Ok(())
     } else {
-        Err(AppError::forbidden(
+        Err(ServiceError::forbidden(
             "You may read this subject but not change it.",
         ))
     }
 }
 
-fn topic_not_found() -> AppError {
-    AppError::not_found("No such topic in this subject.")
+fn topic_not_found() -> ServiceError {
+    ServiceError::not_found("No such topic in this subject.")
 }
 
-fn from_map(error: MapError) -> AppError {
+fn from_map(error: MapError) -> ServiceError {
     match error {
         MapError::NoSuchNode(_) => topic_not_found(),
-        MapError::Root => AppError::invalid(
+        MapError::Root => ServiceError::invalid(
             "id",
             "The root topic cannot be moved or deleted; delete the subject instead.",
         ),
-        MapError::Cycle(_) => AppError::invalid(
+        MapError::Cycle(_) => ServiceError::invalid(
             "parent_id",
             "A topic cannot move under itself or one of its own subtopics.",
         ),
-        MapError::NotDeleted(_) => AppError::not_found("No such topic in the trash."),
-        MapError::TooMany(_) => AppError::invalid(
+        MapError::NotDeleted(_) => ServiceError::not_found("No such topic in the trash."),
+        MapError::TooMany(_) => ServiceError::invalid(
             "id",
             format!("A subject holds at most {MAX_TOPICS} topics; restoring this would pass that."),
         ),
-        MapError::TooDeep(_) => AppError::invalid(
+        MapError::TooDeep(_) => ServiceError::invalid(
             "id",
             format!("Topics nest at most {MAX_DEPTH} levels deep; restoring this would pass that."),
         ),
-        MapError::Empty | MapError::Exists(_) | MapError::ParentUnknown(..) => AppError::internal(
-            anyhow::anyhow!("the subject's map refused a change: {error}"),
-        ),
+        MapError::Empty | MapError::Exists(_) | MapError::ParentUnknown(..) => {
+            ServiceError::internal(anyhow::anyhow!(
+                "the subject's map refused a change: {error}"
+            ))
+        }
     }
 }
 
@@ -96,8 +98,8 @@ pub fn position_key(index: usize) -> String {
     format!("{index:06}")
 }
 
-fn too_deep() -> AppError {
-    AppError::invalid(
+fn too_deep() -> ServiceError {
+    ServiceError::invalid(
         "parent_id",
         format!("Topics nest at most {MAX_DEPTH} levels deep."),
     )
@@ -112,7 +114,7 @@ pub fn link_ref(own_slug: &str, link: &WikiLink) -> LinkRef {
 }
 
 /// A body's plain text and `[[links]]`.
-async fn parse_body(own_slug: &str, body: &str) -> Result<(String, Vec<LinkRef>), AppError> {
+async fn parse_body(own_slug: &str, body: &str) -> Result<(String, Vec<LinkRef>), ServiceError> {
     let rendered = markdown::scan_pooled(body.to_owned()).await?;
     let links: BTreeSet<LinkRef> = rendered
         .links
@@ -141,12 +143,12 @@ fn row_title(title: &str) -> String {
 
 /// Creates a topic and returns its id.
 pub async fn create_topic(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     placement: Placement,
     title: &Title,
     body: &Body,
-) -> Result<i64, AppError> {
+) -> Result<i64, ServiceError> {
     require_edit(granted)?;
     let id = new_topic_id();
     let hub = state.collab();
@@ -157,7 +159,7 @@ pub async fn create_topic(
     let added = hub
         .change_structure(subject.id, |structure, txn, tree| {
             if tree.nodes.len() >= MAX_TOPICS {
-                return Err(AppError::invalid(
+                return Err(ServiceError::invalid(
                     "parent_id",
                     format!("A subject holds at most {MAX_TOPICS} topics."),
                 ));
@@ -170,7 +172,7 @@ pub async fn create_topic(
                 Placement::After(sibling) => {
                     let node = tree.nodes.get(&sibling).ok_or_else(topic_not_found)?;
                     let parent = node.parent.ok_or_else(|| {
-                        AppError::invalid("after_id", "The root topic has no siblings.")
+                        ServiceError::invalid("after_id", "The root topic has no siblings.")
                     })?;
                     let index = tree.nodes[&parent]
                         .children
@@ -200,12 +202,12 @@ pub async fn create_topic(
 /// subject's structure document and a new body through the topic's own document (as the
 /// server's own edits), so people editing live see the change and nothing later undoes it.
 pub async fn edit_topic(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     id: i64,
     title: Option<&Title>,
     body: Option<&Body>,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     require_edit(granted)?;
     let subject = &granted.subject;
     let current = state
@@ -239,11 +241,11 @@ pub async fn edit_topic(
 /// Stores `text`, the current text of a topic's live document, as its rendered snapshot
 /// (body, search text, links), and announces the change.
 pub async fn store_body(
-    state: &AppState,
+    state: &Services,
     subject_id: i64,
     topic_id: i64,
     text: &str,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     let subject = state.db().subject_by_id(subject_id).await?;
     let current = state.db().topic(subject_id, topic_id).await?;
     if current.body == text {
@@ -253,12 +255,12 @@ pub async fn store_body(
 }
 
 async fn write_topic(
-    state: &AppState,
+    state: &Services,
     subject: &SubjectRow,
     id: i64,
     title: &str,
     body: &str,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     let (text, links) = parse_body(&subject.slug, body).await?;
     let affected = changes::affected(state, subject).await?;
     state
@@ -285,12 +287,12 @@ async fn write_topic(
 
 /// Moves a topic under `new_parent` at `index` among its children (absent or too large: last).
 pub async fn move_topic(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     id: i64,
     new_parent: i64,
     index: Option<usize>,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     require_edit(granted)?;
     state
         .collab()
@@ -300,7 +302,9 @@ pub async fn move_topic(
             }
             tree.nodes.get(&id).ok_or_else(topic_not_found)?;
             if !tree.nodes.contains_key(&new_parent) {
-                return Err(AppError::not_found("No such parent topic in this subject."));
+                return Err(ServiceError::not_found(
+                    "No such parent topic in this subject.",
+                ));
             }
             if !tree.is_within(new_parent, id) && !tree.fits_under(Some(id), new_parent) {
                 return Err(too_deep());
@@ -314,13 +318,17 @@ pub async fn move_topic(
 }
 
 /// Sends a topic and everything under it to the trash; returns how many topics went.
-pub async fn delete_topic(state: &AppState, granted: &Granted, id: i64) -> Result<u64, AppError> {
+pub async fn delete_topic(
+    state: &Services,
+    granted: &Granted,
+    id: i64,
+) -> Result<u64, ServiceError> {
     require_edit(granted)?;
     let gone = state
         .collab()
         .change_structure(granted.subject.id, |structure, txn, tree| {
             if id == tree.root {
-                return Err(AppError::invalid(
+                return Err(ServiceError::invalid(
                     "id",
                     "The root topic cannot be deleted; delete the subject instead.",
                 ));
@@ -341,7 +349,11 @@ pub async fn delete_topic(state: &AppState, granted: &Granted, id: i64) -> Resul
 }
 
 /// Brings a deleted subtree back where it was (or under the root, if its parent went since).
-pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Result<(), AppError> {
+pub async fn restore_topic(
+    state: &Services,
+    granted: &Granted,
+    id: i64,
+) -> Result<(), ServiceError> {
     require_edit(granted)?;
     state
         .collab()
@@ -356,7 +368,7 @@ pub async fn restore_topic(state: &AppState, granted: &Granted, id: i64) -> Resu
 }
 
 /// What waits in a subject's trash, most recently deleted first.
-pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashItem>, AppError> {
+pub async fn trash(state: &Services, granted: &Granted) -> Result<Vec<TrashItem>, ServiceError> {
     require_edit(granted)?;
     let tree = state.collab().structure(granted.subject.id).await?;
     let titles: HashMap<i64, String> = state
@@ -388,7 +400,7 @@ pub async fn trash(state: &AppState, granted: &Granted) -> Result<Vec<TrashItem>
 /// from the document as it is when it starts; across replicas the database serialises them,
 /// and each replica projects again after every change it hears of, so the rows end at the
 /// converged tree.
-pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+pub async fn project(state: &Services, subject: &SubjectRow) -> Result<(), ServiceError> {
     let hub = state.collab();
     let _one_at_a_time = hub.projection_lock(subject.id).await;
     purge_expired(state, subject).await?;
@@ -423,7 +435,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
         }
         return keep_trash_titles(state, subject).await;
     }
-    Err(AppError::internal(anyhow::anyhow!(
+    Err(ServiceError::internal(anyhow::anyhow!(
         "subject {}'s rows kept changing under its projection",
         subject.id
     )))
@@ -434,7 +446,7 @@ pub async fn project(state: &AppState, subject: &SubjectRow) -> Result<(), AppEr
 /// cleared in the document, and a topic back from the trash (in the tree, its trash row not yet
 /// projected away) whose title is empty gets the kept one back. Runs before a projection (so a
 /// restored topic's row gets its title) and after it (for what it just trashed).
-async fn keep_trash_titles(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+async fn keep_trash_titles(state: &Services, subject: &SubjectRow) -> Result<(), ServiceError> {
     let kept: HashMap<i64, String> = state
         .db()
         .trashed_titles(subject.id)
@@ -464,7 +476,7 @@ async fn keep_trash_titles(state: &AppState, subject: &SubjectRow) -> Result<(),
 }
 
 /// Forgets subtrees deleted more than [`TRASH_DAYS`] ago.
-async fn purge_expired(state: &AppState, subject: &SubjectRow) -> Result<(), AppError> {
+async fn purge_expired(state: &Services, subject: &SubjectRow) -> Result<(), ServiceError> {
     let cutoff = now_ms() - TRASH_DAYS * DAY_MS;
     state
         .collab()
@@ -487,10 +499,10 @@ async fn purge_expired(state: &AppState, subject: &SubjectRow) -> Result<(), App
 /// document's text if it has one (a topic back from the trash), else what the trash kept,
 /// else empty (a new topic).
 async fn prepare(
-    state: &AppState,
+    state: &Services,
     subject: &SubjectRow,
     tree: &Tree,
-) -> Result<TreeProjection, AppError> {
+) -> Result<TreeProjection, ServiceError> {
     let rows: HashSet<i64> = state
         .db()
         .topic_tree(subject.id)

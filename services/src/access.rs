@@ -15,10 +15,10 @@
 use arbor_db::DbError;
 use arbor_db::subjects::SubjectRow;
 
-use super::AppState;
-use super::auth::Caller;
-use crate::content::{Role, Visibility};
-use crate::error::AppError;
+use crate::ServiceError;
+use crate::Services;
+use crate::auth::Caller;
+use arbor_types::content::{Role, Slug, Visibility};
 
 /// What a caller may do with a subject, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,25 +47,25 @@ impl Granted {
     }
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("No such subject.")
+fn not_found() -> ServiceError {
+    ServiceError::not_found("No such subject.")
 }
 
 /// The level `caller` holds on `subject`, or `None` when they may not even read it.
 pub async fn level(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
     subject: &SubjectRow,
-) -> Result<Option<Need>, AppError> {
+) -> Result<Option<Need>, ServiceError> {
     user_level(state, caller.map_or(0, |c| c.user.id), subject).await
 }
 
 /// [`level`] for a user id (0: nobody signed in), as a connection is opened.
 pub async fn user_level(
-    state: &AppState,
+    state: &Services,
     user_id: i64,
     subject: &SubjectRow,
-) -> Result<Option<Need>, AppError> {
+) -> Result<Option<Need>, ServiceError> {
     let role = match user_id {
         0 => None,
         id if id == subject.owner_id => return Ok(Some(Need::Own)),
@@ -78,9 +78,9 @@ pub async fn user_level(
 /// connections re-check it (a room may hold a thousand readers; one query each would turn
 /// every change to the subject into a thousand queries).
 pub async fn user_levels(
-    state: &AppState,
+    state: &Services,
     subject: &SubjectRow,
-) -> Result<impl Fn(i64) -> Option<Need> + Send + Sync + use<>, AppError> {
+) -> Result<impl Fn(i64) -> Option<Need> + Send + Sync + use<>, ServiceError> {
     let roles: std::collections::HashMap<i64, String> = state
         .db()
         .members(subject.id)
@@ -110,12 +110,12 @@ fn level_with_role(user_id: i64, subject: &SubjectRow, role: Option<&str>) -> Op
 
 /// Loads the subject `slug` for `caller`, if they hold at least `need` on it.
 pub async fn subject_for(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     need: Need,
-) -> Result<Granted, AppError> {
-    let subject = match state.db().subject_by_slug(slug).await {
+) -> Result<Granted, ServiceError> {
+    let subject = match state.db().subject_by_slug(slug.as_str()).await {
         Ok(s) => s,
         Err(DbError::NotFound) => return Err(not_found()),
         Err(e) => return Err(e.into()),
@@ -125,11 +125,11 @@ pub async fn subject_for(
     };
     if level < need {
         return Err(match caller {
-            None => AppError::unauthenticated(),
+            None => ServiceError::unauthenticated(),
             Some(_) if need == Need::Own => {
-                AppError::forbidden("Only the subject's owner may do that.")
+                ServiceError::forbidden("Only the subject's owner may do that.")
             }
-            Some(_) => AppError::forbidden("You may read this subject but not change it."),
+            Some(_) => ServiceError::forbidden("You may read this subject but not change it."),
         });
     }
     Ok(Granted {

@@ -1,4 +1,4 @@
-//! Lists of subjects: the catalogue search (the query language of [`crate::query`] turned into
+//! Lists of subjects: the catalogue search (the query language of [`arbor_types::query`] turned into
 //! a database search), the home page (feed, trending, newest), and saved subjects. Cursors are
 //! opaque to clients: URL-safe base64 of the position the next page starts after.
 
@@ -7,26 +7,27 @@ use arbor_db::social::TimeCursor;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::auth::Caller;
-use super::subjects::card;
-use super::{AppState, now_ms};
-use crate::content::{HomeFeed, SubjectPage};
-use crate::error::AppError;
-use crate::query::{self, Cmp, Counter, DateField, Sort};
+use crate::ServiceError;
+use crate::auth::Caller;
+use crate::subjects::card;
+use crate::{Services, now_ms};
+use arbor_types::content::{HomeFeed, SubjectPage};
+use arbor_types::error::AppError;
+use arbor_types::query::{self, Cmp, Counter, DateField, Sort};
 
 /// Results per page unless the client asks otherwise (at most [`MAX_LIMIT`]).
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
-fn bad_cursor() -> AppError {
-    AppError::bad_request("The cursor is not one this server gave out.").with_field("cursor")
+fn bad_cursor() -> ServiceError {
+    ServiceError::bad_request("The cursor is not one this server gave out.").with_field("cursor")
 }
 
 fn encode(kind: char, a: i64, b: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{a}:{b}"))
 }
 
-fn decode(cursor: &str) -> Result<(char, i64, i64), AppError> {
+fn decode(cursor: &str) -> Result<(char, i64, i64), ServiceError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
     let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
     let mut parts = text.splitn(3, ':');
@@ -45,18 +46,18 @@ fn decode(cursor: &str) -> Result<(char, i64, i64), AppError> {
     Ok((kind, a, b))
 }
 
-fn limit(requested: Option<i64>) -> Result<i64, AppError> {
+fn limit(requested: Option<i64>) -> Result<i64, ServiceError> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::invalid(
+        Some(_) => Err(ServiceError::invalid(
             "limit",
             format!("The limit is between 1 and {MAX_LIMIT}."),
         )),
     }
 }
 
-fn time_cursor(cursor: Option<&str>) -> Result<Option<TimeCursor>, AppError> {
+fn time_cursor(cursor: Option<&str>) -> Result<Option<TimeCursor>, ServiceError> {
     cursor
         .filter(|c| !c.is_empty())
         .map(|c| match decode(c)? {
@@ -79,11 +80,11 @@ fn count_range(cmp: Cmp, value: i64) -> (Option<i64>, Option<i64>) {
 
 /// Parses `q` into a search. A malformed query is 400 naming the position (0-based in
 /// `position`) and what was expected.
-pub fn to_search(q: &str) -> Result<SubjectSearch, AppError> {
+pub fn to_search(q: &str) -> Result<SubjectSearch, ServiceError> {
     let parsed = query::parse(q).map_err(|e| {
         let mut error = AppError::bad_request(format!("Query error {e}.")).with_field("q");
         error.position = Some(e.position);
-        error
+        ServiceError::Refused(error)
     })?;
     let mut search = SubjectSearch {
         text: parsed.text,
@@ -123,11 +124,11 @@ pub fn to_search(q: &str) -> Result<SubjectSearch, AppError> {
 
 /// One page of the catalogue for query `q`.
 pub async fn search(
-    state: &AppState,
+    state: &Services,
     q: &str,
     cursor: Option<&str>,
     requested_limit: Option<i64>,
-) -> Result<SubjectPage, AppError> {
+) -> Result<SubjectPage, ServiceError> {
     let mut search = to_search(q)?;
     search.limit = limit(requested_limit)?;
     let sort = search.effective_sort();
@@ -160,11 +161,11 @@ pub async fn search(
 
 /// Subjects by the people the caller follows, newest update first.
 pub async fn feed(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     cursor: Option<&str>,
     requested_limit: Option<i64>,
-) -> Result<SubjectPage, AppError> {
+) -> Result<SubjectPage, ServiceError> {
     let limit = limit(requested_limit)?;
     let rows = state
         .db()
@@ -182,11 +183,11 @@ pub async fn feed(
 
 /// The caller's saved subjects, most recently saved first.
 pub async fn saved(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     cursor: Option<&str>,
     requested_limit: Option<i64>,
-) -> Result<SubjectPage, AppError> {
+) -> Result<SubjectPage, ServiceError> {
     let limit = limit(requested_limit)?;
     let rows = state
         .db()
@@ -203,7 +204,7 @@ pub async fn saved(
 }
 
 /// The home page's lists.
-pub async fn home(state: &AppState, caller: Option<&Caller>) -> Result<HomeFeed, AppError> {
+pub async fn home(state: &Services, caller: Option<&Caller>) -> Result<HomeFeed, ServiceError> {
     const WEEK_MS: i64 = 7 * 24 * 3_600_000;
     let trending = state
         .db()

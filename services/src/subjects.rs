@@ -1,7 +1,7 @@
 //! Subject services shared by the pages' server functions and the JSON API: creating and
 //! editing subjects, collaborators, reading a subject or a topic (with its map, links and
 //! backlinks), likes, saves, views, authors and follows. Access is decided by
-//! [`super::access`]; changes to the tree go through [`super::tree`].
+//! [`crate::access`]; changes to the tree go through [`crate::tree`].
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -10,17 +10,18 @@ use arbor_db::social::Mark;
 use arbor_db::subjects::{NewSubject, SubjectRow, SubjectUpdate};
 use arbor_db::topics::{BacklinkCursor, ByParent, LinkedTopicRow, TopicNodeRow};
 
-use super::access::{self, Granted, Need};
-use super::accounts::user_named;
-use super::auth::Caller;
-use super::changes::{Touches, affected, changed, publish};
-use super::{AppState, markdown, now_ms, tree};
-use crate::content::{
-    Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, SubjectCard,
+use crate::ServiceError;
+use crate::access::{self, Granted, Need};
+use crate::accounts::user_named;
+use crate::auth::Caller;
+use crate::changes::{Touches, affected, changed, publish};
+use crate::{Services, markdown, now_ms, tree};
+use arbor_map::draw::{MapNode, layout, to_svg};
+use arbor_types::content::{
+    Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, Slug, SubjectCard,
     SubjectDetail, Summary, Tags, Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
 };
-use crate::error::{AppError, ErrorCode};
-use crate::map::{MapNode, layout, to_svg};
+use arbor_types::error::ErrorCode;
 
 /// A reader's view counts at most once per subject in this window.
 pub const VIEW_WINDOW_MS: i64 = 3_600_000;
@@ -57,10 +58,10 @@ pub struct SubjectInput {
 
 /// Creates a subject owned by the caller, with a slug made from its title (made unique).
 pub async fn create(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     input: &SubjectInput,
-) -> Result<SubjectCard, AppError> {
+) -> Result<SubjectCard, ServiceError> {
     let title = Title::parse(&input.title)?;
     let summary = Summary::parse(&input.summary)?;
     let tags = Tags::from_list(input.tags.iter().cloned())?;
@@ -82,8 +83,8 @@ pub async fn create(
             summary: summary.as_str(),
             tags: tags.as_slice(),
             visibility: visibility.as_str(),
-            root_id: super::tree::new_topic_id(),
-            root_order_key: &super::tree::position_key(0),
+            root_id: crate::tree::new_topic_id(),
+            root_order_key: &crate::tree::position_key(0),
             now: now_ms(),
         };
         match state.db().create_subject(new).await {
@@ -92,8 +93,8 @@ pub async fn create(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::new(
-        crate::error::ErrorCode::Conflict,
+    Err(ServiceError::new(
+        arbor_types::error::ErrorCode::Conflict,
         "Could not find a free address for this title; try another title.",
     ))
 }
@@ -109,11 +110,11 @@ pub struct SubjectChanges {
 
 /// Edits a subject: title, summary and tags need edit rights, visibility ownership.
 pub async fn update(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     changes: &SubjectChanges,
-) -> Result<SubjectCard, AppError> {
+) -> Result<SubjectCard, ServiceError> {
     let need = if changes.visibility.is_some() {
         Need::Own
     } else {
@@ -153,14 +154,14 @@ pub async fn update(
 
 /// Deletes a subject and everything in it; `confirm` must repeat its slug.
 pub async fn delete(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     confirm: &str,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Own).await?;
     if confirm.trim() != granted.subject.slug {
-        return Err(AppError::invalid(
+        return Err(ServiceError::invalid(
             "confirm",
             format!(
                 "To delete, type the subject's address ({}) to confirm.",
@@ -177,10 +178,10 @@ pub async fn delete(
 
 /// The subject's collaborators (owner and editors may list them).
 pub async fn members(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
-) -> Result<Vec<Member>, AppError> {
+    slug: &Slug,
+) -> Result<Vec<Member>, ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Edit).await?;
     Ok(state
         .db()
@@ -197,28 +198,30 @@ pub async fn members(
         .collect())
 }
 
-async fn member_user(state: &AppState, username: &str) -> Result<i64, AppError> {
+async fn member_user(state: &Services, username: &str) -> Result<i64, ServiceError> {
     match user_named(state, username).await {
         Ok(user) => Ok(user.id),
         // An unknown invitee is a mistake in the form, not a missing page.
-        Err(e) if e.code == ErrorCode::NotFound => Err(AppError::invalid("username", e.message)),
+        Err(ServiceError::Refused(e)) if e.code == ErrorCode::NotFound => {
+            Err(ServiceError::invalid("username", e.message))
+        }
         Err(e) => Err(e),
     }
 }
 
 /// Invites `username` as a collaborator with `role`, or changes their role (owner only).
 pub async fn set_member(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     username: &str,
     role: &str,
-) -> Result<Vec<Member>, AppError> {
+) -> Result<Vec<Member>, ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Own).await?;
     let role = Role::parse(role)?;
     let user_id = member_user(state, username).await?;
     if user_id == granted.subject.owner_id {
-        return Err(AppError::invalid(
+        return Err(ServiceError::invalid(
             "username",
             "The owner already has every right.",
         ));
@@ -233,11 +236,11 @@ pub async fn set_member(
 
 /// Removes a collaborator (owner only).
 pub async fn remove_member(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     username: &str,
-) -> Result<(), AppError> {
+) -> Result<(), ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Own).await?;
     let user_id = member_user(state, username).await?;
     match state.db().remove_member(granted.subject.id, user_id).await {
@@ -245,7 +248,7 @@ pub async fn remove_member(
             publish(state, [granted.subject.id], Touches::Access).await;
             Ok(())
         }
-        Err(DbError::NotFound) => Err(AppError::not_found(format!(
+        Err(DbError::NotFound) => Err(ServiceError::not_found(format!(
             "{username} is not a collaborator."
         ))),
         Err(e) => Err(e.into()),
@@ -279,12 +282,12 @@ pub struct Reader<'a> {
 
 /// A subject page ([`detail`]) as `reader` opens it: the view is counted.
 pub async fn read_subject(
-    state: &AppState,
+    state: &Services,
     reader: Reader<'_>,
-    slug: &str,
+    slug: &Slug,
     folded: &[i64],
     with_map: bool,
-) -> Result<(SubjectDetail, Granted), AppError> {
+) -> Result<(SubjectDetail, Granted), ServiceError> {
     let read = detail(state, reader.caller, slug, folded, with_map).await?;
     count_view(state, reader, read.1.subject.id).await;
     Ok(read)
@@ -293,24 +296,24 @@ pub async fn read_subject(
 /// A topic page ([`topic_detail`]) as `reader` opens it: the view (of its subject) is
 /// counted.
 pub async fn read_topic(
-    state: &AppState,
+    state: &Services,
     reader: Reader<'_>,
-    slug: &str,
+    slug: &Slug,
     topic_id: i64,
-) -> Result<(TopicDetail, Granted), AppError> {
+) -> Result<(TopicDetail, Granted), ServiceError> {
     let read = topic_detail(state, reader.caller, slug, topic_id).await?;
     count_view(state, reader, read.1.subject.id).await;
     Ok(read)
 }
 
 /// Counts a view of `subject_id` by the reader (or, signed out, their address).
-async fn count_view(state: &AppState, reader: Reader<'_>, subject_id: i64) {
+async fn count_view(state: &Services, reader: Reader<'_>, subject_id: i64) {
     record_view(state, subject_id, viewer_key(reader.caller, reader.client)).await;
 }
 
 /// Counts a view of `subject_id` by `viewer`, at most once per [`VIEW_WINDOW_MS`]. Best
 /// effort: a failure is logged, never shown to the reader.
-pub async fn record_view(state: &AppState, subject_id: i64, viewer: Option<String>) {
+pub async fn record_view(state: &Services, subject_id: i64, viewer: Option<String>) {
     let Some(viewer) = viewer else { return };
     let now = now_ms();
     if !state
@@ -329,10 +332,10 @@ pub async fn record_view(state: &AppState, subject_id: i64, viewer: Option<Strin
 }
 
 async fn reader_state(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
     granted: &Granted,
-) -> Result<ReaderState, AppError> {
+) -> Result<ReaderState, ServiceError> {
     let marks = match caller {
         Some(c) => state.db().marks(c.user.id, granted.subject.id).await?,
         None => Default::default(),
@@ -350,10 +353,10 @@ async fn reader_state(
 struct Outline<'a>(ByParent<'a, TopicNodeRow>);
 
 impl<'a> Outline<'a> {
-    fn new(rows: &'a [TopicNodeRow]) -> Result<Self, AppError> {
+    fn new(rows: &'a [TopicNodeRow]) -> Result<Self, ServiceError> {
         ByParent::new(rows)
             .map(Outline)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("subject without a root topic")))
+            .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("subject without a root topic")))
     }
 
     fn kids(&self, id: i64) -> &[&'a TopicNodeRow] {
@@ -364,7 +367,7 @@ impl<'a> Outline<'a> {
         TopicNode {
             id: row.id,
             title: row.title.clone(),
-            children: if depth > super::tree::MAX_DEPTH {
+            children: if depth > crate::tree::MAX_DEPTH {
                 Vec::new()
             } else {
                 self.kids(row.id)
@@ -388,7 +391,7 @@ impl<'a> Outline<'a> {
             label: row.title.clone(),
             href: slug.map(|slug| format!("/s/{slug}/t/{}", row.id)),
             collapsed: folded.contains(&row.id),
-            children: if depth > super::tree::MAX_DEPTH {
+            children: if depth > crate::tree::MAX_DEPTH {
                 Vec::new()
             } else {
                 self.kids(row.id)
@@ -413,7 +416,7 @@ impl<'a> Outline<'a> {
 
 /// A subject's whole map as a standalone SVG document (no links, nothing folded), drawn as on
 /// its page.
-pub fn standalone_map(rows: &[TopicNodeRow], title: &str) -> Result<String, AppError> {
+pub fn standalone_map(rows: &[TopicNodeRow], title: &str) -> Result<String, ServiceError> {
     let outline = Outline::new(rows)?;
     let map = outline.map_node(outline.0.root, None, &HashSet::new(), 0);
     Ok(to_svg(&layout(&map), title))
@@ -421,12 +424,12 @@ pub fn standalone_map(rows: &[TopicNodeRow], title: &str) -> Result<String, AppE
 
 /// A subject with its tree, its map (folded at `folded`), and what the reader may do.
 pub async fn detail(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     folded: &[i64],
     with_map: bool,
-) -> Result<(SubjectDetail, Granted), AppError> {
+) -> Result<(SubjectDetail, Granted), ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let rows = state.db().topic_tree(granted.subject.id).await?;
     let outline = Outline::new(&rows)?;
@@ -472,17 +475,17 @@ static ANONYMOUS_PREVIEWS: std::sync::LazyLock<tokio::sync::Semaphore> =
 /// A draft of a topic's body rendered as readers will see it, `[[links]]` resolved with the
 /// caller's access. Changes nothing; anyone who may read the topic may ask.
 pub async fn preview(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     topic_id: i64,
     body: &Body,
-) -> Result<String, AppError> {
+) -> Result<String, ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let subject = &granted.subject;
     match state.db().topic(subject.id, topic_id).await {
         Ok(_) => {}
-        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(DbError::NotFound) => return Err(ServiceError::not_found("No such topic.")),
         Err(e) => return Err(e.into()),
     }
     let _anonymous = match caller {
@@ -490,7 +493,7 @@ pub async fn preview(
         None => Some(
             ANONYMOUS_PREVIEWS
                 .try_acquire()
-                .map_err(|_| AppError::busy())?,
+                .map_err(|_| ServiceError::busy())?,
         ),
     };
     let draft = markdown::render_pooled(body.as_str().to_owned(), |_| None).await?;
@@ -529,11 +532,11 @@ fn linked_ref(l: LinkedTopicRow, own_slug: &str) -> TopicRef {
 /// One page of the backlinks of topic `topic_id` (in the granted subject), after `after`;
 /// with the cursor of the next page when there is one.
 async fn backlink_page(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     topic_id: i64,
     after: Option<BacklinkCursor>,
-) -> Result<(Vec<TopicRef>, Option<String>), AppError> {
+) -> Result<(Vec<TopicRef>, Option<String>), ServiceError> {
     let size = BacklinkPage::SIZE as usize;
     let mut rows = state
         .db()
@@ -562,7 +565,7 @@ fn cursor_text(cursor: BacklinkCursor) -> String {
     format!("{side}{}", cursor.topic_id)
 }
 
-fn parse_cursor(text: &str) -> Result<BacklinkCursor, AppError> {
+fn parse_cursor(text: &str) -> Result<BacklinkCursor, ServiceError> {
     let other_subject = match text.get(..1) {
         Some("s") => false,
         Some("o") => true,
@@ -575,24 +578,24 @@ fn parse_cursor(text: &str) -> Result<BacklinkCursor, AppError> {
     })
 }
 
-fn bad_cursor() -> AppError {
-    AppError::invalid("cursor", "Not a cursor from a page of backlinks.")
+fn bad_cursor() -> ServiceError {
+    ServiceError::invalid("cursor", "Not a cursor from a page of backlinks.")
 }
 
 /// A page of the topics linking to topic `topic_id`, from `cursor` on (the previous page's
 /// `next_cursor`, or the topic's `backlinks_cursor`).
 pub async fn backlinks(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     topic_id: i64,
     cursor: Option<&str>,
-) -> Result<(BacklinkPage, Granted), AppError> {
+) -> Result<(BacklinkPage, Granted), ServiceError> {
     let after = cursor.map(parse_cursor).transpose()?;
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let topic = match state.db().topic(granted.subject.id, topic_id).await {
         Ok(t) => t,
-        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(DbError::NotFound) => return Err(ServiceError::not_found("No such topic.")),
         Err(e) => return Err(e.into()),
     };
     let (backlinks, next_cursor) = backlink_page(state, &granted, topic.id, after).await?;
@@ -613,16 +616,16 @@ pub async fn backlinks(
 
 /// A topic with its rendered body, place in the tree, links and backlinks.
 pub async fn topic_detail(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     topic_id: i64,
-) -> Result<(TopicDetail, Granted), AppError> {
+) -> Result<(TopicDetail, Granted), ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let subject = &granted.subject;
     let topic = match state.db().topic(subject.id, topic_id).await {
         Ok(t) => t,
-        Err(DbError::NotFound) => return Err(AppError::not_found("No such topic.")),
+        Err(DbError::NotFound) => return Err(ServiceError::not_found("No such topic.")),
         Err(e) => return Err(e.into()),
     };
     let rows = state.db().topic_tree(subject.id).await?;
@@ -703,13 +706,13 @@ pub async fn topic_detail(
 
 /// Likes or saves (`on`) a subject, or takes that back; idempotent. Returns the new counts.
 pub async fn set_mark(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     mark: Mark,
     on: bool,
-) -> Result<SubjectCard, AppError> {
-    let caller = caller.ok_or_else(AppError::unauthenticated)?;
+) -> Result<SubjectCard, ServiceError> {
+    let caller = caller.ok_or_else(ServiceError::unauthenticated)?;
     let granted = access::subject_for(state, Some(caller), slug, Need::Read).await?;
     let changed = state
         .db()
@@ -723,10 +726,10 @@ pub async fn set_mark(
 
 /// An author's page as `caller` sees it.
 pub async fn author(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
     username: &str,
-) -> Result<AuthorDetail, AppError> {
+) -> Result<AuthorDetail, ServiceError> {
     let user = user_named(state, username).await?;
     let viewer = caller.map_or(0, |c| c.user.id);
     let counts = state.db().follow_counts(user.id).await?;
@@ -743,7 +746,7 @@ pub async fn author(
         .collect();
     Ok(AuthorDetail {
         is_me: viewer == user.id,
-        profile: user.into(),
+        profile: crate::accounts::public_profile(user),
         followers: counts.followers,
         following: counts.following,
         followed,
@@ -753,15 +756,18 @@ pub async fn author(
 
 /// Follows (`on`) or unfollows an author; idempotent. Following yourself is refused.
 pub async fn follow(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
     username: &str,
     on: bool,
-) -> Result<AuthorDetail, AppError> {
-    let caller = caller.ok_or_else(AppError::unauthenticated)?;
+) -> Result<AuthorDetail, ServiceError> {
+    let caller = caller.ok_or_else(ServiceError::unauthenticated)?;
     let user = user_named(state, username).await?;
     if user.id == caller.user.id {
-        return Err(AppError::invalid("username", "You cannot follow yourself."));
+        return Err(ServiceError::invalid(
+            "username",
+            "You cannot follow yourself.",
+        ));
     }
     state
         .db()

@@ -8,7 +8,7 @@ use crate::model::parse_label;
 
 /// Who may see a subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Listed in the catalogue, feeds and profiles; anyone may read it.
@@ -44,7 +44,7 @@ impl Visibility {
 
 /// A collaborator's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Edits topics, the tree and the subject's title, summary and tags.
@@ -200,7 +200,7 @@ impl Body {
 
 /// A person as shown next to their work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Author {
     pub username: String,
     pub display_name: String,
@@ -208,7 +208,7 @@ pub struct Author {
 
 /// A subject wherever it is listed or shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SubjectCard {
     pub slug: String,
     pub title: String,
@@ -227,7 +227,7 @@ pub struct SubjectCard {
 
 /// One page of a list, and the cursor for the next (absent on the last page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SubjectPage {
     pub items: Vec<SubjectCard>,
     pub next_cursor: Option<String>,
@@ -235,17 +235,17 @@ pub struct SubjectPage {
 
 /// A topic in a tree: id, title and children in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TopicNode {
     pub id: i64,
     pub title: String,
-    #[cfg_attr(feature = "ssr", schema(no_recursion))]
+    #[cfg_attr(feature = "schema", schema(no_recursion))]
     pub children: Vec<TopicNode>,
 }
 
 /// What the reader may do with a subject, and what they did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct ReaderState {
     pub signed_in: bool,
     pub liked: bool,
@@ -258,7 +258,7 @@ pub struct ReaderState {
 
 /// A deleted subtree in a subject's trash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TrashItem {
     /// The top topic of the subtree: the one to restore.
     pub id: i64,
@@ -271,7 +271,7 @@ pub struct TrashItem {
 
 /// An import in a subject's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct ImportItem {
     pub id: i64,
     /// Who imported it (absent once their account is deleted).
@@ -298,7 +298,7 @@ pub struct MapUpkeep {
 
 /// A collaborator as listed to the owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Member {
     pub username: String,
     pub display_name: String,
@@ -307,7 +307,7 @@ pub struct Member {
 
 /// A subject with its whole tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SubjectDetail {
     /// The live document of the subject's structure, `subject:{id}` (see `/collab/{doc}`).
     pub map_document: String,
@@ -321,7 +321,7 @@ pub struct SubjectDetail {
 
 /// A topic named somewhere else (breadcrumbs, children, links).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TopicRef {
     pub id: i64,
     pub title: String,
@@ -339,7 +339,7 @@ impl TopicRef {
 
 /// One page of the topics that link to a topic (see [`TopicDetail::backlinks`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct BacklinkPage {
     /// The topic linked to.
     pub topic: TopicRef,
@@ -361,7 +361,7 @@ impl BacklinkPage {
 
 /// A topic with everything its page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TopicDetail {
     pub subject: SubjectCard,
     pub id: i64,
@@ -392,7 +392,7 @@ pub struct TopicDetail {
 
 /// An author's page: the profile, follow counts, and their subjects the reader may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AuthorDetail {
     pub profile: crate::model::Profile,
     pub followers: i64,
@@ -406,7 +406,7 @@ pub struct AuthorDetail {
 
 /// The home page: the feed for a signed-in reader, trending and newest subjects for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct HomeFeed {
     /// `None` when signed out.
     pub feed: Option<SubjectPage>,
@@ -419,6 +419,40 @@ pub struct HomeFeed {
 /// The public URL path of a subject.
 pub fn subject_href(slug: &str) -> String {
     format!("/s/{slug}")
+}
+
+/// A subject's slug as a URL or a body names it: 1 to [`Slug::MAX_CHARS`] lower-case ASCII
+/// letters, digits and hyphens (what [`slugify`] makes, plus a suffix that makes it unique).
+/// Parsed once where a path or a form names a subject. A string that cannot be a slug names no
+/// subject, so it gets the same answer as a slug nobody has (404), without a database lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_CHARS: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let fits = !raw.is_empty()
+            && raw.len() <= Self::MAX_CHARS
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if fits {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(AppError::not_found("No such subject."))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A URL slug for `title`: lower-case ASCII letters, digits and single hyphens, at most 60
@@ -461,6 +495,24 @@ mod tests {
         );
         assert!(Tags::parse("c++").is_err());
         assert!(Tags::parse(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn a_slug_is_what_slugify_makes_and_nothing_else() {
+        for title in [
+            "Distributed systems!",
+            "  Ünïcode — only  ",
+            "🌳",
+            &"a b ".repeat(100),
+        ] {
+            let made = slugify(title);
+            assert_eq!(Slug::parse(&made).map(|s| s.to_string()), Ok(made.clone()));
+            assert!(Slug::parse(&format!("{made}-2")).is_ok());
+        }
+        for bad in ["", "Caps", "a b", "a/b", "..", "a%2F", "é", &"a".repeat(81)] {
+            let err = Slug::parse(bad).unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::NotFound, "{bad:?}");
+        }
     }
 
     #[test]

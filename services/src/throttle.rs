@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use arbor_db::Db;
 
-use super::{AuthPolicy, RedisHandle, now_ms};
-use crate::error::AppError;
+use crate::ServiceError;
+use crate::{AuthPolicy, RedisHandle, now_ms};
 
 /// What attempts are counted against, and how many a window allows.
 #[derive(Debug, Clone)]
@@ -74,17 +74,17 @@ impl Throttle {
     }
 
     fn window_ms(&self) -> i64 {
-        super::millis(self.window)
+        crate::millis(self.window)
     }
 
-    fn refuse(&self, key: &Key, count: i64, window_start: i64) -> AppError {
+    fn refuse(&self, key: &Key, count: i64, window_start: i64) -> ServiceError {
         let retry_ms = (window_start + self.window_ms() - now_ms()).max(0);
         tracing::info!(key = %key.name, count, "throttled");
-        AppError::throttled(u64::try_from(retry_ms).unwrap_or(0).div_ceil(1000))
+        ServiceError::throttled(u64::try_from(retry_ms).unwrap_or(0).div_ceil(1000))
     }
 
     /// A cheap early refusal when a key has already used up its window (nothing is counted).
-    pub async fn check(&self, keys: &[Key]) -> Result<(), AppError> {
+    pub async fn check(&self, keys: &[Key]) -> Result<(), ServiceError> {
         for key in keys {
             let (count, window_start) = match self.redis_read(key).await {
                 Some(state) => state,
@@ -102,7 +102,7 @@ impl Throttle {
     }
 
     /// Counts one attempt against every key; `Err(429)` when that takes any key over its limit.
-    pub async fn attempt(&self, keys: &[Key]) -> Result<(), AppError> {
+    pub async fn attempt(&self, keys: &[Key]) -> Result<(), ServiceError> {
         let mut over = None;
         for key in keys {
             let (count, window_start) = match self.redis_hit(key).await {
@@ -124,7 +124,7 @@ impl Throttle {
 
     /// The attempt was legitimate (the password was right): the account's count starts over
     /// and the client gets its attempt back.
-    pub async fn forgive(&self, keys: &[Key]) -> Result<(), AppError> {
+    pub async fn forgive(&self, keys: &[Key]) -> Result<(), ServiceError> {
         for key in keys {
             if key.name.starts_with("user:") {
                 self.redis_op(key, "throttle reset", |mut con, rkey| async move {
@@ -154,7 +154,7 @@ impl Throttle {
     }
 
     /// Removes closed windows from the database.
-    pub async fn prune(&self) -> Result<u64, AppError> {
+    pub async fn prune(&self) -> Result<u64, ServiceError> {
         Ok(self.db.throttle_prune(now_ms() - self.window_ms()).await?)
     }
 

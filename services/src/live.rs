@@ -1,7 +1,7 @@
 //! The services' side of the live crate's two traits: who may stay connected to a live
-//! document ([`arbor_live::Permissions`], decided by [`super::access`]) and bringing the rows
+//! document ([`arbor_live::Permissions`], decided by [`crate::access`]) and bringing the rows
 //! up to a document that went quiet ([`arbor_live::Rows`]: a topic's rendered snapshot, a
-//! subject's projection, by [`super::tree`]).
+//! subject's projection, by [`crate::tree`]).
 
 use arbor_collab::Access;
 use arbor_db::DbError;
@@ -9,9 +9,10 @@ use arbor_db::subjects::SubjectRow;
 use arbor_live::{DocKey, HostError, Levels, Permissions, Rows, Settled, SignIn};
 use futures_util::future::BoxFuture;
 
-use super::access::{self, Need};
-use super::{AppState, now_ms, tree};
-use crate::error::{AppError, ErrorCode};
+use crate::ServiceError;
+use crate::access::{self, Need};
+use crate::{Services, now_ms, tree};
+use arbor_types::error::ErrorCode;
 
 /// What a level of access lets a connection do.
 pub fn access_for(level: Need) -> Access {
@@ -26,9 +27,9 @@ pub fn access_for(level: Need) -> Access {
 /// when there is none. A topic just made in a live map gets its row a moment later: its map is
 /// projected now, so the topic can be opened at once.
 pub async fn document(
-    state: &AppState,
+    state: &Services,
     name: &str,
-) -> Result<Option<(DocKey, SubjectRow)>, AppError> {
+) -> Result<Option<(DocKey, SubjectRow)>, ServiceError> {
     let Some(key) = DocKey::parse(name) else {
         return Ok(None);
     };
@@ -58,7 +59,7 @@ pub async fn document(
 }
 
 /// The services, as the live side sees them.
-pub struct Host(pub AppState);
+pub struct Host(pub Services);
 
 fn host_error(e: impl std::error::Error + Send + Sync + 'static) -> HostError {
     Box::new(e)
@@ -91,7 +92,7 @@ impl Permissions for Host {
             queries.increment(1);
             let level = access::user_levels(&self.0, &subject)
                 .await
-                .map_err(|e| HostError::from(e.message))?;
+                .map_err(HostError::from)?;
             let levels: Levels = Box::new(move |user_id| level(user_id).map(access_for));
             Ok(Some(levels))
         })
@@ -126,7 +127,7 @@ impl Rows for Host {
     ) -> BoxFuture<'a, Result<Settled, HostError>> {
         Box::pin(async move {
             let state = &self.0;
-            let outcome: Result<(), AppError> = match key {
+            let outcome: Result<(), ServiceError> = match key {
                 DocKey::Topic(id) => tree::store_body(state, subject_id, id, text).await,
                 DocKey::Subject(id) => match state.db().subject_by_id(id).await {
                     Ok(subject) => tree::project(state, &subject).await,
@@ -135,8 +136,8 @@ impl Rows for Host {
             };
             match outcome {
                 Ok(()) => Ok(Settled::Done),
-                Err(e) if e.code == ErrorCode::NotFound => Ok(Settled::Gone),
-                Err(e) => Err(HostError::from(e.message)),
+                Err(e) if e.code() == ErrorCode::NotFound => Ok(Settled::Gone),
+                Err(e) => Err(HostError::from(e)),
             }
         })
     }

@@ -194,7 +194,7 @@ pub fn local_path_or_root(next: &str) -> &str {
 
 /// The signed-in person, as pages and `GET /api/v1/me` show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: i64,
     pub username: String,
@@ -206,7 +206,7 @@ pub struct Me {
 
 /// A public profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub username: String,
     pub display_name: String,
@@ -217,7 +217,7 @@ pub struct Profile {
 
 /// A personal access token as listed (the secret is never shown again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
@@ -229,7 +229,7 @@ pub struct TokenInfo {
 
 /// A place the account is signed in (a browser session).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// Unix milliseconds.
     pub created_at: i64,
@@ -262,7 +262,7 @@ pub fn format_utc(ms: i64) -> String {
 
 /// A token just created: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct NewToken {
     #[serde(flatten)]
     pub info: TokenInfo,

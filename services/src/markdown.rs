@@ -31,8 +31,8 @@ use syntect::util::LinesWithEndings;
 
 use arbor_map::draw::escape;
 
-use super::blocking::Slots;
-use crate::error::AppError;
+use crate::ServiceError;
+use crate::blocking::Slots;
 
 /// A `[[…]]` topic link as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -209,13 +209,13 @@ static RENDER_SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots::per_core(1, RENDE
 pub async fn render_pooled(
     markdown: String,
     resolve: impl Fn(&WikiLink) -> Option<String> + Send + 'static,
-) -> Result<Rendered, AppError> {
+) -> Result<Rendered, ServiceError> {
     RENDER_SLOTS.run(move || render(&markdown, resolve)).await
 }
 
 /// A body's links and plain text (its [`Rendered`] with no link resolved), on the blocking
 /// pool, waiting as long as it takes for a slot: for storing a body, which must not be refused.
-pub async fn scan_pooled(markdown: String) -> Result<Rendered, AppError> {
+pub async fn scan_pooled(markdown: String) -> Result<Rendered, ServiceError> {
     RENDER_SLOTS
         .run_patiently(move || render(&markdown, |_| None))
         .await

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
-use super::blocking::Slots;
-use crate::error::AppError;
-use crate::model::Password;
+use crate::ServiceError;
+use crate::blocking::Slots;
+use arbor_types::model::Password;
 
 fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
@@ -25,8 +25,8 @@ static HASH_SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots::per_core(2, Duratio
 /// Runs one Argon2 computation on the blocking pool, within the concurrency limit.
 async fn with_slot<T: Send + 'static>(
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
-    HASH_SLOTS.run(work).await?.map_err(AppError::internal)
+) -> Result<T, ServiceError> {
+    HASH_SLOTS.run(work).await?.map_err(ServiceError::internal)
 }
 
 /// A real hash of a throwaway password, verified against when the account does not exist.
@@ -39,18 +39,22 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 /// Rejects a new password that is in the bundled list of the most common passwords, or that
 /// contains the username.
-pub fn check_new(password: &Password, username: &str, field: &'static str) -> Result<(), AppError> {
+pub fn check_new(
+    password: &Password,
+    username: &str,
+    field: &'static str,
+) -> Result<(), ServiceError> {
     let pw = password.expose();
     if passwords::analyzer::is_common_password(pw)
         || passwords::analyzer::is_common_password(pw.to_lowercase())
     {
-        return Err(AppError::invalid(
+        return Err(ServiceError::invalid(
             field,
             "This password is one of the most common ones; choose another.",
         ));
     }
     if !username.is_empty() && pw.to_lowercase().contains(&username.to_lowercase()) {
-        return Err(AppError::invalid(
+        return Err(ServiceError::invalid(
             field,
             "The password cannot contain your username.",
         ));
@@ -59,7 +63,7 @@ pub fn check_new(password: &Password, username: &str, field: &'static str) -> Re
 }
 
 /// Hashes a password into a PHC string.
-pub async fn hash(password: &Password) -> Result<String, AppError> {
+pub async fn hash(password: &Password) -> Result<String, ServiceError> {
     let pw = password.expose().to_owned();
     with_slot(move || {
         hasher()
@@ -72,7 +76,7 @@ pub async fn hash(password: &Password) -> Result<String, AppError> {
 
 /// Checks `password` against `stored` (a PHC string), or against the dummy hash when there is
 /// no account, so both paths cost the same. Returns whether it matched.
-pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AppError> {
+pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, ServiceError> {
     let real = stored.is_some();
     let stored = stored.map_or_else(|| DUMMY_HASH.clone(), str::to_owned);
     let pw = password.to_owned();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{AcquireError, Semaphore, SemaphorePermit};
 
-use crate::error::AppError;
+use crate::ServiceError;
 
 /// A bounded number of slots for one kind of blocking work.
 pub struct Slots {
@@ -26,14 +26,14 @@ impl Slots {
     }
 
     /// Runs `work` on the blocking pool in a slot, waiting for one at most `wait`
-    /// ([`AppError::busy`] after that).
+    /// ([`ServiceError::busy`] after that).
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, ServiceError> {
         let slot = tokio::time::timeout(self.wait, self.slots.acquire())
             .await
-            .map_err(|_| AppError::busy())?;
+            .map_err(|_| ServiceError::busy())?;
         in_slot(slot, work).await
     }
 
@@ -42,7 +42,7 @@ impl Slots {
     pub async fn run_patiently<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, ServiceError> {
         in_slot(self.slots.acquire().await, work).await
     }
 }
@@ -51,9 +51,9 @@ impl Slots {
 async fn in_slot<T: Send + 'static>(
     slot: Result<SemaphorePermit<'_>, AcquireError>,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    let _slot = slot.map_err(AppError::internal)?;
+) -> Result<T, ServiceError> {
+    let _slot = slot.map_err(ServiceError::internal)?;
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(AppError::internal)
+        .map_err(ServiceError::internal)
 }

@@ -1,6 +1,6 @@
 //! Import and export of a subject's tree (issue 5): files in and out through `arbor_outline`,
 //! with every import applied through the subject's structure document like any other change
-//! ([`super::tree`]) and kept in the subject's import history, so its file can be downloaded
+//! ([`crate::tree`]) and kept in the subject's import history, so its file can be downloaded
 //! again and the owner can roll the subject back to the state before it.
 //!
 //! An import replaces the subject's topics: the root's children go to the trash (restorable
@@ -28,12 +28,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::Semaphore;
 
-use super::access::{self, Granted, Need};
-use super::auth::Caller;
-use super::tree::{self, MAX_DEPTH, MAX_TOPICS};
-use super::{AppState, now_ms, subjects};
-use crate::content::{Body, ImportItem, Title};
-use crate::error::{AppError, ErrorCode};
+use crate::ServiceError;
+use crate::access::{self, Granted, Need};
+use crate::auth::Caller;
+use crate::tree::{self, MAX_DEPTH, MAX_TOPICS};
+use crate::{Services, now_ms, subjects};
+use arbor_types::content::{Body, ImportItem, Slug, Title};
+use arbor_types::error::{AppError, ErrorCode};
 
 /// What an imported file may hold: what the tree allows.
 pub const IMPORT_LIMITS: Limits = Limits {
@@ -82,14 +83,14 @@ pub struct Imported {
 }
 
 /// The format of an upload: named, or from the file name's extension.
-pub fn format_of(named: Option<&str>, filename: &str) -> Result<Format, AppError> {
+pub fn format_of(named: Option<&str>, filename: &str) -> Result<Format, ServiceError> {
     let named = named.filter(|n| !n.is_empty());
     let extension = filename.rsplit_once('.').map(|(_, ext)| ext);
     named
         .or(extension)
         .and_then(Format::parse)
         .ok_or_else(|| {
-            AppError::invalid(
+            ServiceError::invalid(
                 "format",
                 "Give the format (markdown, opml, freemind or json) or a file name ending in .md, .opml, .mm or .json.",
             )
@@ -99,28 +100,28 @@ pub fn format_of(named: Option<&str>, filename: &str) -> Result<Format, AppError
 /// Replaces `granted`'s topics with those of `source`, a `format` file named `filename`.
 /// A bad file is refused with where it went wrong, and nothing changes.
 pub async fn import(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     user_id: i64,
     format: Format,
     filename: &str,
     source: &str,
-) -> Result<Imported, AppError> {
+) -> Result<Imported, ServiceError> {
     if !granted.can_edit() {
-        return Err(AppError::forbidden(
+        return Err(ServiceError::forbidden(
             "You may read this subject but not change it.",
         ));
     }
     let filename = filename.trim();
     if filename.is_empty() || filename.chars().count() > 200 {
-        return Err(AppError::invalid(
+        return Err(ServiceError::invalid(
             "filename",
             "Give a file name of 1–200 characters.",
         ));
     }
-    let outline = format
-        .read(source, &IMPORT_LIMITS)
-        .map_err(|e| AppError::invalid("content", format!("The file cannot be imported: {e}.")))?;
+    let outline = format.read(source, &IMPORT_LIMITS).map_err(|e| {
+        ServiceError::invalid("content", format!("The file cannot be imported: {e}."))
+    })?;
     let subject = &granted.subject;
     // The root takes the file's text when the file names a root.
     let new_root_body = (!outline.title.is_empty() || !outline.body.is_empty())
@@ -151,7 +152,7 @@ pub async fn import(
             let root = tree.root;
             let replaced = tree.nodes[&root].children.clone();
             let root_title = tree.nodes[&root].title.clone();
-            let map = |e| AppError::internal(anyhow::anyhow!("importing: {e}"));
+            let map = |e| ServiceError::internal(anyhow::anyhow!("importing: {e}"));
             for id in &replaced {
                 structure.delete(txn, *id, now_ms()).map_err(map)?;
             }
@@ -194,7 +195,7 @@ pub async fn import(
             filename,
             source,
             topics: topics as i64,
-            undo: &serde_json::to_string(&undo).map_err(AppError::internal)?,
+            undo: &serde_json::to_string(&undo).map_err(ServiceError::internal)?,
             now: now_ms(),
         })
         .await?;
@@ -207,9 +208,9 @@ pub async fn import(
 }
 
 /// A subject's imports, newest first (editors).
-pub async fn history(state: &AppState, granted: &Granted) -> Result<Vec<ImportItem>, AppError> {
+pub async fn history(state: &Services, granted: &Granted) -> Result<Vec<ImportItem>, ServiceError> {
     if !granted.can_edit() {
-        return Err(AppError::forbidden(
+        return Err(ServiceError::forbidden(
             "You may read this subject but not change it.",
         ));
     }
@@ -230,35 +231,35 @@ pub async fn history(state: &AppState, granted: &Granted) -> Result<Vec<ImportIt
 
 /// An import's file as uploaded: (file name, text) (editors).
 pub async fn source(
-    state: &AppState,
+    state: &Services,
     granted: &Granted,
     id: i64,
-) -> Result<(String, String), AppError> {
+) -> Result<(String, String), ServiceError> {
     if !granted.can_edit() {
-        return Err(AppError::forbidden(
+        return Err(ServiceError::forbidden(
             "You may read this subject but not change it.",
         ));
     }
     match state.db().import_source(granted.subject.id, id).await {
         Ok(file) => Ok((file.filename, file.source)),
-        Err(DbError::NotFound) => Err(AppError::not_found("No such import.")),
+        Err(DbError::NotFound) => Err(ServiceError::not_found("No such import.")),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Rolls the subject back to the state before import `id` (the owner, once per import).
-pub async fn rollback(state: &AppState, granted: &Granted, id: i64) -> Result<(), AppError> {
+pub async fn rollback(state: &Services, granted: &Granted, id: i64) -> Result<(), ServiceError> {
     if !granted.is_owner() {
-        return Err(AppError::forbidden(
+        return Err(ServiceError::forbidden(
             "Only the subject's owner can roll back an import.",
         ));
     }
     let subject = &granted.subject;
     let undo = match state.db().claim_rollback(subject.id, id, now_ms()).await {
         Ok(undo) => undo,
-        Err(DbError::NotFound) => return Err(AppError::not_found("No such import.")),
+        Err(DbError::NotFound) => return Err(ServiceError::not_found("No such import.")),
         Err(DbError::Conflict(_)) => {
-            return Err(AppError::new(
+            return Err(ServiceError::new(
                 ErrorCode::Conflict,
                 "This import was rolled back already.",
             ));
@@ -274,8 +275,8 @@ pub async fn rollback(state: &AppState, granted: &Granted, id: i64) -> Result<()
     done
 }
 
-async fn undo_import(state: &AppState, granted: &Granted, undo: &str) -> Result<(), AppError> {
-    let undo: Undo = serde_json::from_str(undo).map_err(AppError::internal)?;
+async fn undo_import(state: &Services, granted: &Granted, undo: &str) -> Result<(), ServiceError> {
+    let undo: Undo = serde_json::from_str(undo).map_err(ServiceError::internal)?;
     let subject = &granted.subject;
     let root = state
         .collab()
@@ -285,20 +286,20 @@ async fn undo_import(state: &AppState, granted: &Granted, undo: &str) -> Result<
                 .iter()
                 .find(|id| !tree.trash.contains_key(id) && !tree.nodes.contains_key(id))
             {
-                return Err(AppError::new(
+                return Err(ServiceError::new(
                     ErrorCode::Conflict,
                     format!(
                         "Topic {gone}, which this import replaced, has been purged from the trash; the import can no longer be rolled back."
                     ),
                 ));
             }
-            let map = |e| AppError::internal(anyhow::anyhow!("rolling back: {e}"));
+            let map = |e| ServiceError::internal(anyhow::anyhow!("rolling back: {e}"));
             for id in undo.created.iter().filter(|id| tree.nodes.contains_key(id)) {
                 structure.delete(txn, *id, now_ms()).map_err(map)?;
             }
             for id in undo.replaced.iter().filter(|id| tree.trash.contains_key(id)) {
                 structure.restore(txn, *id).map_err(|e| match e {
-                    MapError::TooMany(_) | MapError::TooDeep(_) => AppError::new(
+                    MapError::TooMany(_) | MapError::TooDeep(_) => ServiceError::new(
                         ErrorCode::Conflict,
                         format!("Rolling back would pass the subject's limits ({e}); delete some topics first."),
                     ),
@@ -372,11 +373,11 @@ pub struct Exported {
 /// workers and stops when the request is dropped (see [`off_workers`]); PNGs are bounded
 /// further by [`PngExports`].
 pub async fn export(
-    state: &AppState,
+    state: &Services,
     caller: Option<&Caller>,
-    slug: &str,
+    slug: &Slug,
     kind: ExportKind,
-) -> Result<Exported, AppError> {
+) -> Result<Exported, ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let subject = granted.subject;
     let rows = state.db().subject_topics(subject.id).await?;
@@ -412,7 +413,7 @@ pub async fn export(
 }
 
 /// The subject's map as a standalone SVG document.
-fn map_svg(rows: &[TopicRow], title: &str) -> Result<String, AppError> {
+fn map_svg(rows: &[TopicRow], title: &str) -> Result<String, ServiceError> {
     let nodes: Vec<TopicNodeRow> = rows
         .iter()
         .map(|r| TopicNodeRow {
@@ -432,10 +433,10 @@ struct Cancel(Arc<AtomicBool>);
 
 impl Cancel {
     /// An error once the request is gone (nobody reads it).
-    fn check(&self) -> Result<(), AppError> {
+    fn check(&self) -> Result<(), ServiceError> {
         if self.0.load(Ordering::Relaxed) {
             metrics::counter!("arbor_exports_cancelled_total").increment(1);
-            return Err(AppError::new(
+            return Err(ServiceError::new(
                 ErrorCode::Internal,
                 "The export was cancelled.",
             ));
@@ -456,13 +457,13 @@ impl Drop for RaiseOnDrop {
 /// Runs `work` on the blocking pool, off the async workers; if the request is dropped
 /// meanwhile, `work`'s [`Cancel`] is raised.
 async fn off_workers<T: Send + 'static>(
-    work: impl FnOnce(&Cancel) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
+    work: impl FnOnce(&Cancel) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     let raise = RaiseOnDrop(Cancel::default());
     let cancel = raise.0.clone();
     tokio::task::spawn_blocking(move || work(&cancel))
         .await
-        .map_err(AppError::internal)?
+        .map_err(ServiceError::internal)?
 }
 
 /// A PNG kept, by the SHA-256 of the SVG it draws.
@@ -491,13 +492,17 @@ impl Default for PngExports {
 
 impl PngExports {
     /// The map of `rows` (a subject titled `title`) as a PNG.
-    async fn draw(&self, rows: Vec<TopicRow>, title: String) -> Result<Vec<u8>, AppError> {
-        let busy = || AppError {
-            retry_after: Some(PNG_RETRY_AFTER),
-            ..AppError::new(
-                ErrorCode::Throttled,
-                format!("Too many maps are being drawn. Try again in {PNG_RETRY_AFTER} seconds."),
-            )
+    async fn draw(&self, rows: Vec<TopicRow>, title: String) -> Result<Vec<u8>, ServiceError> {
+        let busy = || {
+            ServiceError::Refused(AppError {
+                retry_after: Some(PNG_RETRY_AFTER),
+                ..AppError::new(
+                    ErrorCode::Throttled,
+                    format!(
+                        "Too many maps are being drawn. Try again in {PNG_RETRY_AFTER} seconds."
+                    ),
+                )
+            })
         };
         let _place = self.places.try_acquire().map_err(|_| busy())?;
         let svg = off_workers(move |_| map_svg(&rows, &title)).await?;
@@ -508,7 +513,7 @@ impl PngExports {
         let slot = tokio::time::timeout(PNG_WAIT, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| busy())?
-            .map_err(AppError::internal)?;
+            .map_err(ServiceError::internal)?;
         // Drawn by another request while this one waited.
         if let Some(png) = self.cached(&key) {
             return Ok(png);
@@ -549,9 +554,9 @@ impl PngExports {
 
 /// The subject's rows as an outline: the root with its title and body, children in order
 /// (rows come in sibling order).
-fn outline_of(rows: &[TopicRow]) -> Result<Outline, AppError> {
+fn outline_of(rows: &[TopicRow]) -> Result<Outline, ServiceError> {
     let tree = ByParent::new(rows)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a subject without a root topic")))?;
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("a subject without a root topic")))?;
     let root = tree.root;
     // Reading order with each topic's parent in the export (deep topics move up).
     let mut order: Vec<(&TopicRow, Option<i64>)> = Vec::with_capacity(rows.len());
@@ -592,7 +597,7 @@ fn outline_of(rows: &[TopicRow]) -> Result<Outline, AppError> {
     }
     built
         .remove(&root.id)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the root went missing")))
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("the root went missing")))
 }
 
 /// The fonts PNGs are drawn with: the system's, loaded once.
@@ -611,13 +616,13 @@ fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
 /// Draws an SVG document as a PNG, at twice its size when that fits [`PNG_MAX_PIXELS`]: a
 /// strip of [`PNG_STRIP_PIXELS`] at a time, each encoded as soon as it is drawn, checking
 /// `cancel` before each.
-fn draw_png(svg: &str, cancel: &Cancel) -> Result<Vec<u8>, AppError> {
+fn draw_png(svg: &str, cancel: &Cancel) -> Result<Vec<u8>, ServiceError> {
     let options = resvg::usvg::Options {
         fontdb: fonts(),
         font_family: "DejaVu Sans".into(),
         ..resvg::usvg::Options::default()
     };
-    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(AppError::internal)?;
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(ServiceError::internal)?;
     let size = tree.size();
     let scale = (PNG_MAX_PIXELS / (size.width() * size.height()))
         .sqrt()
@@ -625,14 +630,15 @@ fn draw_png(svg: &str, cancel: &Cancel) -> Result<Vec<u8>, AppError> {
     let width = ((size.width() * scale).ceil() as u32).max(1);
     let height = ((size.height() * scale).ceil() as u32).max(1);
     let rows = (PNG_STRIP_PIXELS / width).clamp(1, height);
-    let mut strip = resvg::tiny_skia::Pixmap::new(width, rows)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no room for a {width}×{rows} strip")))?;
+    let mut strip = resvg::tiny_skia::Pixmap::new(width, rows).ok_or_else(|| {
+        ServiceError::internal(anyhow::anyhow!("no room for a {width}×{rows} strip"))
+    })?;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(AppError::internal)?;
-    let mut stream = writer.stream_writer().map_err(AppError::internal)?;
+    let mut writer = encoder.write_header().map_err(ServiceError::internal)?;
+    let mut stream = writer.stream_writer().map_err(ServiceError::internal)?;
     let mut rgb = Vec::with_capacity(width as usize * rows as usize * 3);
     for top in (0..height).step_by(rows as usize) {
         cancel.check()?;
@@ -650,9 +656,9 @@ fn draw_png(svg: &str, cancel: &Cancel) -> Result<Vec<u8>, AppError> {
                 .chunks_exact(4)
                 .flat_map(|p| [p[0], p[1], p[2]]),
         );
-        stream.write_all(&rgb).map_err(AppError::internal)?;
+        stream.write_all(&rgb).map_err(ServiceError::internal)?;
     }
-    stream.finish().map_err(AppError::internal)?;
-    writer.finish().map_err(AppError::internal)?;
+    stream.finish().map_err(ServiceError::internal)?;
+    writer.finish().map_err(ServiceError::internal)?;
     Ok(out)
 }

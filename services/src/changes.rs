@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 use arbor_db::subjects::SubjectRow;
 use arbor_live::bus::Event;
 
-use super::AppState;
-use crate::error::AppError;
+use crate::ServiceError;
+use crate::Services;
 
 /// Subjects whose pages show something of `subject` (they link to it or it links to them).
-pub async fn affected(state: &AppState, subject: &SubjectRow) -> Result<Vec<i64>, AppError> {
+pub async fn affected(state: &Services, subject: &SubjectRow) -> Result<Vec<i64>, ServiceError> {
     Ok(state.db().related_subjects(subject.id).await?)
 }
 
@@ -29,7 +29,7 @@ pub enum Touches {
 
 /// Announces that `subject` changed, with the subjects related to it before and after (whose
 /// pages show its links: their content changed).
-pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>, touches: Touches) {
+pub async fn changed(state: &Services, subject: &SubjectRow, before: Vec<i64>, touches: Touches) {
     let after = match state.db().related_subjects(subject.id).await {
         Ok(ids) => ids,
         Err(e) => {
@@ -47,7 +47,7 @@ pub async fn changed(state: &AppState, subject: &SubjectRow, before: Vec<i64>, t
     publish(state, [subject.id], touches).await;
 }
 
-pub async fn publish(state: &AppState, ids: impl IntoIterator<Item = i64>, touches: Touches) {
+pub async fn publish(state: &Services, ids: impl IntoIterator<Item = i64>, touches: Touches) {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     for subject_id in ids {
         // This replica's cache at once, so whoever made the change reads it on the next
