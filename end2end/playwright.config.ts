@@ -7,7 +7,9 @@ const baseURL = process.env.ARBOR_E2E_BASE_URL ?? "http://127.0.0.1:3000";
 export default defineConfig({
   testDir: "./tests",
   globalSetup: "./global-setup.ts",
-  timeout: 30_000,
+  // A whole story (a hundred steps and more, two browsers) on two shared cores; every step
+  // still waits at most `expect.timeout`.
+  timeout: 90_000,
   expect: { timeout: 5_000 },
   fullyParallel: true,
   workers: 2,
