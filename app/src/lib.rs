@@ -71,7 +71,7 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
-            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+            <body class="min-h-screen bg-page text-ink antialiased">
                 <App />
             </body>
         </html>
@@ -88,8 +88,10 @@ pub fn App() -> impl IntoView {
             if text.is_empty() { "Arbor".to_owned() } else { format!("{text} · Arbor") }
         } />
         <Router>
+            // The first stop of the keyboard: past the header, straight to the page.
+            <a href="#main" class="skip-link">"Skip to content"</a>
             <Header />
-            <main class="mx-auto w-full max-w-5xl px-4 py-8 sm:px-6">
+            <main id="main" tabindex="-1" class="mx-auto w-full max-w-5xl px-4 py-8 focus:outline-none sm:px-6">
                 // Every page is rendered whole before it is sent (`Async`): it must read
                 // completely without JavaScript, and pages set their status (404) and
                 // redirects from data they load.

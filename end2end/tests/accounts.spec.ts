@@ -11,6 +11,16 @@ test.describe("accounts with JavaScript", () => {
     await expect(page.getByTestId("header-username")).toHaveText(name);
     await expect(page.getByTestId("welcome")).toContainText(name);
 
+    // The user menu: Escape closes it and gives focus back to its button.
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    const menu = page.getByTestId("user-menu");
+    await page.getByTestId("header-username").click();
+    await expect(page.getByTestId("sign-out")).toBeVisible();
+    await page.getByRole("link", { name: "Settings" }).focus();
+    await page.keyboard.press("Escape");
+    await expect(page.getByTestId("sign-out")).toBeHidden();
+    await expect(menu.locator("summary")).toBeFocused();
+
     await page.getByTestId("header-username").click();
     await page.getByTestId("sign-out").click();
     await expect(page.getByTestId("header-username")).toHaveCount(0);

@@ -290,14 +290,31 @@ pub fn count(node: &MapNode) -> usize {
     n
 }
 
+/// `href` when it is a link within the site (a path): never a scheme of someone else's choosing.
+fn site_path(href: Option<&str>) -> Option<&str> {
+    href.filter(|h| h.starts_with('/') && !h.starts_with("//"))
+}
+
 /// The map as a standalone SVG document: curved edges, one rounded box per node, each box a
 /// link when the node has one; classes (`map-*`) for styling, colours following the system
 /// theme through `currentColor`.
 pub fn to_svg(layout: &Layout, title: &str) -> String {
     let mut svg = String::with_capacity(256 + layout.nodes.len() * 256);
+    // A map whose boxes are links is a group of links named by its title (a picture may not
+    // hold links: assistive technology would announce one image and hide them); one without
+    // links (an export, the editor's canvas) is a picture.
+    let role = if layout
+        .nodes
+        .iter()
+        .any(|n| site_path(n.href.as_deref()).is_some())
+    {
+        "group"
+    } else {
+        "img"
+    };
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="img" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}"><title>{t}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="{role}" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}"><title>{t}</title>"#,
         w = layout.width,
         h = layout.height,
         t = escape(title),
@@ -341,12 +358,7 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
                 String::new()
             },
         );
-        // Only links within the site (a path): never a scheme of someone else's choosing.
-        match node
-            .href
-            .as_deref()
-            .filter(|h| h.starts_with('/') && !h.starts_with("//"))
-        {
+        match site_path(node.href.as_deref()) {
             Some(href) => {
                 let _ = write!(
                     svg,
@@ -516,6 +528,24 @@ mod tests {
         tree.href = Some("javascript:alert(1)".into());
         let svg = to_svg(&layout(&tree), "t");
         assert!(!svg.contains("href=") && !svg.contains('\u{1}'), "{svg}");
+        assert!(
+            svg.contains(r#"role="img""#),
+            "no links, so a picture: {svg}"
+        );
+    }
+
+    #[test]
+    fn a_map_of_links_is_a_named_group_not_a_picture() {
+        let tree = node(1, "Root", vec![node(2, "Child", vec![])]);
+        let svg = to_svg(&layout(&tree), "Map of X");
+        assert!(
+            svg.contains(r#"role="group""#) && svg.contains("<title>Map of X</title>"),
+            "{svg}"
+        );
+        let mut pictured = tree;
+        pictured.href = None;
+        pictured.children[0].href = None;
+        assert!(to_svg(&layout(&pictured), "t").contains(r#"role="img""#));
     }
 
     #[test]

@@ -56,8 +56,8 @@ pub fn Field(
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 class="field-input"
             />
-            {hint.map(|h| view! { <p id=hint_id class="text-xs text-slate-500 dark:text-slate-400">{h}</p> })}
-            <p id=error_id class="text-sm text-red-600 dark:text-red-400" role="alert" data-testid=format!("error-{id}")>
+            {hint.map(|h| view! { <p id=hint_id class="text-xs text-muted">{h}</p> })}
+            <p id=error_id class="text-sm text-danger" role="alert" data-testid=format!("error-{id}")>
                 {move || error.get()}
             </p>
         </div>
@@ -79,7 +79,7 @@ pub fn FormError(
     };
     view! {
         <Show when=move || message().is_some()>
-            <div role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+            <div role="alert" data-testid="form-error" class="note-bad">
                 {message}
             </div>
         </Show>

@@ -33,12 +33,21 @@ pub fn KeepDraft() -> impl IntoView {
     marker(Job::KeepDraft)
 }
 
+/// Makes the closest `<details>` behave as a menu by keyboard and pointer: Escape closes it and
+/// gives focus back to its `<summary>`, and a click outside closes it. Without JavaScript it is
+/// a plain disclosure, opened and closed by its summary.
+#[island]
+pub fn MenuKeys() -> impl IntoView {
+    marker(Job::MenuKeys)
+}
+
 /// What an island does to the page around it.
 #[derive(Clone, Copy)]
 enum Job {
     StartEditor,
     CentreOnRoot,
     KeepDraft,
+    MenuKeys,
 }
 
 /// A hidden marker that does `job`, from its place in the page, once hydrated.
@@ -51,6 +60,7 @@ fn marker(job: Job) -> impl IntoView {
                 Job::StartEditor => js::start_editor(&span),
                 Job::CentreOnRoot => js::centre_on_root(&span),
                 Job::KeepDraft => js::keep_draft(&span),
+                Job::MenuKeys => js::menu_keys(&span),
             }
         }
     });
@@ -102,6 +112,20 @@ export function keepDraft(marker) {
     try { sessionStorage.setItem(key, JSON.stringify(values)); } catch (_) {}
   });
 }
+export function menuKeys(marker) {
+  const menu = marker.closest('details');
+  const summary = menu && menu.querySelector('summary');
+  if (!summary) return;
+  menu.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !menu.open) return;
+    menu.open = false;
+    summary.focus();
+    e.stopPropagation();
+  });
+  document.addEventListener('click', (e) => {
+    if (menu.open && !menu.contains(e.target)) menu.open = false;
+  });
+}
 export function centreOnRoot(marker) {
   const frame = marker.closest('.map-frame');
   const root = frame && frame.querySelector('.map-root');
@@ -118,5 +142,7 @@ export function centreOnRoot(marker) {
         pub fn centre_on_root(marker: &JsValue);
         #[wasm_bindgen(js_name = keepDraft)]
         pub fn keep_draft(marker: &JsValue);
+        #[wasm_bindgen(js_name = menuKeys)]
+        pub fn menu_keys(marker: &JsValue);
     }
 }

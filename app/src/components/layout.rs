@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::accounts::{SignOut, current_user};
+use crate::components::islands::MenuKeys;
 use crate::model::Me;
 
 /// The signed-in person as the header knows them; pages may read it from context.
@@ -20,9 +21,9 @@ pub fn Header() -> impl IntoView {
     provide_context(CurrentUser(user));
 
     view! {
-        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+        <header class="border-b border-line bg-surface/80 backdrop-blur">
             <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
-                <A href="/" attr:class="flex items-center gap-2 text-lg font-bold tracking-tight text-emerald-700 dark:text-emerald-400">
+                <A href="/" attr:class="flex items-center gap-2 text-lg font-bold tracking-tight text-accent">
                     <svg aria-hidden="true" viewBox="0 0 24 24" class="h-6 w-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                         <circle cx="12" cy="5" r="2.5" />
                         <circle cx="5" cy="17" r="2.5" />
@@ -32,10 +33,10 @@ pub fn Header() -> impl IntoView {
                     "Arbor"
                 </A>
                 <div class="flex flex-1 items-center gap-4 text-sm font-medium">
-                    <A href="/explore" attr:class="hover:underline">"Explore"</A>
-                    <A href="/saved" attr:class="hover:underline">"Saved"</A>
+                    <A href="/explore" attr:class="inline-flex min-h-6 items-center hover:underline">"Explore"</A>
+                    <A href="/saved" attr:class="inline-flex min-h-6 items-center hover:underline">"Saved"</A>
                 </div>
-                <Transition fallback=|| view! { <span class="text-sm text-slate-500">"…"</span> }>
+                <Transition fallback=|| view! { <span class="text-sm text-muted">"…"</span> }>
                     {move || Suspend::new(async move {
                         match user.await {
                             Ok(Some(me)) => view! { <UserMenu me sign_out /> }.into_any(),
@@ -58,26 +59,28 @@ fn SignedOutLinks() -> impl IntoView {
     }
 }
 
-/// A disclosure menu: `<details>` opens and closes without JavaScript and by keyboard.
+/// A disclosure menu: `<details>` opens and closes without JavaScript and by keyboard; with
+/// JavaScript, Escape or a click outside also closes it ([`MenuKeys`]).
 #[component]
 fn UserMenu(me: Me, sign_out: ServerAction<SignOut>) -> impl IntoView {
     let profile = format!("/u/{}", me.username);
     view! {
         <details class="group relative" data-testid="user-menu">
-            <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:hover:bg-slate-800">
-                <span class="grid h-7 w-7 place-items-center rounded-full bg-emerald-600 text-xs font-bold uppercase text-white" aria-hidden="true">
+            <summary class="flex min-h-10 cursor-pointer list-none items-center gap-2 rounded-md px-3 py-2 text-sm font-medium hover:bg-raised">
+                <span class="grid h-7 w-7 place-items-center rounded-full bg-accent-fill text-xs font-bold uppercase text-on-accent" aria-hidden="true">
                     {me.display_name.chars().next().unwrap_or('?').to_string()}
                 </span>
                 <span data-testid="header-username">{me.username.clone()}</span>
-                <span aria-hidden="true" class="text-slate-400 group-open:rotate-180">"▾"</span>
+                <span aria-hidden="true" class="text-muted group-open:rotate-180">"▾"</span>
             </summary>
-            <div class="absolute right-0 z-10 mt-2 w-48 rounded-md border border-slate-200 bg-white py-1 shadow-lg dark:border-slate-700 dark:bg-slate-900">
-                <p class="truncate px-4 py-2 text-xs text-slate-500 dark:text-slate-400">{me.display_name.clone()}</p>
-                <a href="/new" class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"New subject"</a>
-                <a href=profile class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Your profile"</a>
-                <a href="/settings" class="block px-4 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Settings"</a>
+            <MenuKeys />
+            <div class="absolute right-0 z-10 mt-2 w-48 rounded-md border border-line bg-surface py-1 shadow-lg">
+                <p class="truncate px-4 py-2 text-xs text-muted">{me.display_name.clone()}</p>
+                <a href="/new" class="block px-4 py-2 text-sm hover:bg-raised">"New subject"</a>
+                <a href=profile class="block px-4 py-2 text-sm hover:bg-raised">"Your profile"</a>
+                <a href="/settings" class="block px-4 py-2 text-sm hover:bg-raised">"Settings"</a>
                 <ActionForm action=sign_out>
-                    <button type="submit" data-testid="sign-out" class="block w-full px-4 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800">
+                    <button type="submit" data-testid="sign-out" class="block w-full px-4 py-2 text-left text-sm hover:bg-raised">
                         "Sign out"
                     </button>
                 </ActionForm>

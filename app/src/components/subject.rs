@@ -14,7 +14,7 @@ pub fn TagList(tags: Vec<String>) -> impl IntoView {
             {tags.into_iter().map(|tag| {
                 let href = format!("/explore?q=tag:{tag}");
                 view! {
-                    <li><a href=href class="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 hover:bg-emerald-100 dark:bg-emerald-950 dark:text-emerald-200">"#"{tag}</a></li>
+                    <li><a href=href class="inline-flex min-h-6 items-center rounded-full bg-tag px-2 py-0.5 text-xs font-medium text-on-tag hover:underline">"#"{tag}</a></li>
                 }
             }).collect_view()}
         </ul>
@@ -25,7 +25,7 @@ pub fn TagList(tags: Vec<String>) -> impl IntoView {
 #[component]
 pub fn Counts(likes: i64, saves: i64, views: i64) -> impl IntoView {
     view! {
-        <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="counts">
+        <p class="text-xs text-muted" data-testid="counts">
             <span data-testid="likes">{likes}</span>" likes · "
             <span data-testid="saves">{saves}</span>" saves · "
             <span data-testid="views">{views}</span>" views"
@@ -38,7 +38,7 @@ pub fn Counts(likes: i64, saves: i64, views: i64) -> impl IntoView {
 pub fn VisibilityBadge(visibility: Visibility) -> impl IntoView {
     (visibility != Visibility::Public).then(|| {
         view! {
-            <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-semibold text-amber-900 dark:bg-amber-900 dark:text-amber-100" data-testid="visibility">
+            <span class="rounded bg-note-warn px-1.5 py-0.5 text-xs font-semibold text-on-note-warn" data-testid="visibility">
                 {visibility.as_str()}
             </span>
         }
@@ -53,10 +53,10 @@ pub fn SubjectItem(card: SubjectCard) -> impl IntoView {
     view! {
         <li class="card space-y-2 p-4" data-testid="subject-card">
             <div class="flex items-baseline justify-between gap-2">
-                <a href=href class="text-lg font-semibold text-emerald-700 hover:underline dark:text-emerald-400">{card.title}</a>
+                <a href=href class="text-lg font-semibold text-accent hover:underline">{card.title}</a>
                 <VisibilityBadge visibility=card.visibility />
             </div>
-            <p class="text-sm text-slate-600 dark:text-slate-300">
+            <p class="text-sm text-muted">
                 "by "<a href=author class="hover:underline">{card.author.display_name}</a>
             </p>
             {(!card.summary.is_empty()).then(|| view! { <p class="text-sm">{card.summary}</p> })}
@@ -70,7 +70,7 @@ pub fn SubjectItem(card: SubjectCard) -> impl IntoView {
 #[component]
 pub fn SubjectList(items: Vec<SubjectCard>, #[prop(into)] empty: String) -> impl IntoView {
     if items.is_empty() {
-        view! { <p class="text-sm text-slate-500 dark:text-slate-400">{empty}</p> }.into_any()
+        view! { <p class="text-sm text-muted">{empty}</p> }.into_any()
     } else {
         view! {
             <ul class="grid gap-3 sm:grid-cols-2">
@@ -121,7 +121,7 @@ pub fn MarkButton(
             <input type="hidden" name="mark" value=mark />
             <input type="hidden" name="on" value=(!on).to_string() />
             <button type="submit" class=class data-testid=format!("{mark}-button") aria-pressed=on.to_string()>
-                {label}" "<span class="ml-1 opacity-75">{count}</span>
+                {label}" "<span class="ml-1 font-normal">{count}</span>
             </button>
         </ActionForm>
     }

@@ -43,8 +43,8 @@ pub fn SignupPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-            <p class="mt-4 text-center text-sm text-slate-600 dark:text-slate-300">
-                "Already have an account? " <a href="/login" class="font-semibold text-emerald-700 underline dark:text-emerald-400">"Sign in"</a>
+            <p class="mt-4 text-center text-sm text-muted">
+                "Already have an account? " <a href="/login" class="font-semibold text-accent underline">"Sign in"</a>
             </p>
         </div>
     }
@@ -72,8 +72,8 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-            <p class="mt-4 text-center text-sm text-slate-600 dark:text-slate-300">
-                "New here? " <a href="/signup" class="font-semibold text-emerald-700 underline dark:text-emerald-400">"Create an account"</a>
+            <p class="mt-4 text-center text-sm text-muted">
+                "New here? " <a href="/signup" class="font-semibold text-accent underline">"Create an account"</a>
             </p>
         </div>
     }

@@ -36,7 +36,7 @@ pub fn ExplorePage() -> impl IntoView {
                 placeholder="rust tag:async author:alice likes:>10 sort:likes" aria-describedby="q-help q-error" />
             <button type="submit" class="btn-primary" data-testid="search-button">"Search"</button>
         </form>
-        <p id="q-help" class="mb-6 text-xs text-slate-500 dark:text-slate-400">
+        <p id="q-help" class="mb-6 text-xs text-muted">
             "Words match titles, summaries, tags and topics. Filters: tag:, -tag:, author:, likes:, saves:, views: (>, >=, <, <=), created:, updated: (YYYY-MM-DD), sort:new|updated|likes|saves|views|relevance."
         </p>
         <Suspense fallback=|| view! { <p>"Searching…"</p> }>
@@ -55,11 +55,11 @@ pub fn ExplorePage() -> impl IntoView {
                             let shown: String = text.chars().collect();
                             let pad = " ".repeat(p.min(shown.chars().count()));
                             view! {
-                                <pre class="mt-2 overflow-x-auto rounded bg-slate-100 p-2 text-sm dark:bg-slate-800">{shown}"\n"{pad}"^"</pre>
+                                <pre class="mt-2 overflow-x-auto rounded bg-raised p-2 text-sm">{shown}"\n"{pad}"^"</pre>
                             }
                         });
                         view! {
-                            <div id="q-error" role="alert" data-testid="query-error" class="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                            <div id="q-error" role="alert" data-testid="query-error" class="note-bad p-3">
                                 {e.message}
                                 {marker}
                             </div>

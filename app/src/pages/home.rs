@@ -34,9 +34,9 @@ pub fn HomePage() -> impl IntoView {
                                 <section class="py-10 text-center sm:py-14">
                                     <h1 class="text-4xl font-extrabold tracking-tight sm:text-5xl">
                                         "Learn and teach through "
-                                        <span class="text-emerald-600 dark:text-emerald-400">"mind maps"</span>
+                                        <span class="text-accent">"mind maps"</span>
                                     </h1>
-                                    <p class="mx-auto mt-4 max-w-2xl text-lg text-slate-600 dark:text-slate-300">
+                                    <p class="mx-auto mt-4 max-w-2xl text-lg text-muted">
                                         "Arbor subjects are maps of topics. Every topic is a page you can read, link and write together, live."
                                     </p>
                                     <div class="mt-8 flex justify-center gap-3">
@@ -72,7 +72,7 @@ pub fn HomePage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>

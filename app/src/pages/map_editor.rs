@@ -34,7 +34,7 @@ pub fn MapEditorPage() -> impl IntoView {
                 match detail.await {
                     Ok(detail) => view! { <MapEditor detail user /> }.into_any(),
                     Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -58,13 +58,13 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
     view! {
         <div class="space-y-4">
             <h1 class="text-2xl font-bold">
-                "Map of "<a href=back class="text-emerald-700 hover:underline dark:text-emerald-400">{detail.subject.title.clone()}</a>
+                "Map of "<a href=back class="text-accent underline hover:no-underline">{detail.subject.title.clone()}</a>
             </h1>
             <div data-live-root="" data-module=editor_module() data-kind="map" data-doc=detail.map_document.clone() data-slug=slug
                 data-user=name data-account=account data-can-edit=can_edit.to_string() data-link="loading"
                 class="card space-y-3" data-testid="map-editor">
                 <div class="flex flex-wrap items-center gap-3 text-sm">
-                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="map-status">"Connecting…"</span>
+                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="map-status">"Connecting…"</span>
                     <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
                     <span class="ml-auto flex gap-2">
                         <a data-role="open" hidden=true class="btn-secondary" data-testid="open-topic">"Open the topic"</a>
@@ -79,7 +79,7 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                 <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
                     <div class="space-y-2">
                         <div data-role="canvas" tabindex="0" class="map-canvas" aria-label="Mind map" data-testid="map-canvas" inner_html=detail.map_svg.clone()></div>
-                        <p class="text-sm text-slate-500">{help}</p>
+                        <p class="text-sm text-muted">{help}</p>
                     </div>
                     {panel(user_data)}
                 </div>
@@ -98,7 +98,7 @@ fn panel((name, account, can_edit): (String, String, bool)) -> AnyView {
             <div data-role="panel-editor" data-user=name data-account=account data-can-edit=can_edit.to_string()
                 data-link="loading" class="space-y-3" data-testid="panel-editor">
                 <div class="flex flex-wrap items-center gap-3 text-sm">
-                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="panel-status">"Connecting…"</span>
+                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="panel-status">"Connecting…"</span>
                     <ul data-role="people" aria-label="Who is editing this topic" class="flex flex-wrap gap-3"></ul>
                     <span class="ml-auto flex gap-2">
                         <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change to the text">"Undo"</button>
@@ -109,7 +109,7 @@ fn panel((name, account, can_edit): (String, String, bool)) -> AnyView {
                     <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="panel-input"></textarea>
                     <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
                 </div>
-                <div data-role="preview" aria-label="Preview" data-testid="panel-preview" class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-emerald-700 [&_a]:underline"></div>
+                <div data-role="preview" aria-label="Preview" data-testid="panel-preview" class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-accent [&_a]:underline"></div>
             </div>
         </aside>
     }

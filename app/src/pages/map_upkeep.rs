@@ -32,7 +32,7 @@ pub fn MapUpkeepSection(slug: String, is_owner: bool) -> impl IntoView {
     view! {
         <section class="card space-y-4" aria-labelledby="import-heading">
             <h2 id="import-heading" class="text-lg font-semibold">"Import a map"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">
+            <p class="text-sm text-muted">
                 "Replaces this subject's topics with a Markdown outline, OPML, FreeMind (.mm) or Arbor JSON file. The current topics go to the trash, and the owner can roll the import back."
             </p>
             <ActionForm action=import attr:class="space-y-3">
@@ -56,7 +56,7 @@ pub fn MapUpkeepSection(slug: String, is_owner: bool) -> impl IntoView {
                 <div class="space-y-1">
                     <label for="import-content" class="block text-sm font-medium">"The file's text"</label>
                     <textarea id="import-content" name="content" rows="8" required class="field-input font-mono text-sm" data-testid="import-content"></textarea>
-                    <p class="text-sm text-red-600 dark:text-red-400" role="alert" data-testid="import-error">{move || field_error(import_error, "content").get()}</p>
+                    <p class="text-sm text-danger" role="alert" data-testid="import-error">{move || field_error(import_error, "content").get()}</p>
                 </div>
                 <button type="submit" class="btn-primary" data-testid="import-submit">"Import"</button>
             </ActionForm>
@@ -88,8 +88,8 @@ fn History(
         <section class="card space-y-3" aria-labelledby="history-heading">
             <h2 id="history-heading" class="text-lg font-semibold">"Import history"</h2>
             <FormError error fields=&[] />
-            {items.is_empty().then(|| view! { <p class="text-sm text-slate-500">"Nothing imported yet."</p> })}
-            <ul class="divide-y divide-slate-200 dark:divide-slate-700" data-testid="imports">
+            {items.is_empty().then(|| view! { <p class="text-sm text-muted">"Nothing imported yet."</p> })}
+            <ul class="divide-y divide-line" data-testid="imports">
                 {items.into_iter().map(|item| {
                     let download = format!("/api/v1/subjects/{slug}/imports/{}/source", item.id);
                     let who = item.username.clone().map(|u| format!(" by @{u}")).unwrap_or_default();
@@ -99,7 +99,7 @@ fn History(
                             <span>
                                 <a href=download rel="external" class="font-medium hover:underline" download=item.filename.clone()>{item.filename.clone()}</a>
                                 " ("{item.format}", "{item.topics}" topics) "{format_utc(item.created_at)}{who}
-                                {item.rolled_back_at.map(|at| view! { <em class="text-slate-500">" — rolled back "{format_utc(at)}</em> })}
+                                {item.rolled_back_at.map(|at| view! { <em class="text-muted">" — rolled back "{format_utc(at)}</em> })}
                             </span>
                             {(is_owner && item.rolled_back_at.is_none()).then(|| view! {
                                 <ActionForm action=rollback>
@@ -126,10 +126,10 @@ fn Trash(
     view! {
         <section class="card space-y-3" aria-labelledby="trash-heading">
             <h2 id="trash-heading" class="text-lg font-semibold">"Trash"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">"Deleted topics wait here for 30 days, with everything under them."</p>
+            <p class="text-sm text-muted">"Deleted topics wait here for 30 days, with everything under them."</p>
             <FormError error fields=&[] />
-            {items.is_empty().then(|| view! { <p class="text-sm text-slate-500">"The trash is empty."</p> })}
-            <ul class="divide-y divide-slate-200 dark:divide-slate-700" data-testid="trash">
+            {items.is_empty().then(|| view! { <p class="text-sm text-muted">"The trash is empty."</p> })}
+            <ul class="divide-y divide-line" data-testid="trash">
                 {items.into_iter().map(|item| {
                     let slug = slug.clone();
                     view! {

@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found" />
         <section class="py-16 text-center">
             <h1 class="text-3xl font-bold">"Nothing here"</h1>
-            <p class="mt-3 text-slate-600 dark:text-slate-300">"That page does not exist, or it is not yours to see."</p>
+            <p class="mt-3 text-muted">"That page does not exist, or it is not yours to see."</p>
             <a href="/" class="btn-secondary mt-6">"Go home"</a>
         </section>
     }

@@ -40,8 +40,8 @@ pub fn ProfilePage() -> impl IntoView {
                                 <div class="flex items-start justify-between gap-4">
                                     <div>
                                         <h1 class="text-2xl font-bold" data-testid="profile-name">{p.display_name.clone()}</h1>
-                                        <p class="text-slate-500 dark:text-slate-400">"@"{p.username.clone()}</p>
-                                        <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">
+                                        <p class="text-muted">"@"{p.username.clone()}</p>
+                                        <p class="mt-1 text-sm text-muted">
                                             <span data-testid="followers">{a.followers}</span>" followers · "
                                             <span data-testid="following">{a.following}</span>" following"
                                         </p>
@@ -69,7 +69,7 @@ pub fn ProfilePage() -> impl IntoView {
                         }.into_any()
                     }
                     Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>

@@ -27,7 +27,7 @@ pub fn SavedPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Err(e) if e.code == ErrorCode::Unauthenticated => view! { <SignInFirst next="/saved" /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -64,11 +64,11 @@ fn ProfileSection(me: Me) -> impl IntoView {
                 <div class="space-y-1">
                     <label for="bio" class="block text-sm font-medium">"Bio"</label>
                     <textarea id="bio" name="bio" rows="4" maxlength=Bio::MAX class="field-input">{me.bio}</textarea>
-                    <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || field_error(error, "bio").get()}</p>
+                    <p class="text-sm text-danger" role="alert">{move || field_error(error, "bio").get()}</p>
                 </div>
                 <div class="flex items-center gap-3">
                     <button type="submit" class="btn-primary">"Save profile"</button>
-                    <Show when=saved><span class="text-sm text-emerald-700 dark:text-emerald-400" role="status">"Saved."</span></Show>
+                    <Show when=saved><span class="text-sm text-accent" role="status">"Saved."</span></Show>
                 </div>
             </ActionForm>
         </section>
@@ -83,7 +83,7 @@ fn PasswordSection() -> impl IntoView {
     view! {
         <section class="card space-y-4" aria-labelledby="password-heading">
             <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">"Changing it signs you out everywhere else. Personal access tokens keep working; revoke any you do not recognise below."</p>
+            <p class="text-sm text-muted">"Changing it signs you out everywhere else. Personal access tokens keep working; revoke any you do not recognise below."</p>
             <ActionForm action attr:class="space-y-4">
                 <FormError error fields=&["current_password", "new_password"] />
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"
@@ -92,7 +92,7 @@ fn PasswordSection() -> impl IntoView {
                     required=true minlength=Password::MIN maxlength=Password::MAX error=field_error(error, "new_password") />
                 <div class="flex items-center gap-3">
                     <button type="submit" class="btn-primary">"Change password"</button>
-                    <Show when=done><span class="text-sm text-emerald-700 dark:text-emerald-400" role="status">"Password changed."</span></Show>
+                    <Show when=done><span class="text-sm text-accent" role="status">"Password changed."</span></Show>
                 </div>
             </ActionForm>
         </section>
@@ -112,11 +112,11 @@ fn SessionsSection() -> impl IntoView {
                         Ok(list) => {
                             let others = list.iter().filter(|s| !s.current).count();
                             view! {
-                                <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-700" data-testid="sessions">
+                                <ul class="divide-y divide-line text-sm" data-testid="sessions">
                                     {list.into_iter().map(|s| view! {
                                         <li class="flex justify-between py-2">
                                             <span>"Signed in " {format_utc(s.created_at)}</span>
-                                            <span class="text-slate-500">
+                                            <span class="text-muted">
                                                 {if s.current { "this browser".to_owned() } else { format!("last seen {}", format_utc(s.last_seen_at)) }}
                                             </span>
                                         </li>
@@ -131,7 +131,7 @@ fn SessionsSection() -> impl IntoView {
                                 </Show>
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="text-sm text-red-600">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="text-sm text-danger">{e.message}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -161,7 +161,7 @@ fn TokensSection() -> impl IntoView {
     view! {
         <section class="card space-y-4" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading" class="text-lg font-semibold">"Personal access tokens"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">
+            <p class="text-sm text-muted">
                 "For scripts and other clients: send " <code>"Authorization: Bearer <token>"</code> "."
             </p>
             <ActionForm action=create attr:class="flex items-end gap-3">
@@ -173,7 +173,7 @@ fn TokensSection() -> impl IntoView {
             <FormError error fields=&["name"] />
             <Suspense fallback=|| ()>
                 {move || created().map(|token| view! {
-                    <div role="status" class="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+                    <div role="status" class="note-ok p-3">
                         <p class="font-medium">"Copy your new token now — it will not be shown again:"</p>
                         <code class="mt-2 block break-all font-mono" data-testid="new-token">{token}</code>
                     </div>
@@ -182,26 +182,26 @@ fn TokensSection() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500">"No tokens yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="text-sm text-muted">"No tokens yet."</p> }.into_any(),
                         Ok(list) => view! {
-                            <ul class="divide-y divide-slate-200 dark:divide-slate-700">
+                            <ul class="divide-y divide-line">
                                 {list.into_iter().map(|t| view! {
                                     <li class="flex items-center justify-between py-2">
                                         <span>
                                             <span class="font-medium">{t.name}</span>
-                                            <span class="ml-2 text-xs text-slate-500">
+                                            <span class="ml-2 text-xs text-muted">
                                                 {if t.last_used_at.is_some() { "used" } else { "never used" }}
                                             </span>
                                         </span>
                                         <ActionForm action=revoke>
                                             <input type="hidden" name="id" value=t.id />
-                                            <button type="submit" class="text-sm font-semibold text-red-600 hover:underline">"Revoke"</button>
+                                            <button type="submit" class="text-sm font-semibold text-danger hover:underline">"Revoke"</button>
                                         </ActionForm>
                                     </li>
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(e) => view! { <p class="text-sm text-red-600">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="text-sm text-danger">{e.message}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -214,9 +214,9 @@ fn DeleteSection() -> impl IntoView {
     let action = ServerAction::<DeleteAccount>::new();
     let error = action_error(action);
     view! {
-        <section class="card space-y-4 border-red-300 dark:border-red-900" aria-labelledby="delete-heading">
-            <h2 id="delete-heading" class="text-lg font-semibold text-red-700 dark:text-red-400">"Delete account"</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-300">"This removes your account, signs you out everywhere and revokes your tokens. It cannot be undone."</p>
+        <section class="card space-y-4 border-danger" aria-labelledby="delete-heading">
+            <h2 id="delete-heading" class="text-lg font-semibold text-danger">"Delete account"</h2>
+            <p class="text-sm text-muted">"This removes your account, signs you out everywhere and revokes your tokens. It cannot be undone."</p>
             <ActionForm action attr:class="space-y-4">
                 <FormError error fields=&["password", "confirm"] />
                 <Field label="Your password" name="password" kind="password" autocomplete="current-password"
@@ -225,7 +225,7 @@ fn DeleteSection() -> impl IntoView {
                     <input type="checkbox" name="confirm" required=true />
                     "I understand that this cannot be undone."
                 </label>
-                <p class="text-sm text-red-600" role="alert">{move || field_error(error, "confirm").get()}</p>
+                <p class="text-sm text-danger" role="alert">{move || field_error(error, "confirm").get()}</p>
                 <button type="submit" class="btn-danger">"Delete my account"</button>
             </ActionForm>
         </section>

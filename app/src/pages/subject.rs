@@ -31,17 +31,20 @@ fn toggled(fold: &[i64], id: i64) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-/// One level of the outline; children nest in `<details>`, which fold without JavaScript.
+/// One level of the outline: a nested list of links (each topic, and beside a topic with
+/// subtopics, a link that folds or unfolds it on the map above).
 fn outline(node: TopicNode, slug: String, fold: Vec<i64>) -> AnyView {
     let href = format!("/s/{slug}/t/{}", node.id);
     if node.children.is_empty() {
         return view! {
-            <li><a href=href class="hover:underline" data-testid="outline-topic">{node.title}</a></li>
+            <li><a href=href class="inline-flex min-h-6 items-center hover:underline" data-testid="outline-topic">{node.title}</a></li>
         }
         .into_any();
     }
     let fold_href = format!("/s/{slug}?fold={}", toggled(&fold, node.id));
     let folded = fold.contains(&node.id);
+    // The visible words, with the topic they are about for a screen reader.
+    let which = format!("“{}” ", node.title);
     let children = node
         .children
         .into_iter()
@@ -49,15 +52,15 @@ fn outline(node: TopicNode, slug: String, fold: Vec<i64>) -> AnyView {
         .collect_view();
     view! {
         <li>
-            <details open>
-                <summary class="cursor-pointer">
-                    <a href=href class="hover:underline" data-testid="outline-topic">{node.title}</a>
-                    <a href=fold_href class="ml-2 text-xs text-slate-400 hover:underline" title="Fold or unfold on the map">
-                        {if folded { "(show on map)" } else { "(fold on map)" }}
-                    </a>
-                </summary>
-                <ul class="ml-4 space-y-1 border-l border-slate-200 pl-3 dark:border-slate-700">{children}</ul>
-            </details>
+            <div class="flex flex-wrap items-center gap-x-2">
+                <a href=href class="inline-flex min-h-6 items-center hover:underline" data-testid="outline-topic">{node.title}</a>
+                <a href=fold_href class="inline-flex min-h-6 min-w-6 items-center text-xs text-muted hover:underline">
+                    {if folded { "(show " } else { "(fold " }}
+                    <span class="sr-only">{which}</span>
+                    "on map)"
+                </a>
+            </div>
+            <ul class="ml-4 space-y-1 border-l border-line pl-3">{children}</ul>
         </li>
     }
     .into_any()
@@ -80,7 +83,7 @@ pub fn SubjectPage() -> impl IntoView {
                 match detail.await {
                     Ok(detail) => view! { <SubjectView detail fold=parse_fold(&fold().unwrap_or_default()) mark /> }.into_any(),
                     Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -127,7 +130,7 @@ fn SubjectView(
                     <h1 class="text-3xl font-bold" data-testid="subject-title">{subject.title.clone()}</h1>
                     <VisibilityBadge visibility=subject.visibility />
                 </div>
-                <p class="text-slate-600 dark:text-slate-300">
+                <p class="text-muted">
                     "by "<a href=author_href class="font-medium hover:underline" data-testid="subject-author">{subject.author.display_name.clone()}</a>
                 </p>
                 {(!subject.summary.is_empty()).then(|| view! { <p class="max-w-3xl">{subject.summary.clone()}</p> })}
@@ -152,7 +155,7 @@ fn SubjectView(
                     <CentreOnRoot />
                 </section>
                 <nav aria-label="Outline" class="card p-4" data-testid="outline">
-                    <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Outline"</h2>
+                    <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-muted">"Outline"</h2>
                     <ul class="space-y-1">{outline(root, slug.clone(), fold)}</ul>
                 </nav>
             </div>
@@ -192,7 +195,7 @@ fn Downloads(slug: String) -> impl IntoView {
             <span class="font-medium">"Download:"</span>
             {kinds.into_iter().map(|(format, label)| {
                 let href = format!("/api/v1/subjects/{slug}/export?format={format}");
-                view! { <a href=href rel="external nofollow" download="" class="text-emerald-700 hover:underline dark:text-emerald-400">{label}</a> }
+                view! { <a href=href rel="external nofollow" download="" class="text-accent hover:underline">{label}</a> }
             }).collect_view()}
         </p>
     }
@@ -217,7 +220,7 @@ pub fn NewSubjectPage() -> impl IntoView {
                                 <div class="space-y-1">
                                     <label for="summary" class="block text-sm font-medium">"Summary"</label>
                                     <textarea id="summary" name="summary" rows="3" maxlength=Summary::MAX class="field-input"></textarea>
-                                    <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || field_error(error, "summary").get()}</p>
+                                    <p class="text-sm text-danger" role="alert">{move || field_error(error, "summary").get()}</p>
                                 </div>
                                 <Field label="Tags" name="tags" hint="Up to 10, separated by commas or spaces." error=field_error(error, "tags") />
                                 <VisibilityField current=Visibility::Private />
@@ -293,7 +296,7 @@ pub fn SubjectSettingsPage() -> impl IntoView {
                     }
                     Ok(_) => view! { <p role="alert">"Only the owner and editors can change this subject."</p> }.into_any(),
                     Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -320,7 +323,7 @@ fn Settings(
     let slug_e = slug.clone();
     view! {
         <div class="mx-auto max-w-2xl space-y-8">
-            <h1 class="text-2xl font-bold">"Settings of "<a href=back class="text-emerald-700 hover:underline dark:text-emerald-400">{subject.title.clone()}</a></h1>
+            <h1 class="text-2xl font-bold">"Settings of "<a href=back class="text-accent underline hover:no-underline">{subject.title.clone()}</a></h1>
             <section class="card space-y-4" aria-labelledby="about-heading">
                 <h2 id="about-heading" class="text-lg font-semibold">"About"</h2>
                 <ActionForm action=update attr:class="space-y-4">
@@ -338,7 +341,7 @@ fn Settings(
             </section>
             <section class="card space-y-4" aria-labelledby="people-heading">
                 <h2 id="people-heading" class="text-lg font-semibold">"Collaborators"</h2>
-                <ul class="divide-y divide-slate-200 dark:divide-slate-700" data-testid="members">
+                <ul class="divide-y divide-line" data-testid="members">
                     {members.into_iter().map(|m| {
                         let slug = slug_b.clone();
                         view! {
@@ -372,8 +375,8 @@ fn Settings(
             </section>
             <MapUpkeepSection slug=slug_e is_owner />
             {is_owner.then(move || view! {
-                <section class="card space-y-4 border-red-300 dark:border-red-800" aria-labelledby="delete-heading">
-                    <h2 id="delete-heading" class="text-lg font-semibold text-red-700 dark:text-red-400">"Delete this subject"</h2>
+                <section class="card space-y-4 border-danger" aria-labelledby="delete-heading">
+                    <h2 id="delete-heading" class="text-lg font-semibold text-danger">"Delete this subject"</h2>
                     <p class="text-sm">"This removes every topic, like and save with it, and cannot be undone. Type the subject's address, "<code>{slug_d.clone()}</code>", to confirm."</p>
                     <ActionForm action=delete attr:class="space-y-3">
                         <input type="hidden" name="slug" value=slug_d />

@@ -37,8 +37,7 @@ fn topic_params() -> (impl Fn() -> String + Copy, impl Fn() -> i64 + Copy) {
 
 fn ref_list(refs: Vec<TopicRef>, testid: &'static str, empty: &'static str) -> AnyView {
     if refs.is_empty() {
-        return view! { <p class="text-sm text-slate-500 dark:text-slate-400">{empty}</p> }
-            .into_any();
+        return view! { <p class="text-sm text-muted">{empty}</p> }.into_any();
     }
     view! {
         <ul class="space-y-1" data-testid=testid>
@@ -46,8 +45,8 @@ fn ref_list(refs: Vec<TopicRef>, testid: &'static str, empty: &'static str) -> A
                 let href = r.href();
                 view! {
                     <li>
-                        <a href=href class="text-emerald-700 hover:underline dark:text-emerald-400">{r.title}</a>
-                        {r.subject_title.map(|s| view! { <span class="text-xs text-slate-500">" in "{s}</span> })}
+                        <a href=href class="text-accent hover:underline">{r.title}</a>
+                        {r.subject_title.map(|s| view! { <span class="text-xs text-muted">" in "{s}</span> })}
                     </li>
                 }
             }).collect_view()}
@@ -66,7 +65,7 @@ pub fn TopicPage() -> impl IntoView {
                 match detail.await {
                     Ok(detail) => view! { <TopicView detail /> }.into_any(),
                     Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::BadRequest => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -103,7 +102,7 @@ pub fn BacklinksPage() -> impl IntoView {
                         }.into_any()
                     }
                     Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::BadRequest => view! { <NotFound /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -136,7 +135,7 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
         <Meta property="og:description" content=description />
         <Meta property="og:type" content="article" />
         <article class="space-y-6">
-            <nav aria-label="Breadcrumbs" class="flex flex-wrap items-center gap-1 text-sm text-slate-500" data-testid="breadcrumbs">
+            <nav aria-label="Breadcrumbs" class="flex flex-wrap items-center gap-1 text-sm text-muted" data-testid="breadcrumbs">
                 <a href=subject_href class="font-medium hover:underline">{detail.subject.title.clone()}</a>
                 <VisibilityBadge visibility=detail.subject.visibility />
                 {detail.breadcrumbs.iter().skip(1).map(|b| {
@@ -155,19 +154,19 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
                     None
                 }}
             </header>
-            <div class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-emerald-700 [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-slate-100 [&_pre]:p-3 dark:[&_pre]:bg-slate-800 [&_table]:border-collapse [&_td]:border [&_td]:px-2 [&_th]:border [&_th]:px-2 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
+            <div class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-accent [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-raised [&_pre]:p-3 [&_table]:border-collapse [&_td]:border [&_td]:px-2 [&_th]:border [&_th]:px-2 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
                 data-testid="topic-body" inner_html=detail.html.clone() />
             <div class="grid gap-4 sm:grid-cols-3">
                 <section class="card p-4" aria-labelledby="children-heading">
-                    <h2 id="children-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Subtopics"</h2>
+                    <h2 id="children-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-muted">"Subtopics"</h2>
                     {ref_list(detail.children.clone(), "children", "None.")}
                 </section>
                 <section class="card p-4" aria-labelledby="links-heading">
-                    <h2 id="links-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Links to"</h2>
+                    <h2 id="links-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-muted">"Links to"</h2>
                     {ref_list(detail.links.clone(), "links", "None.")}
                 </section>
                 <section class="card p-4" aria-labelledby="backlinks-heading">
-                    <h2 id="backlinks-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Linked from"</h2>
+                    <h2 id="backlinks-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-muted">"Linked from"</h2>
                     {ref_list(detail.backlinks.clone(), "backlinks", "Nothing links here yet.")}
                     {detail.backlinks_cursor.clone().map(|cursor| {
                         let href = BacklinkPage::href(&this, &cursor);
@@ -175,7 +174,7 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
                     })}
                 </section>
             </div>
-            <nav aria-label="Reading order" class="flex justify-between gap-4 border-t border-slate-200 pt-4 dark:border-slate-700">
+            <nav aria-label="Reading order" class="flex justify-between gap-4 border-t border-line pt-4">
                 {detail.previous.clone().map(|p| view! { <a href=p.href() rel="prev" class="hover:underline" data-testid="previous">"← "{p.title.clone()}</a> })}
                 <span></span>
                 {detail.next.clone().map(|n| view! { <a href=n.href() rel="next" class="hover:underline" data-testid="next">{n.title.clone()}" →"</a> })}
@@ -214,7 +213,7 @@ pub fn TopicEditPage() -> impl IntoView {
                     }
                     (Ok(detail), Ok(_)) => view! { <TopicWatcher detail user /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) if e.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => view! { <p role="alert" class="text-red-600">{e.message}</p> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! { <p role="alert" class="text-danger">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -246,7 +245,7 @@ fn LiveBody(
     let live = view! {
         <div data-role="live" hidden=true class="space-y-3">
             <div class="flex flex-wrap items-center gap-3 text-sm">
-                <span data-role="status" role="status" aria-live="polite" class="font-medium text-slate-600 dark:text-slate-300" data-testid="live-status">"Connecting…"</span>
+                <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="live-status">"Connecting…"</span>
                 <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
                 <span class="ml-auto flex gap-2">
                     <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change (Ctrl+Z)" data-testid="undo">"Undo"</button>
@@ -258,8 +257,8 @@ fn LiveBody(
                     <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="live-input">{body}</textarea>
                     <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
                 </div>
-                <div data-role="preview" aria-label="Preview" data-testid="live-preview"
-                    class="prose max-w-none space-y-4 overflow-y-auto leading-relaxed lg:h-[32rem] [&_a]:text-emerald-700 [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-slate-100 [&_pre]:p-3 dark:[&_pre]:bg-slate-800 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
+                <div data-role="preview" role="region" aria-label="Preview" data-testid="live-preview"
+                    class="prose max-w-none space-y-4 overflow-y-auto leading-relaxed lg:h-[32rem] [&_a]:text-accent [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-raised [&_pre]:p-3 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
                     inner_html=html></div>
             </div>
         </div>
@@ -286,12 +285,12 @@ fn TopicWatcher(detail: TopicDetail, user: Option<Me>) -> impl IntoView {
     view! {
         <div class="space-y-6">
             <h1 class="text-2xl font-bold">
-                <a href=view_href class="text-emerald-700 hover:underline dark:text-emerald-400">{title}</a>
-                <span class="ml-3 align-middle text-sm font-normal text-slate-500">"View only"</span>
+                <a href=view_href class="text-accent hover:underline">{title}</a>
+                <span class="ml-3 align-middle text-sm font-normal text-muted">"View only"</span>
             </h1>
             <section class="card" aria-label="Text">
                 <LiveBody detail user can_edit=false>
-                    <p class="text-sm text-slate-500">"Following changes live needs JavaScript; this is the text as last saved."</p>
+                    <p class="text-sm text-muted">"Following changes live needs JavaScript; this is the text as last saved."</p>
                     <div class="prose max-w-none" inner_html=html></div>
                 </LiveBody>
             </section>
@@ -358,8 +357,8 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>, user: Option<Me>
                         <label for="body" class="block text-sm font-medium">"Body (markdown)"</label>
                         <textarea id="body" name="body" rows="16" class="field-input font-mono text-sm" data-testid="topic-body-input"
                             aria-describedby="body-hint">{body}</textarea>
-                        <p id="body-hint" class="text-xs text-slate-500">{format!("Link topics with [[Title]] or [[subject-slug/Title]]. At most {} KB.", Body::MAX_BYTES / 1000)}</p>
-                        <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || field_error(update_error, "body").get()}</p>
+                        <p id="body-hint" class="text-xs text-muted">{format!("Link topics with [[Title]] or [[subject-slug/Title]]. At most {} KB.", Body::MAX_BYTES / 1000)}</p>
+                        <p class="text-sm text-danger" role="alert">{move || field_error(update_error, "body").get()}</p>
                     </div>
                     <button type="submit" class="btn-primary" data-testid="save-topic">"Save"</button>
                 </ActionForm>
@@ -423,7 +422,7 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>, user: Option<Me>
     .into_any();
     view! {
         <div class="space-y-6">
-            <h1 class="text-2xl font-bold">"Edit "<a href=view_href class="text-emerald-700 hover:underline dark:text-emerald-400">{heading}</a></h1>
+            <h1 class="text-2xl font-bold">"Edit "<a href=view_href class="text-accent underline hover:no-underline">{heading}</a></h1>
             {title_section}
             {text_section}
             {tree_actions}
