@@ -22,7 +22,7 @@ pub fn Header() -> impl IntoView {
 
     view! {
         <header class="border-b border-line bg-surface/80 backdrop-blur">
-            <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
+            <nav class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3 sm:px-6" aria-label="Main">
                 <A href="/" attr:class="flex items-center gap-2 text-lg font-bold tracking-tight text-accent">
                     <svg aria-hidden="true" viewBox="0 0 24 24" class="h-6 w-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                         <circle cx="12" cy="5" r="2.5" />

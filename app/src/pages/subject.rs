@@ -55,9 +55,11 @@ fn outline(node: TopicNode, slug: String, fold: Vec<i64>) -> AnyView {
             <div class="flex flex-wrap items-center gap-x-2">
                 <a href=href class="inline-flex min-h-6 items-center hover:underline" data-testid="outline-topic">{node.title}</a>
                 <a href=fold_href class="inline-flex min-h-6 min-w-6 items-center text-xs text-muted hover:underline">
-                    {if folded { "(show " } else { "(fold " }}
-                    <span class="sr-only">{which}</span>
-                    "on map)"
+                    <span>
+                        {if folded { "(show " } else { "(fold " }}
+                        <span class="sr-only">{which}</span>
+                        "on map)"
+                    </span>
                 </a>
             </div>
             <ul class="ml-4 space-y-1 border-l border-line pl-3">{children}</ul>
