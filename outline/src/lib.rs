@@ -2,7 +2,7 @@
 //! is an [`Outline`] (title, markdown body, children); each format has a reader that turns a
 //! file into one, refusing a bad file with an [`ImportError`] that names the line or element,
 //! and a writer that turns one into a file. No I/O, no knowledge of the database: the server
-//! applies an outline to a subject and records the import (`app::ssr::transfer`).
+//! applies an outline to a subject and records the import (`arbor_services::transfer`).
 //!
 //! Formats (docs/import-export.md has the rules and what round-trips):
 //! - Markdown outline ([`markdown`]): headings are topics, the text under a heading its body; a

@@ -8,8 +8,7 @@ use cookie::time::Duration as CookieDuration;
 use cookie::{Cookie, SameSite};
 use http::{HeaderMap, header};
 
-use crate::ServiceError;
-use crate::{AuthPolicy, Services, now_ms, secrets};
+use crate::{AuthPolicy, ServiceError, Services, now_ms, secrets};
 
 /// The session cookie's name (a public contract).
 pub const SESSION_COOKIE: &str = "arbor_session";
