@@ -52,6 +52,35 @@ pub(crate) fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// A polite live region (the first `data-role="announce"` under an editor's root): what it
+/// is given is said by screen readers when they are idle, never interrupting. Without one,
+/// nothing is said.
+#[derive(Clone)]
+pub(crate) struct Announcer(Option<HtmlElement>);
+
+impl Announcer {
+    pub(crate) fn find(root: &HtmlElement) -> Announcer {
+        Announcer(
+            root.query_selector("[data-role=\"announce\"]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into().ok()),
+        )
+    }
+
+    pub(crate) fn say(&self, text: &str) {
+        let Some(region) = &self.0 else { return };
+        // The same words again are a new message: a region whose text does not change says
+        // nothing.
+        let text = if region.text_content().as_deref() == Some(text) {
+            format!("{text}\u{a0}")
+        } else {
+            text.to_owned()
+        };
+        region.set_text_content(Some(&text));
+    }
+}
+
 /// The element under `root` marked `data-role="{role}"`, as a `T`.
 pub(crate) fn part<T: JsCast>(root: &HtmlElement, role: &str) -> Result<T, JsValue> {
     root.query_selector(&format!("[data-role=\"{role}\"]"))?

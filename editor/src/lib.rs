@@ -8,7 +8,8 @@
 //!
 //! - [`mount`] (here, WebAssembly only): the entry point the pages call. `data-kind="map"`
 //!   mounts a map editor, anything else a topic's text editor.
-//! - `map_view` (WebAssembly only): the map drawn with `arbor_map::draw`, selection, keyboard,
+//! - `map_view` (WebAssembly only): the map drawn with `arbor_map::draw` and, for assistive
+//!   technology, its tree (`arbor_map::treeview`, the reader's keys), selection, keyboard,
 //!   drag and touch editing, personal folds, others' selections, and the side panel, which
 //!   mounts a text editor on the selected topic.
 //! - `text_view` (WebAssembly only): the markdown text area, the others' carets over it, and
@@ -18,14 +19,18 @@
 //!   redo, and what is kept in the browser while unconfirmed. It drives a view through its
 //!   `View` trait and knows nothing of text areas or SVG; an editor is a `link::Editor<V>`
 //!   for one view type `V`, so which view is present is the type's to say.
-//! - `dom` (WebAssembly only): window, document, clock, `data-role` parts, local storage, and
-//!   listeners and timers that die with their editor; it knows nothing of the rest.
+//! - `dom` (WebAssembly only): window, document, clock, `data-role` parts, local storage, the
+//!   polite live region, and listeners and timers that die with their editor; it knows
+//!   nothing of the rest.
+//! - [`news`]: what the map editor says aloud of this person's changes and, grouped, of
+//!   others' (words from `arbor_map::changes`; native, tested natively).
 //! - [`viewport`]: the map's pan, zoom and fit, and the window ↔ map coordinates, as plain
 //!   numbers (native, tested natively).
 //! - [`session`]: one person's copy of a live document (a topic's text or a subject's map) and
 //!   the y-websocket conversation about it (sync, updates, presence, undo of one's own
 //!   changes, what is saved), with no DOM, so it is tested natively.
 
+pub mod news;
 pub mod session;
 pub mod viewport;
 

@@ -14,7 +14,7 @@
 //! fires another handler synchronously (`setRangeText` and `value` fire no `input` event).
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
@@ -26,7 +26,8 @@ use web_sys::{
 };
 
 use crate::dom::{
-    Host, Listeners, document, later, local_storage, next_frame, now, on, part, soon, window, with,
+    Announcer, Host, Listeners, document, later, local_storage, next_frame, now, on, part, soon,
+    window, with,
 };
 use crate::session::{Clock, Saved, Session, User, color_for};
 
@@ -75,6 +76,9 @@ pub(crate) trait View: Sized + 'static {
     /// Draws the others' presence again (their carets, their selections).
     fn redraw(&mut self, session: &Session);
 
+    /// This person's undo (or `redo`) was applied and shown: the view may say what it did.
+    fn undone(&mut self, _session: &Session, _redo: bool) {}
+
     /// Lets the person edit, or not: read-only from the start, until the server's document
     /// is here, and for good after a refusal.
     fn set_editable(&mut self, editable: bool);
@@ -119,6 +123,12 @@ pub(crate) struct Link {
     root: HtmlElement,
     people: HtmlElement,
     status: HtmlElement,
+    /// Where a screen reader is told what changed about the connection (the status line
+    /// itself is not a live region: it changes at every keystroke).
+    pub(crate) announcer: Announcer,
+    /// The connection as last told ([`Link::tell`]), and whether "all changes saved" is
+    /// still to be told after coming back online.
+    told: Cell<(State, bool)>,
     undo: HtmlButtonElement,
     redo: HtmlButtonElement,
     url: String,
@@ -201,6 +211,8 @@ pub(crate) fn mount<V: View>(root: HtmlElement, view: V) -> Result<EditorHandle,
         session: V::session(user, !can_edit, clock),
         people: part(&root, "people")?,
         status: part(&root, "status")?,
+        announcer: Announcer::find(&root),
+        told: Cell::new((State::Connecting, false)),
         undo: part(&root, "undo")?,
         redo: part(&root, "redo")?,
         root,
@@ -479,6 +491,7 @@ impl<V: View> Editor<V> {
         self.view.show(&self.link.session, pins);
         self.link.caret_moved(self.view.caret());
         self.changed(shared);
+        self.view.undone(&self.link.session, redo);
     }
 
     /// The connection is gone: keep editing locally and retry later (unless refused).
@@ -587,6 +600,7 @@ impl Link {
     /// Says in the status, for a few seconds, why something was refused here (rather than
     /// by the server, which would close the connection).
     pub(crate) fn notify(&mut self, message: String) {
+        self.announcer.say(&message);
         self.notice = (message, now() + 5_000.0);
         self.refresh();
     }
@@ -750,5 +764,47 @@ impl Link {
         }
         self.undo.set_disabled(!self.session.can_undo());
         self.redo.set_disabled(!self.session.can_redo());
+        self.tell(saved);
+    }
+
+    /// Tells a screen reader when the connection is lost, comes back (and, once it has,
+    /// when everything is saved), or is refused; never the first connection or each save.
+    /// Between two attempts the connection is still "offline", as told.
+    fn tell(&self, saved: bool) {
+        let (told, owed) = self.told.get();
+        let now_state = match self.state {
+            State::Online if !self.session.synced() => State::Connecting,
+            state => state,
+        };
+        let (said, told, owed) = match now_state {
+            State::Connecting => (None, told, owed),
+            state if state == told => {
+                let due = owed && saved;
+                (due.then_some("All changes saved."), told, owed && !due)
+            }
+            State::Offline => (
+                Some("Offline. Reconnecting; your changes are kept in this browser until then."),
+                State::Offline,
+                false,
+            ),
+            State::Refused => (
+                Some("Disconnected. Reload the page to go on."),
+                State::Refused,
+                false,
+            ),
+            State::Online if told == State::Offline && saved => (
+                Some("Back online. All changes saved."),
+                State::Online,
+                false,
+            ),
+            State::Online if told == State::Offline => {
+                (Some("Back online. Saving…"), State::Online, true)
+            }
+            State::Online => (None, State::Online, false),
+        };
+        if let Some(text) = said {
+            self.announcer.say(text);
+        }
+        self.told.set((told, owed));
     }
 }

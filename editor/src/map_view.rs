@@ -5,10 +5,15 @@
 //! the [`crate::session::Session`], so undo takes back only this person's changes. The
 //! arithmetic of panning and zooming is [`crate::viewport`]'s.
 //!
+//! For assistive technology the canvas is a WAI-ARIA tree (`arbor_map::treeview`, the markup
+//! and keys the reader's map has too): its items are the topics, hidden from the eye, the
+//! selection its `aria-activedescendant`; what a key did, and (grouped, a moment later) what
+//! others changed, is said in a polite live region (`news.rs`).
+//!
 //! Keys (on the map): Tab new child, Enter new sibling, Delete/Backspace delete (undo brings
-//! it back), F2 or typing to rename (Enter keeps, Escape drops), arrows to move the selection
-//! (left and right as drawn: outwards to the first child, inwards to the parent, on either
-//! side of the root), Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and
+//! it back), F2 or typing to rename (Enter keeps, Escape drops), the tree view's keys to move
+//! the selection (↓/↑ the next/previous visible topic, → unfold or first subtopic, ← fold or
+//! parent, Home/End), Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and
 //! redo, Ctrl/Cmd+↑/↓ to reorder, Ctrl/Cmd+= / − / 0 to zoom in, out and fit. Mouse and touch:
 //! click selects, double-click renames; dragging a topic onto another makes it its last child
 //! (the target is filled), onto the top or bottom edge of one puts it before or after it (a
@@ -29,7 +34,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, Side, layout, to_svg};
+use arbor_map::changes::{Change, changes};
+use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, layout, to_svg};
+use arbor_map::treeview::{self, Act, Focus, Key, Row};
 use arbor_map::{MAX_DEPTH, MAX_TOPICS, NodeId, Structure, Tree};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -38,7 +45,7 @@ use web_sys::{
     PointerEvent, SvgElement, WheelEvent,
 };
 
-use crate::dom::{document, later, local_storage, now, on, part, soon, window};
+use crate::dom::{Announcer, document, later, local_storage, now, on, part, soon, window};
 use crate::link::{Editor, EditorHandle, Shared, View};
 use crate::session::{Clock, Session, User};
 use crate::viewport::{Frame, Point, Rect, Viewport};
@@ -50,6 +57,8 @@ const DRAW_DEPTH: usize = arbor_map::draw::MAX_DEPTH;
 /// The side panel follows the selection once it has rested this long (arrowing through the
 /// map does not open an editor per topic passed).
 const PANEL_MS: i32 = 400;
+/// Others' changes are told this long after the first of them, together.
+const NEWS_MS: i32 = 1_500;
 /// The step of a zoom key or button.
 const ZOOM_STEP: f64 = 1.25;
 /// A press moves this far (CSS pixels) before it counts as a drag.
@@ -169,6 +178,13 @@ pub(crate) struct MapView {
     drawn_from: Option<(Arc<Tree>, HashSet<NodeId>)>,
     /// How each marked topic is marked on the page now (the rest are not).
     marks: HashMap<NodeId, Mark>,
+    /// The visible topics as the tree's keys see them, from the last drawing.
+    rows: Vec<Row>,
+    /// The map as last told (this person's changes are told as they make them, others' by
+    /// [`MapView::tell_news`]), and whether telling others' changes is due.
+    heard: Option<Arc<Tree>>,
+    news_due: bool,
+    announcer: Announcer,
     panel: Option<Panel>,
 }
 
@@ -211,6 +227,10 @@ impl MapView {
             layout: Layout::default(),
             drawn_from: None,
             marks: HashMap::new(),
+            rows: Vec::new(),
+            heard: None,
+            news_due: false,
+            announcer: Announcer::find(root),
             panel: match root.query_selector("[data-role=\"panel\"]")? {
                 Some(aside) => {
                     let aside: HtmlElement = aside.unchecked_into();
@@ -345,24 +365,6 @@ impl MapView {
         }
     }
 
-    /// Which side of the root topic `id` is drawn on (`None` when not drawn).
-    fn side(&self, id: NodeId) -> Option<Side> {
-        self.layout
-            .nodes
-            .iter()
-            .find(|n| n.id == id)
-            .map(|n| n.side)
-    }
-
-    /// The first child of the root drawn on `side`.
-    fn first_on(&self, side: Side) -> Option<NodeId> {
-        self.layout
-            .nodes
-            .iter()
-            .find(|n| n.parent == Some(0) && n.side == side)
-            .map(|n| n.id)
-    }
-
     /// The topic drawn at window point `at`, if any.
     fn topic_at_point(&self, at: (f64, f64)) -> Option<NodeId> {
         let (mx, my) = self.to_map(at.0, at.1);
@@ -416,13 +418,26 @@ impl MapView {
             .drawn_from
             .as_ref()
             .is_some_and(|(t, f)| Arc::ptr_eq(t, &tree) && *f == self.folded);
+        if self.heard.is_none() && session.synced() {
+            self.heard = Some(tree.clone());
+        }
         if !unchanged {
             let root = map_node(&tree, tree.root, &self.folded, 0);
             self.layout = layout(&root);
-            let svg = to_svg(&self.layout, "Mind map");
-            if self.drawn.as_deref() != Some(svg.as_str()) {
-                self.canvas.set_inner_html(&svg);
-                self.drawn = Some(svg);
+            self.rows = treeview::rows(&root);
+            // The picture, then the same topics as a tree for assistive technology.
+            let html = format!(
+                "{}{}",
+                to_svg(&self.layout, "Mind map"),
+                treeview::html(&root, "", Focus::Container)
+            );
+            if self.drawn.as_deref() != Some(html.as_str()) {
+                self.canvas.set_inner_html(&html);
+                if let Some(svg) = self.canvas.first_element_child() {
+                    let _ = svg.remove_attribute("role");
+                    let _ = svg.set_attribute("aria-hidden", "true");
+                }
+                self.drawn = Some(html);
                 // New elements, none of them marked.
                 self.marks.clear();
             }
@@ -479,16 +494,69 @@ impl MapView {
             Some(id) => self.root.set_attribute("data-selected", &id.to_string()),
             None => self.root.remove_attribute("data-selected"),
         };
-        // What a screen reader says of the map: the selected topic, as drawn.
-        let label = self
-            .selected
-            .and_then(|id| self.layout.nodes.iter().find(|n| n.id == id))
-            .map_or_else(
-                || "Mind map".to_owned(),
-                |n| format!("Mind map, selected: {}", n.label),
-            );
-        if self.canvas.get_attribute("aria-label").as_deref() != Some(label.as_str()) {
-            let _ = self.canvas.set_attribute("aria-label", &label);
+        // What a screen reader says of the map: the selected topic, as a tree item.
+        if let Ok(Some(old)) = self.canvas.query_selector("[aria-selected=\"true\"]") {
+            let _ = old.set_attribute("aria-selected", "false");
+        }
+        let item = self.selected.and_then(|id| {
+            document()
+                .get_element_by_id(&treeview::item_id(id))
+                .filter(|item| self.canvas.contains(Some(item)))
+        });
+        let _ = match item {
+            Some(item) => {
+                let _ = item.set_attribute("aria-selected", "true");
+                self.canvas
+                    .set_attribute("aria-activedescendant", &item.id())
+            }
+            None => self.canvas.remove_attribute("aria-activedescendant"),
+        };
+    }
+
+    /// Tells, together, what others changed since the map was last told (named by who has
+    /// the topic selected now: who adds or renames a topic is on it; who deletes one is on
+    /// its parent).
+    fn tell_news(&mut self, session: &Session) {
+        self.news_due = false;
+        let Some(tree) = session.tree() else {
+            return;
+        };
+        let Some(before) = self.heard.replace(tree.clone()) else {
+            return;
+        };
+        if Arc::ptr_eq(&before, &tree) {
+            return;
+        }
+        let selections = session.selections();
+        let heard: Vec<(String, String)> = changes(&before, &tree)
+            .iter()
+            .map(|change| {
+                let on = match change {
+                    Change::Deleted { id, .. } => before.nodes.get(id).and_then(|n| n.parent),
+                    other => other.topic(),
+                };
+                let who = selections
+                    .iter()
+                    .find(|(_, id)| Some(*id) == on)
+                    .map_or_else(|| "Someone".to_owned(), |(user, _)| user.name.clone());
+                (who, change.describe())
+            })
+            .collect();
+        if let Some(text) = crate::news::theirs(&heard) {
+            self.announcer.say(&text);
+        }
+    }
+
+    /// Tells what this person's last change did (`prefix`: "Undone: " and the like), and
+    /// takes the map as told.
+    fn tell_mine(&mut self, session: &Session, prefix: &str) {
+        let Some(tree) = session.tree() else {
+            return;
+        };
+        if let Some(before) = self.heard.replace(tree.clone())
+            && let Some(text) = crate::news::mine(prefix, &changes(&before, &tree))
+        {
+            self.announcer.say(&text);
         }
     }
 
@@ -574,7 +642,18 @@ impl View for MapView {
     /// Nothing to switch: every change checks the session's `read_only` first.
     fn set_editable(&mut self, _: bool) {}
 
-    fn changed(&mut self, _: &Shared<MapView>) {}
+    /// Others' changes are told a moment later, together (this person's own were told as
+    /// they made them).
+    fn changed(&mut self, shared: &Shared<MapView>) {
+        if !self.news_due {
+            self.news_due = true;
+            later(shared, NEWS_MS, |ed, _| ed.view.tell_news(&ed.link.session));
+        }
+    }
+
+    fn undone(&mut self, session: &Session, redo: bool) {
+        self.tell_mine(session, if redo { "Redone: " } else { "Undone: " });
+    }
 }
 
 fn too_deep() -> String {
@@ -804,11 +883,14 @@ fn map_change(
     let Some(tree) = ed.link.session.tree() else {
         return false;
     };
+    // Others' changes first, so that they are not told as this person's.
+    ed.view.tell_news(&ed.link.session);
     match ed.link.session.change_map(|s, txn| change(s, txn, &tree)) {
         Ok(((), frames)) => {
             ed.link.send(&frames);
             ed.view.draw(&ed.link.session);
             ed.changed(shared);
+            ed.view.tell_mine(&ed.link.session, "");
             // A renamed topic on the left grows leftwards; a moved one may be elsewhere.
             ed.view.reveal_selected();
             true
@@ -982,34 +1064,24 @@ fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEve
             ed.view.set_folded(selected, !folded);
             ed.view.draw(&ed.link.session);
         }
-        "ArrowLeft" | "ArrowRight" => {
-            let right = name == "ArrowRight";
-            // Outwards (away from the root) goes to the first child, inwards to the parent.
-            let next = match ed.view.side(selected) {
-                Some(Side::Root) => ed
-                    .view
-                    .first_on(if right { Side::Right } else { Side::Left }),
-                Some(side) if right == (side == Side::Right) => {
-                    ed.view.set_folded(selected, false);
-                    ed.view.draw(&ed.link.session);
-                    node.children.first().copied()
-                }
-                _ => node.parent,
-            };
-            if let Some(id) = next {
-                select(ed, shared, id);
-            }
-        }
-        "ArrowUp" | "ArrowDown" => {
-            let next = position.and_then(|at| {
-                if name == "ArrowUp" {
-                    at.checked_sub(1)
-                } else {
-                    Some(at + 1)
-                }
+        "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "Home" | "End" => {
+            // The tree view's keys, as on the reader's map.
+            let rows = &ed.view.rows;
+            let act = Key::from_name(&name).and_then(|key| {
+                let at = rows.iter().position(|r| r.id == selected)?;
+                treeview::act(rows, at, key)
             });
-            if let Some(id) = next.and_then(|i| siblings.get(i)).copied() {
-                select(ed, shared, id);
+            match act {
+                Some(Act::Focus(i)) => {
+                    let id = rows[i].id;
+                    select(ed, shared, id);
+                }
+                Some(Act::Expand(i) | Act::Collapse(i)) => {
+                    let (id, fold) = (rows[i].id, matches!(act, Some(Act::Collapse(_))));
+                    ed.view.set_folded(id, fold);
+                    ed.view.draw(&ed.link.session);
+                }
+                None => {}
             }
         }
         typed if typed.chars().count() == 1 && !key.alt_key() => {

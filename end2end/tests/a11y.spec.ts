@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { PASSWORD, signUp, uniqueName } from "./helpers";
+import { PASSWORD, api, signUp, uniqueName } from "./helpers";
 
 // Every route, signed out and signed in, light and dark, on a desktop and on a touch phone,
 // checked by axe-core against WCAG 2.0, 2.1 and 2.2 A and AA with no rule turned off: zero
@@ -22,7 +22,8 @@ async function author(browser: Browser) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto("/signup");
-  await signUp(page, uniqueName("axe"), PASSWORD);
+  const username = uniqueName("axe");
+  await signUp(page, username, PASSWORD);
   await expect(page).toHaveURL("/");
   await page.goto("/new");
   await page.getByLabel("Title").fill("Accessible notes");
@@ -30,9 +31,15 @@ async function author(browser: Browser) {
   await expect(page).toHaveURL(/\/s\/accessible-notes/);
   const slug = new URL(page.url()).pathname.split("/")[2];
   const detail = await (await page.request.get(`/api/v1/subjects/${slug}`)).json();
+  // Three levels, so the map's tree has groups, folds and positions to check.
+  const add = async (title: string, parent_id: number) =>
+    (await api(page, "POST", `/api/v1/subjects/${slug}/topics`, { title, parent_id })).id as number;
+  const basics = await add("Basics", detail.root.id);
+  await add("Contrast", basics);
+  await add("Keyboard", detail.root.id);
   const state = await context.storageState();
   await context.close();
-  return { state, slug, root: detail.root.id as number };
+  return { state, slug, username, root: detail.root.id as number };
 }
 
 for (const scheme of ["light", "dark"] as const) {
@@ -49,6 +56,7 @@ for (const scheme of ["light", "dark"] as const) {
         "/explore?q=notes",
         "/login",
         "/signup",
+        `/u/${own.username}`,
         `/s/${own.slug}`,
         `/s/${own.slug}/t/${own.root}`,
         "/no/such/page",
@@ -86,6 +94,32 @@ for (const scheme of ["light", "dark"] as const) {
     });
   }
 }
+
+// WCAG 1.4.10: at 320 CSS px wide (a 1280 px window at 400 % zoom) nothing needs scrolling
+// sideways but the map's own drawing, which scrolls inside its frame.
+test("the reading and editing pages reflow at 320 px without horizontal scrolling", async ({ browser }) => {
+  const own = await author(browser);
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, storageState: own.state });
+  const page = await context.newPage();
+  const wide: string[] = [];
+  for (const path of [
+    "/",
+    "/explore",
+    "/login",
+    `/s/${own.slug}`,
+    `/s/${own.slug}/settings`,
+    `/s/${own.slug}/edit`,
+    `/s/${own.slug}/t/${own.root}`,
+    `/s/${own.slug}/t/${own.root}/edit`,
+  ]) {
+    await page.goto(path);
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 320) wide.push(`${path} is ${width} px wide`);
+  }
+  await context.close();
+  expect(wide, wide.join("\n")).toEqual([]);
+});
 
 test("the first Tab reaches a skip link that moves focus past the header to the page", async ({ page }) => {
   await page.goto("/explore");

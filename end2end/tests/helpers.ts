@@ -34,3 +34,37 @@ export async function signIn(page: Page, username: string, password = PASSWORD) 
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** A JSON API call from the page's session (state-changing calls show our origin). */
+export async function api(page: Page, method: string, path: string, data?: unknown) {
+  const origin = new URL(page.url()).origin;
+  const r = await page.request.fetch(path, { method, data, headers: { Origin: origin } });
+  expect(r.ok(), `${method} ${path}: ${await r.text()}`).toBe(true);
+  return r.status() === 204 ? null : r.json();
+}
+
+export async function newAuthor(page: Page, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  await openHydrated(page, "/signup");
+  await signUp(page, name);
+  await expect(page).toHaveURL("/");
+  return name;
+}
+
+export async function openMap(page: Page, slug: string) {
+  await openHydrated(page, `/s/${slug}/edit`);
+  const editor = page.getByTestId("map-editor");
+  await expect(editor).toHaveAttribute("data-link", "online");
+  await expect(editor).toHaveAttribute("data-mode", "edit");
+  await page.getByTestId("map-canvas").focus();
+}
+
+/** Names the topic just created (its name field is open) and goes back to the map. */
+export async function name(page: Page, title: string) {
+  const field = page.getByTestId("map-rename");
+  await expect(field).toBeFocused();
+  await page.keyboard.type(title);
+  await page.keyboard.press("Enter");
+  await expect(field).toBeHidden();
+  await expect(page.getByTestId("map-canvas")).toBeFocused();
+}

@@ -192,6 +192,9 @@ test("edits made offline are kept and merged when the connection returns", async
     await ws.server.close();
   }
   await expect(adaEditor).toHaveAttribute("data-link", "offline");
+  // A screen reader is told once, politely (the status line itself is not a live region).
+  const told = ada.page.getByTestId("live-announce");
+  await expect(told).toHaveText(/^Offline\. Reconnecting; your changes are kept in this browser/);
 
   await adaInput.press("Control+End");
   await adaInput.pressSequentially("written offline ✈\n");
@@ -213,6 +216,7 @@ test("edits made offline are kept and merged when the connection returns", async
   await expect(adaInput).toHaveValue(merged, { timeout: 5_000 });
   await expect(bobInput).toHaveValue(merged);
   await expect(adaEditor).toHaveAttribute("data-saved", "true");
+  await expect(told).toHaveText(/^(Back online\. )?All changes saved\.$/);
 
   for (const person of [ada, bob]) expect(person.problems).toEqual([]);
 });

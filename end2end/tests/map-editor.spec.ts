@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { openHydrated, signUp, uniqueName, watchConsole } from "./helpers";
+import { api, name, newAuthor, openHydrated, openMap, watchConsole } from "./helpers";
 
 type Node = { id: number; title: string; children: Node[] };
 
@@ -8,40 +8,6 @@ async function shape(page: Page, slug: string): Promise<unknown> {
   const r = await page.request.get(`/api/v1/subjects/${slug}`);
   const walk = (n: Node): unknown => [n.title, n.children.map(walk)];
   return walk((await r.json()).root);
-}
-
-/** A JSON API call from the page's session (state-changing calls show our origin). */
-async function api(page: Page, method: string, path: string, data?: unknown) {
-  const origin = new URL(page.url()).origin;
-  const r = await page.request.fetch(path, { method, data, headers: { Origin: origin } });
-  expect(r.ok(), `${method} ${path}: ${await r.text()}`).toBe(true);
-  return r.status() === 204 ? null : r.json();
-}
-
-async function newAuthor(page: Page, prefix: string): Promise<string> {
-  const name = uniqueName(prefix);
-  await openHydrated(page, "/signup");
-  await signUp(page, name);
-  await expect(page).toHaveURL("/");
-  return name;
-}
-
-async function openMap(page: Page, slug: string) {
-  await openHydrated(page, `/s/${slug}/edit`);
-  const editor = page.getByTestId("map-editor");
-  await expect(editor).toHaveAttribute("data-link", "online");
-  await expect(editor).toHaveAttribute("data-mode", "edit");
-  await page.getByTestId("map-canvas").focus();
-}
-
-/** Names the topic just created (its name field is open) and goes back to the map. */
-async function name(page: Page, title: string) {
-  const field = page.getByTestId("map-rename");
-  await expect(field).toBeFocused();
-  await page.keyboard.type(title);
-  await page.keyboard.press("Enter");
-  await expect(field).toBeHidden();
-  await expect(page.getByTestId("map-canvas")).toBeFocused();
 }
 
 /** The topics the map shows, in drawing order. */
@@ -76,8 +42,9 @@ test("an author builds a 12-topic, 3-level map with the keyboard only", async ({
   await name(page, "B2");
   await keys.press("Enter");
   await name(page, "B3");
-  // Beta's branch is drawn left of the root (Alpha holds half the rows): its parent is to the right.
-  await keys.press("ArrowRight");
+  // ← goes to the parent, as in any tree view (Beta's branch is drawn left of the root, but
+  // the keys follow the tree, not the drawing).
+  await keys.press("ArrowLeft");
   await keys.press("Enter");
   await name(page, "Gamma");
   await keys.press("Tab");
@@ -90,7 +57,8 @@ test("an author builds a 12-topic, 3-level map with the keyboard only", async ({
   ]);
   // F2 renames, Delete sends to the trash, Ctrl+Z brings it back.
   await keys.press("ArrowUp");
-  await expect(page.getByTestId("map-canvas")).toHaveAttribute("aria-label", "Mind map, selected: G1");
+  await expect(page.getByTestId("map-canvas")).toHaveAttribute("aria-activedescendant", /^map-item-/);
+  await expect(page.getByRole("treeitem", { name: "G1", exact: true })).toHaveAttribute("aria-selected", "true");
   await keys.press("F2");
   await expect(page.getByTestId("map-rename")).toHaveValue("G1");
   await keys.press("Escape");

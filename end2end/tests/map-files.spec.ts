@@ -47,7 +47,7 @@ test("an author imports a map from a pasted outline, downloads it, restores a de
   await expect(page.getByTestId("subject-title")).toHaveText("Kernel notes");
   const outline = page.getByTestId("outline");
   for (const title of ["Operating systems", "Processes", "Scheduling", "Memory", "Files"]) {
-    await expect(outline.getByRole("link", { name: title, exact: true })).toBeVisible();
+    await expect(outline.getByRole("treeitem", { name: title, exact: true })).toBeVisible();
   }
   await expect(page.getByTestId("map").locator("svg a")).toHaveCount(5);
 
@@ -64,20 +64,20 @@ test("an author imports a map from a pasted outline, downloads it, restores a de
   expect((await download).suggestedFilename()).toBe(`${slug}.png`);
 
   // A deleted topic waits in the trash and comes back with its subtree.
-  await outline.getByRole("link", { name: "Processes", exact: true }).click();
+  await outline.getByRole("treeitem", { name: "Processes", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Processes");
   await openHydrated(page, `${new URL(page.url()).pathname}/edit`);
   await page.getByTestId("confirm-delete-topic").check();
   await page.getByTestId("delete-topic").click();
   await expect(page).toHaveURL(`/s/${slug}`);
-  await expect(outline.getByRole("link", { name: "Scheduling", exact: true })).toHaveCount(0);
+  await expect(outline.getByRole("treeitem", { name: "Scheduling", exact: true })).toHaveCount(0);
   await openHydrated(page, `/s/${slug}/settings`);
   const trash = page.getByTestId("trash");
   await expect(trash).toContainText("Processes (2 topics)");
   await trash.getByTestId("restore").click();
   await expect(trash).toBeEmpty();
   await openHydrated(page, `/s/${slug}`);
-  await expect(outline.getByRole("link", { name: "Scheduling", exact: true })).toBeVisible();
+  await expect(outline.getByRole("treeitem", { name: "Scheduling", exact: true })).toBeVisible();
 
   // The history keeps the file; rolling back brings the empty subject back.
   await openHydrated(page, `/s/${slug}/settings`);
@@ -86,8 +86,8 @@ test("an author imports a map from a pasted outline, downloads it, restores a de
   await imports.getByTestId("rollback").click();
   await expect(imports).toContainText("rolled back");
   await openHydrated(page, `/s/${slug}`);
-  await expect(outline.getByRole("link")).toHaveCount(1);
-  await expect(outline.getByRole("link", { name: "Kernel notes" })).toBeVisible();
+  await expect(outline.getByRole("treeitem")).toHaveCount(1);
+  await expect(outline.getByRole("treeitem", { name: "Kernel notes" })).toBeVisible();
   // The refused file's 422 is the only failed request the browser reports.
   expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
 });

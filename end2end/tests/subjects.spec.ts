@@ -75,7 +75,7 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await author.getByTestId("save-subject").click();
   await expect(author).toHaveURL(`/s/${slug}`);
   await expect(author.getByTestId("visibility")).toHaveCount(0);
-  await expect(author.getByTestId("outline-topic")).toHaveCount(7);
+  await expect(author.getByTestId("outline").getByRole("treeitem")).toHaveCount(7);
   expect(authorProblems).toEqual([]);
 
   // A reader finds it with a tag: query, opens it and reads.
@@ -93,7 +93,7 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await expect(reader).toHaveURL(`/s/${slug}`);
   await expect(reader.getByTestId("map").locator("svg")).toBeVisible();
   await expect(reader.getByTestId("map").locator("svg a")).toHaveCount(7);
-  await reader.getByTestId("outline").getByRole("link", { name: "Paths" }).click();
+  await reader.getByTestId("outline").getByRole("treeitem", { name: "Paths" }).click();
   await expect(reader.getByTestId("topic-title")).toHaveText("Paths");
   await expect(reader.getByTestId("backlinks").getByRole("link", { name: "Directions" })).toBeVisible();
   await expect(reader.getByTestId("breadcrumbs")).toContainText("Vertices");
@@ -157,7 +157,7 @@ test("without JavaScript the catalogue explains a malformed query and subjects r
   const page = await context.newPage();
   await page.goto(`/s/${slug}`);
   await expect(page.getByTestId("map").locator("svg a")).toHaveCount(2);
-  await page.getByTestId("outline").getByRole("link", { name: "Tables" }).click();
+  await page.getByTestId("outline").getByRole("treeitem", { name: "Tables" }).click();
   await expect(page.getByTestId("topic-title")).toHaveText("Tables");
   await expect(page.getByTestId("topic-body").locator("table td")).toHaveCount(2);
   await expect(page.getByTestId("topic-body").locator("pre .hl-storage, pre .hl-keyword").first()).toBeVisible();

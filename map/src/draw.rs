@@ -300,21 +300,22 @@ fn site_path(href: Option<&str>) -> Option<&str> {
 /// theme through `currentColor`.
 pub fn to_svg(layout: &Layout, title: &str) -> String {
     let mut svg = String::with_capacity(256 + layout.nodes.len() * 256);
-    // A map whose boxes are links is a group of links named by its title (a picture may not
-    // hold links: assistive technology would announce one image and hide them); one without
-    // links (an export, the editor's canvas) is a picture.
-    let role = if layout
+    // A map whose boxes are links is drawn beside its tree ([`crate::treeview`]), which
+    // gives assistive technology the same topics with their structure: the drawing is hidden
+    // from it and its links are for the pointer only (a picture may not hold links). One
+    // without links (an export, the editor's canvas) is a picture.
+    let linked = layout
         .nodes
         .iter()
-        .any(|n| site_path(n.href.as_deref()).is_some())
-    {
-        "group"
+        .any(|n| site_path(n.href.as_deref()).is_some());
+    let role = if linked {
+        r#"aria-hidden="true" focusable="false""#
     } else {
-        "img"
+        r#"role="img""#
     };
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="{role}" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}"><title>{t}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" {role} viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}"><title>{t}</title>"#,
         w = layout.width,
         h = layout.height,
         t = escape(title),
@@ -362,7 +363,7 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
             Some(href) => {
                 let _ = write!(
                     svg,
-                    r#"<a class="{class}" href="{href}" data-topic="{id}">{body}</a>"#,
+                    r#"<a class="{class}" href="{href}" tabindex="-1" data-topic="{id}">{body}</a>"#,
                     href = escape(href),
                     id = node.id,
                 );
@@ -381,7 +382,7 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -393,7 +394,8 @@ mod tests {
         );
     }
 
-    fn node(id: i64, label: &str, children: Vec<MapNode>) -> MapNode {
+    /// A node linking to `/t/{id}` (the tests of [`crate::treeview`] use these too).
+    pub(crate) fn node(id: i64, label: &str, children: Vec<MapNode>) -> MapNode {
         MapNode {
             id,
             label: label.to_owned(),
@@ -403,7 +405,8 @@ mod tests {
         }
     }
 
-    fn sample() -> MapNode {
+    /// Distributed systems › (Caching › Invalidation, CDNs), (Consensus › Raft).
+    pub(crate) fn sample() -> MapNode {
         node(
             1,
             "Distributed systems",
@@ -535,12 +538,16 @@ mod tests {
     }
 
     #[test]
-    fn a_map_of_links_is_a_named_group_not_a_picture() {
+    fn a_map_of_links_is_for_the_pointer_its_tree_is_for_assistive_technology() {
         let tree = node(1, "Root", vec![node(2, "Child", vec![])]);
         let svg = to_svg(&layout(&tree), "Map of X");
         assert!(
-            svg.contains(r#"role="group""#) && svg.contains("<title>Map of X</title>"),
+            svg.contains(r#"aria-hidden="true""#) && !svg.contains("role="),
             "{svg}"
+        );
+        assert_eq!(
+            svg.matches("<a ").count(),
+            svg.matches(r#"tabindex="-1""#).count()
         );
         let mut pictured = tree;
         pictured.href = None;

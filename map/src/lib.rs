@@ -3,7 +3,9 @@
 //! JSON API and the browser's map editor all write through [`Structure`], and all read through
 //! [`Structure::read`], so every replica and client derives the same tree from the same
 //! document; and the map's layout and drawing ([`draw`]), so the subject page, the exports and
-//! the editor show the same picture. No I/O; builds for the host and for wasm32.
+//! the editor show the same picture, and the same tree to assistive technology
+//! ([`treeview`]), with what changed between two states in words ([`changes`]). No I/O;
+//! builds for the host and for wasm32.
 //!
 //! Schema (see docs/collaboration.md, "The subject's structure"):
 //! - map `meta`: `root` → the root topic's id;
@@ -19,8 +21,10 @@
 //! root). Deleted nodes and everything under them leave the tree for the trash, whole, and can
 //! be restored.
 
+pub mod changes;
 pub mod draw;
 pub mod order;
+pub mod treeview;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

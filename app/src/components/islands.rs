@@ -41,6 +41,15 @@ pub fn MenuKeys() -> impl IntoView {
     marker(Job::MenuKeys)
 }
 
+/// Makes the tree of the closest `[data-map-reader]` (a subject's outline, drawn as a
+/// WAI-ARIA tree view) one tab stop that the arrow keys, Home, End and letters move through,
+/// and folds a topic folded there on the drawing beside it too (see `map_tree.rs`). Without
+/// JavaScript every topic is a link in the tab order.
+#[island]
+pub fn MapTree() -> impl IntoView {
+    marker(Job::MapTree)
+}
+
 /// What an island does to the page around it.
 #[derive(Clone, Copy)]
 enum Job {
@@ -48,6 +57,7 @@ enum Job {
     CentreOnRoot,
     KeepDraft,
     MenuKeys,
+    MapTree,
 }
 
 /// A hidden marker that does `job`, from its place in the page, once hydrated.
@@ -61,6 +71,7 @@ fn marker(job: Job) -> impl IntoView {
                 Job::CentreOnRoot => js::centre_on_root(&span),
                 Job::KeepDraft => js::keep_draft(&span),
                 Job::MenuKeys => js::menu_keys(&span),
+                Job::MapTree => super::map_tree::attach(&span),
             }
         }
     });

@@ -3,5 +3,7 @@
 pub mod form;
 pub mod islands;
 pub mod layout;
+#[cfg(feature = "hydrate")]
+mod map_tree;
 pub mod redirect;
 pub mod subject;

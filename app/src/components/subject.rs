@@ -1,10 +1,27 @@
-//! Pieces shared by the subject pages: a subject's card in lists, its tags and counts, and the
-//! like/save buttons.
+//! Pieces shared by the subject pages: a subject's card in lists, its tags and counts, the
+//! like/save buttons, and its tree as the map draws it.
 
+use arbor_map::draw::MapNode;
 use leptos::prelude::*;
 
-use crate::content::{SubjectCard, SubjectPage, Visibility};
+use crate::content::{SubjectCard, SubjectPage, TopicNode, Visibility};
 use crate::subjects::MarkSubject;
+
+/// A subject's tree as the map draws it (topics linking to their pages in subject `slug`,
+/// folded at `fold`), for its tree view (`arbor_map::treeview`).
+pub fn map_node(node: &TopicNode, slug: &str, fold: &[i64]) -> MapNode {
+    MapNode {
+        id: node.id,
+        label: node.title.clone(),
+        href: Some(format!("/s/{slug}/t/{}", node.id)),
+        collapsed: fold.contains(&node.id) && !node.children.is_empty(),
+        children: node
+            .children
+            .iter()
+            .map(|child| map_node(child, slug, fold))
+            .collect(),
+    }
+}
 
 /// Tags as links to the catalogue filtered by each.
 #[component]

@@ -4,6 +4,7 @@
 //! selected topic's body opens beside the map in the module's live text editor. Without
 //! JavaScript the page shows the map as last saved.
 
+use arbor_map::treeview::{self, Focus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -11,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use crate::assets::editor_module;
 use crate::components::islands::StartEditor;
 use crate::components::layout::CurrentUser;
+use crate::components::subject::map_node;
 use crate::content::SubjectDetail;
 use crate::error::ErrorCode;
 use crate::model::Me;
@@ -50,10 +52,17 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
         .map(|me| (me.display_name, me.username))
         .unwrap_or_default();
     let user_data = (name.clone(), account.clone(), can_edit);
+    // Before the module draws it, the map as last saved, with its tree for assistive
+    // technology.
+    let canvas = format!(
+        "{}{}",
+        detail.map_svg,
+        treeview::html(&map_node(&detail.root, &slug, &[]), "", Focus::Container)
+    );
     let help = if can_edit {
-        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · arrows: move around · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there, or onto its top or bottom edge to put it before or after · drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom"
+        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · ↓ ↑: next and previous topic · → ←: unfold or go in, fold or go out · Home / End: first and last topic · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there, or onto its top or bottom edge to put it before or after · drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom"
     } else {
-        "View only: you see others' changes live. Drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom, Space to fold."
+        "View only: you see others' changes live. ↓ ↑ → ← Home End move through the topics; drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom, Space to fold."
     };
     view! {
         <div class="space-y-4">
@@ -64,9 +73,10 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                 data-user=name data-account=account data-can-edit=can_edit.to_string() data-link="loading"
                 class="card space-y-3" data-testid="map-editor">
                 <div class="flex flex-wrap items-center gap-3 text-sm">
-                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="map-status">"Connecting…"</span>
+                    <span data-role="status" class="font-medium text-muted" data-testid="map-status">"Connecting…"</span>
+                    <span data-role="announce" aria-live="polite" class="sr-only" data-testid="map-announce"></span>
                     <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
-                    <span class="ml-auto flex gap-2">
+                    <span class="ml-auto flex flex-wrap gap-2">
                         <a data-role="open" hidden=true class="btn-secondary" data-testid="open-topic">"Open the topic"</a>
                         <button type="button" data-role="zoom-out" class="btn-secondary" title="Zoom out (Ctrl+−)" aria-label="Zoom out" data-testid="map-zoom-out">"−"</button>
                         <button type="button" data-role="fit" class="btn-secondary" title="Fit the map to the screen (Ctrl+0)" data-testid="map-fit">"Fit"</button>
@@ -76,10 +86,10 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
                     </span>
                 </div>
                 <input data-role="rename" hidden=true class="field-input" aria-label="Topic title" maxlength="120" data-testid="map-rename" />
-                <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+                <div class="grid grid-cols-1 gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
                     <div class="space-y-2">
-                        <div data-role="canvas" tabindex="0" class="map-canvas" aria-label="Mind map" data-testid="map-canvas" inner_html=detail.map_svg.clone()></div>
-                        <p class="text-sm text-muted">{help}</p>
+                        <div data-role="canvas" tabindex="0" role="tree" class="map-canvas" aria-label="Mind map" aria-describedby="map-keys" data-testid="map-canvas" inner_html=canvas></div>
+                        <p id="map-keys" class="text-sm text-muted">{help}</p>
                     </div>
                     {panel(user_data)}
                 </div>
@@ -98,9 +108,10 @@ fn panel((name, account, can_edit): (String, String, bool)) -> AnyView {
             <div data-role="panel-editor" data-user=name data-account=account data-can-edit=can_edit.to_string()
                 data-link="loading" class="space-y-3" data-testid="panel-editor">
                 <div class="flex flex-wrap items-center gap-3 text-sm">
-                    <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="panel-status">"Connecting…"</span>
+                    <span data-role="status" class="font-medium text-muted" data-testid="panel-status">"Connecting…"</span>
+                    <span data-role="announce" aria-live="polite" class="sr-only"></span>
                     <ul data-role="people" aria-label="Who is editing this topic" class="flex flex-wrap gap-3"></ul>
-                    <span class="ml-auto flex gap-2">
+                    <span class="ml-auto flex flex-wrap gap-2">
                         <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change to the text">"Undo"</button>
                         <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo">"Redo"</button>
                     </span>

@@ -1,19 +1,21 @@
-//! `/s/{slug}`: a subject — its mind map (SVG drawn on the server, folding per node through
-//! `?fold=`; the root's branches spread to both sides, so a map wider than the page is
-//! scrolled to its root once hydrated) above an outline of the same tree; `/new` starts a
+//! `/s/{slug}`: a subject — its mind map (SVG drawn on the server, folded where `?fold=`
+//! says; the root's branches spread to both sides, so a map wider than the page is scrolled
+//! to its root once hydrated) above its outline, the same tree as a WAI-ARIA tree view
+//! (`arbor_map::treeview`: arrow keys, folding that the drawing follows); `/new` starts a
 //! subject; `/s/{slug}/settings` holds its title, tags, visibility, collaborators and
 //! deletion.
 
-use crate::components::redirect::SignInFirst;
+use arbor_map::treeview::{self, Focus};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::components::islands::CentreOnRoot;
+use crate::components::islands::{CentreOnRoot, MapTree};
 use crate::components::layout::CurrentUser;
-use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge};
-use crate::content::{Member, SubjectDetail, Summary, Title as TitleRule, TopicNode, Visibility};
+use crate::components::redirect::SignInFirst;
+use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge, map_node};
+use crate::content::{Member, SubjectDetail, Summary, Title as TitleRule, Visibility};
 use crate::error::ErrorCode;
 use crate::pages::map_upkeep::MapUpkeepSection;
 use crate::pages::not_found::NotFound;
@@ -21,52 +23,6 @@ use crate::subjects::{
     CreateSubject, CreateTopic, DeleteSubject, MarkSubject, RemoveMember, SetMember, UpdateSubject,
     get_subject, parse_fold, subject_members,
 };
-
-/// The `fold` list with `id` toggled.
-fn toggled(fold: &[i64], id: i64) -> String {
-    let mut ids: Vec<i64> = fold.iter().copied().filter(|f| *f != id).collect();
-    if !fold.contains(&id) {
-        ids.push(id);
-    }
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// One level of the outline: a nested list of links (each topic, and beside a topic with
-/// subtopics, a link that folds or unfolds it on the map above).
-fn outline(node: TopicNode, slug: String, fold: Vec<i64>) -> AnyView {
-    let href = format!("/s/{slug}/t/{}", node.id);
-    if node.children.is_empty() {
-        return view! {
-            <li><a href=href class="inline-flex min-h-6 items-center hover:underline" data-testid="outline-topic">{node.title}</a></li>
-        }
-        .into_any();
-    }
-    let fold_href = format!("/s/{slug}?fold={}", toggled(&fold, node.id));
-    let folded = fold.contains(&node.id);
-    // The visible words, with the topic they are about for a screen reader.
-    let which = format!("“{}” ", node.title);
-    let children = node
-        .children
-        .into_iter()
-        .map(|child| outline(child, slug.clone(), fold.clone()))
-        .collect_view();
-    view! {
-        <li>
-            <div class="flex flex-wrap items-center gap-x-2">
-                <a href=href class="inline-flex min-h-6 items-center hover:underline" data-testid="outline-topic">{node.title}</a>
-                <a href=fold_href class="inline-flex min-h-6 min-w-6 items-center text-xs text-muted hover:underline">
-                    <span>
-                        {if folded { "(show " } else { "(fold " }}
-                        <span class="sr-only">{which}</span>
-                        "on map)"
-                    </span>
-                </a>
-            </div>
-            <ul class="ml-4 space-y-1 border-l border-line pl-3">{children}</ul>
-        </li>
-    }
-    .into_any()
-}
 
 #[component]
 pub fn SubjectPage() -> impl IntoView {
@@ -118,6 +74,11 @@ fn SubjectView(
     let login = format!("/login?next=/s/{slug}");
     let settings = format!("/s/{slug}/settings");
     let root_id = root.id;
+    let tree = treeview::html(
+        &map_node(&root, &slug, &fold),
+        &format!("Topics of {}", subject.title),
+        Focus::Items,
+    );
     let add_topic = ServerAction::<CreateTopic>::new();
     let add_error = action_error(add_topic);
     view! {
@@ -151,14 +112,16 @@ fn SubjectView(
                     {reader.can_edit.then(|| view! { <a href=settings class="btn-secondary" data-testid="subject-settings">"Settings"</a> })}
                 </div>
             </header>
-            <div class="space-y-6">
-                <section aria-label="Mind map" class="card map-frame max-h-[80vh] overflow-auto p-2" data-testid="map">
-                    <div inner_html=map_svg />
+            <div class="space-y-6" data-map-reader="">
+                <div class="card map-frame max-h-[80vh] overflow-auto p-2" tabindex="0" role="region" aria-label="Mind map (drawing)" data-testid="map">
+                    <div data-role="drawing" inner_html=map_svg />
                     <CentreOnRoot />
-                </section>
-                <nav aria-label="Outline" class="card p-4" data-testid="outline">
-                    <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-muted">"Outline"</h2>
-                    <ul class="space-y-1">{outline(root, slug.clone(), fold)}</ul>
+                </div>
+                <nav aria-labelledby="outline-heading" class="card space-y-2 p-4">
+                    <h2 id="outline-heading" class="text-sm font-semibold uppercase tracking-wide text-muted">"Outline"</h2>
+                    <p class="text-sm text-muted">"Arrow keys move through the topics and Enter opens one; → and ← unfold and fold a topic, on the map too."</p>
+                    <div data-testid="outline" inner_html=tree />
+                    <MapTree />
                 </nav>
             </div>
             <Downloads slug=slug.clone() />

@@ -245,9 +245,10 @@ fn LiveBody(
     let live = view! {
         <div data-role="live" hidden=true class="space-y-3">
             <div class="flex flex-wrap items-center gap-3 text-sm">
-                <span data-role="status" role="status" aria-live="polite" class="font-medium text-muted" data-testid="live-status">"Connecting…"</span>
+                <span data-role="status" class="font-medium text-muted" data-testid="live-status">"Connecting…"</span>
+                    <span data-role="announce" aria-live="polite" class="sr-only" data-testid="live-announce"></span>
                 <ul data-role="people" aria-label="Who is here" class="flex flex-wrap gap-3" data-testid="people"></ul>
-                <span class="ml-auto flex gap-2">
+                <span class="ml-auto flex flex-wrap gap-2">
                     <button type="button" data-role="undo" class="btn-secondary" disabled=true title="Undo your last change (Ctrl+Z)" data-testid="undo">"Undo"</button>
                     <button type="button" data-role="redo" class="btn-secondary" disabled=true title="Redo (Ctrl+Shift+Z)" data-testid="redo">"Redo"</button>
                 </span>
