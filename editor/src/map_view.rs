@@ -14,7 +14,8 @@
 //! it back), F2 or typing to rename (Enter keeps, Escape drops), the tree view's keys to move
 //! the selection (↓/↑ the next/previous visible topic, → unfold or first subtopic, ← fold or
 //! parent, Home/End), Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and
-//! redo, Ctrl/Cmd+↑/↓ to reorder, Ctrl/Cmd+= / − / 0 to zoom in, out and fit. Mouse and touch:
+//! redo, Ctrl/Cmd+↑/↓ to reorder, Ctrl/Cmd+← to move out of the parent and Ctrl/Cmd+→ into
+//! the sibling before, Ctrl/Cmd+= / − / 0 to zoom in, out and fit. Mouse and touch:
 //! click selects, double-click renames; dragging a topic onto another makes it its last child
 //! (the target is filled), onto the top or bottom edge of one puts it before or after it (a
 //! line shows where); dragging the background pans, the wheel pans and Ctrl+wheel (or a
@@ -1038,6 +1039,38 @@ fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEve
                     at + 1
                 };
                 map_change(ed, shared, |s, txn, _| s.move_to(txn, selected, parent, to));
+            }
+            // Out of its parent (to just after it), or into the sibling before it (as its
+            // last subtopic): a move to another parent without a pointer.
+            "arrowleft" => {
+                let Some(parent) = node.parent else {
+                    return true;
+                };
+                let Some(grand) = tree.nodes[&parent].parent else {
+                    return true;
+                };
+                let at = tree.nodes[&grand]
+                    .children
+                    .iter()
+                    .position(|c| *c == parent)
+                    .map_or(usize::MAX, |at| at + 1);
+                map_change(ed, shared, |s, txn, _| s.move_to(txn, selected, grand, at));
+            }
+            "arrowright" => {
+                let Some(before) = position
+                    .and_then(|at| at.checked_sub(1))
+                    .and_then(|at| siblings.get(at).copied())
+                else {
+                    return true;
+                };
+                if !tree.fits_under(Some(selected), before) {
+                    ed.link.notify(too_deep());
+                    return true;
+                }
+                ed.view.set_folded(before, false);
+                map_change(ed, shared, |s, txn, _| {
+                    s.move_to(txn, selected, before, usize::MAX)
+                });
             }
             _ => return false,
         }

@@ -136,6 +136,18 @@ test("an author edits the map by keyboard through its tree, hears what each key 
   await expect(heard).toHaveText("Reordered the subtopics of “Consensus”.");
   await expect(item("Multi-Paxos")).toHaveAttribute("aria-posinset", "1");
   await expect(item("Raft")).toHaveAttribute("aria-posinset", "2");
+  // Ctrl+→ moves a topic into the one before it, Ctrl+← back out of it.
+  await keys.press("ArrowDown");
+  await selected("Raft");
+  await keys.press("Control+ArrowRight");
+  await expect(heard).toHaveText("Moved “Raft” under “Multi-Paxos”.");
+  await expect(item("Raft")).toHaveAttribute("aria-level", "4");
+  await keys.press("Control+ArrowLeft");
+  await expect(heard).toHaveText("Moved “Raft” under “Consensus”.");
+  await expect(item("Raft")).toHaveAttribute("aria-level", "3");
+  await expect(item("Raft")).toHaveAttribute("aria-posinset", "2");
+  await keys.press("ArrowUp");
+  await selected("Multi-Paxos");
   await keys.press("Delete");
   await expect(heard).toHaveText("Deleted “Multi-Paxos”. Ctrl+Z brings it back.");
   await expect(item("Multi-Paxos")).toHaveCount(0);

@@ -368,6 +368,19 @@ pub fn parse(input: &str) -> Result<CatalogueQuery, QueryError> {
             format!("{length} characters"),
         ));
     }
+    // No control characters (a NUL ends a string in SQLite's full-text syntax, and Postgres
+    // refuses it in text): a clear error rather than a failed search.
+    if let Some((at, c)) = input
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !c.is_whitespace())
+    {
+        return Err(QueryError::new(
+            at,
+            "printable text",
+            format!("a control character (U+{:04X})", u32::from(c)),
+        ));
+    }
     let tokens = tokenize(input)?;
     if let Some(extra) = tokens.get(MAX_TERMS) {
         return Err(QueryError::new(
@@ -591,6 +604,14 @@ mod tests {
         let e = error(r#"rust "unclosed phrase"#);
         assert_eq!(e.position, 21);
         assert_eq!(e.expected, "a closing '\"'");
+
+        let e = error("Dt\u{0}C\u{c2}\u{8c}");
+        assert_eq!(
+            (e.position, e.found.as_str()),
+            (2, "a control character (U+0000)")
+        );
+        assert_eq!(error("\"ok\" tag:a\u{7f}").position, 10);
+        assert!(parse("tabs\tand\nnewlines are spaces").is_ok());
 
         let e = error("sort:popular");
         assert_eq!(e.position, 5);

@@ -60,7 +60,7 @@ fn MapEditor(detail: SubjectDetail, user: Option<Me>) -> impl IntoView {
         treeview::html(&map_node(&detail.root, &slug, &[]), "", Focus::Container)
     );
     let help = if can_edit {
-        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · ↓ ↑: next and previous topic · → ←: unfold or go in, fold or go out · Home / End: first and last topic · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · drag a topic onto another to move it there, or onto its top or bottom edge to put it before or after · drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom"
+        "Tab: new subtopic · Enter: new topic after · F2 or typing: rename · Delete: delete · ↓ ↑: next and previous topic · → ←: unfold or go in, fold or go out · Home / End: first and last topic · Space: fold · Ctrl+Z / Ctrl+Shift+Z: undo / redo your changes · Ctrl+↑ / Ctrl+↓: reorder · Ctrl+← / Ctrl+→: out of its parent, into the topic before · drag a topic onto another to move it there, or onto its top or bottom edge to put it before or after · drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom"
     } else {
         "View only: you see others' changes live. ↓ ↑ → ← Home End move through the topics; drag the background or use the wheel to pan, Ctrl+wheel or pinch to zoom, Space to fold."
     };
