@@ -125,7 +125,7 @@ pub(crate) struct Link {
     status: HtmlElement,
     /// Where a screen reader is told what changed about the connection (the status line
     /// itself is not a live region: it changes at every keystroke).
-    pub(crate) announcer: Announcer,
+    announcer: Announcer,
     /// The connection as last told ([`Link::tell`]), and whether "all changes saved" is
     /// still to be told after coming back online.
     told: Cell<(State, bool)>,
