@@ -104,12 +104,14 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await reader.getByTestId("like-button").click();
   await expect(reader.getByTestId("like-button")).toHaveAttribute("aria-pressed", "true");
   await expect(reader.getByTestId("likes")).toHaveText("1");
+  await expect(reader.getByTestId("counts")).toContainText("1 like · 0 saves");
   await reader.getByTestId("save-button").click();
   await expect(reader.getByTestId("save-button")).toHaveAttribute("aria-pressed", "true");
   await reader.getByTestId("subject-author").click();
   await expect(reader).toHaveURL(`/u/${authorName}`);
   await reader.getByTestId("follow-button").click();
   await expect(reader.getByTestId("followers")).toHaveText("1");
+  await expect(reader.getByText("1 follower ·")).toBeVisible();
   await expect(reader.getByTestId("follow-button")).toHaveText("Following");
   await openHydrated(reader, "/");
   await expect(reader.getByTestId("feed").getByRole("link", { name: title })).toBeVisible();
@@ -132,6 +134,10 @@ test("an author publishes a map; a reader finds, reads, likes, saves and follows
   await stranger.goto(`/explore?q=tag:${tag}`);
   await expect(stranger.getByTestId("subject-card")).toHaveCount(1);
   await expect(stranger.getByText(`Private notes ${tag}`)).toHaveCount(0);
+  // A stranger on the author's page is offered to sign in to follow, and comes back after.
+  await openHydrated(stranger, `/u/${authorName}`);
+  await expect(stranger.getByTestId("follow-button")).toHaveCount(0);
+  await expect(stranger.getByTestId("follow-sign-in")).toHaveAttribute("href", `/login?next=/u/${authorName}`);
   await Promise.all([authorContext.close(), readerContext.close(), strangerContext.close()]);
 });
 

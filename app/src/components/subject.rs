@@ -38,14 +38,19 @@ pub fn TagList(tags: Vec<String>) -> impl IntoView {
     }
 }
 
+/// `one` or `many` as `n` asks ("1 like", "2 likes", "0 likes").
+pub fn noun(n: i64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
 /// Likes, saves and views.
 #[component]
 pub fn Counts(likes: i64, saves: i64, views: i64) -> impl IntoView {
     view! {
         <p class="text-xs text-muted" data-testid="counts">
-            <span data-testid="likes">{likes}</span>" likes · "
-            <span data-testid="saves">{saves}</span>" saves · "
-            <span data-testid="views">{views}</span>" views"
+            <span data-testid="likes">{likes}</span>" "{noun(likes, "like", "likes")}" · "
+            <span data-testid="saves">{saves}</span>" "{noun(saves, "save", "saves")}" · "
+            <span data-testid="views">{views}</span>" "{noun(views, "view", "views")}
         </p>
     }
 }

@@ -1,12 +1,24 @@
 //! `/`: for a visitor, trending and newest subjects; signed in, your feed and your subjects
-//! first.
+//! first. A subject is listed once, in the first list that has it (feed, yours, trending,
+//! newest).
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::components::layout::CurrentUser;
 use crate::components::subject::SubjectList;
+use crate::content::SubjectCard;
 use crate::subjects::home_page;
+
+/// `items` without the subjects already listed above (`shown`), which it then holds too.
+fn unseen(items: Vec<SubjectCard>, shown: &mut Vec<String>) -> Vec<SubjectCard> {
+    let items: Vec<SubjectCard> = items
+        .into_iter()
+        .filter(|s| !shown.contains(&s.slug))
+        .collect();
+    shown.extend(items.iter().map(|s| s.slug.clone()));
+    items
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -22,9 +34,17 @@ pub fn HomePage() -> impl IntoView {
                 match lists.await {
                     Ok(home) => {
                         let signed_in = home.feed.is_some();
+                        let mut shown: Vec<String> = home
+                            .feed
+                            .iter()
+                            .flat_map(|f| f.items.iter().map(|s| s.slug.clone()))
+                            .collect();
+                        let mine = unseen(home.mine, &mut shown);
+                        let trending = unseen(home.trending, &mut shown);
+                        let newest = unseen(home.newest, &mut shown);
                         let welcome = match me.await {
                             Ok(Some(me)) => Some(view! {
-                                <p class="mb-6 text-lg" data-testid="welcome">"Welcome back, "<strong>{me.display_name}</strong>"."</p>
+                                <p class="mb-6 text-lg" data-testid="welcome">"Welcome, "<strong>{me.display_name}</strong>"."</p>
                             }),
                             _ => None,
                         };
@@ -58,16 +78,16 @@ pub fn HomePage() -> impl IntoView {
                                 {signed_in.then(|| view! {
                                     <section aria-labelledby="mine-heading" data-testid="mine">
                                         <h2 id="mine-heading" class="mb-3 text-xl font-bold">"Your subjects"</h2>
-                                        <SubjectList items=home.mine.clone() empty="Nothing yet: start a subject." />
+                                        <SubjectList items=mine.clone() empty="Nothing else yet: start a subject." />
                                     </section>
                                 })}
                                 <section aria-labelledby="trending-heading" data-testid="trending">
                                     <h2 id="trending-heading" class="mb-3 text-xl font-bold">"Trending"</h2>
-                                    <SubjectList items=home.trending empty="No subjects yet." />
+                                    <SubjectList items=trending empty="Nothing else yet." />
                                 </section>
                                 <section aria-labelledby="newest-heading" data-testid="newest">
                                     <h2 id="newest-heading" class="mb-3 text-xl font-bold">"Newest"</h2>
-                                    <SubjectList items=home.newest empty="No subjects yet." />
+                                    <SubjectList items=newest empty="Nothing else yet." />
                                 </section>
                             </div>
                         }.into_any()

@@ -1,11 +1,13 @@
-//! `/u/{username}`: an author — profile, follower counts, a follow button, and their subjects
-//! (public ones; the author also sees their private and unlisted ones).
+//! `/u/{username}`: an author — profile, follower counts, a follow button (for a signed-out
+//! visitor, a link to sign in and come back), and their subjects (public ones; the author
+//! also sees their private and unlisted ones).
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
-use crate::components::subject::SubjectList;
+use crate::components::layout::CurrentUser;
+use crate::components::subject::{SubjectList, noun};
 use crate::error::ErrorCode;
 use crate::pages::not_found::NotFound;
 use crate::subjects::{FollowAuthor, author_page};
@@ -19,9 +21,14 @@ pub fn ProfilePage() -> impl IntoView {
         move || (username(), follow.version().get()),
         |(username, _)| author_page(username),
     );
+    let me = use_context::<CurrentUser>();
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let signed_in = match me {
+                    Some(CurrentUser(me)) => matches!(me.await, Ok(Some(_))),
+                    None => false,
+                };
                 match author.await {
                     Ok(a) => {
                         let p = a.profile.clone();
@@ -42,12 +49,15 @@ pub fn ProfilePage() -> impl IntoView {
                                         <h1 class="text-2xl font-bold" data-testid="profile-name">{p.display_name.clone()}</h1>
                                         <p class="text-muted">"@"{p.username.clone()}</p>
                                         <p class="mt-1 text-sm text-muted">
-                                            <span data-testid="followers">{a.followers}</span>" followers · "
+                                            <span data-testid="followers">{a.followers}</span>" "{noun(a.followers, "follower", "followers")}" · "
                                             <span data-testid="following">{a.following}</span>" following"
                                         </p>
                                     </div>
                                     {if a.is_me {
                                         view! { <a href="/settings" class="btn-secondary">"Edit profile"</a> }.into_any()
+                                    } else if !signed_in {
+                                        let login = format!("/login?next=/u/{}", p.username);
+                                        view! { <a href=login class="btn-primary" data-testid="follow-sign-in">"Sign in to follow"</a> }.into_any()
                                     } else {
                                         let label = if a.followed { "Following" } else { "Follow" };
                                         let class = if a.followed { "btn-secondary" } else { "btn-primary" };
