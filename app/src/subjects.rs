@@ -53,12 +53,12 @@ pub async fn get_topic(slug: String, id: i64) -> Result<TopicDetail, AppError> {
         caller: caller.as_ref(),
         client: client.as_deref(),
     };
-    let (detail, granted) =
-        page::with_status(subjects::read_topic(&state, reader, &slug, id).await)?;
-    if caller.is_none() {
-        page::mark_cacheable(granted.subject.id);
+    let read = page::with_status(subjects::read_topic(&state, reader, &slug, id).await)?;
+    // A body ahead of its rendered row is not cached (see `subjects::TopicRead`).
+    if caller.is_none() && read.settled {
+        page::mark_cacheable(read.granted.subject.id);
     }
-    Ok(detail)
+    Ok(read.detail)
 }
 
 /// A page of the topics linking to a topic, from `cursor` on (the first page without one).
@@ -265,7 +265,8 @@ pub async fn create_topic(
     };
     let title = Title::parse(&title)?;
     let id = tree::create_topic(&state, &granted, placement, &title, &Body::default()).await?;
-    leptos_axum::redirect(&format!("/s/{slug}/t/{id}/edit"));
+    let path = crate::content::topic_path(slug.as_str(), id, title.as_str());
+    leptos_axum::redirect(&format!("{path}/edit"));
     Ok(id)
 }
 
@@ -288,7 +289,9 @@ pub async fn update_topic(
     let title = title.as_deref().map(Title::parse).transpose()?;
     let body = body.as_deref().map(Body::parse).transpose()?;
     tree::edit_topic(&state, &granted, id, title.as_ref(), body.as_ref()).await?;
-    leptos_axum::redirect(&format!("/s/{slug}/t/{id}"));
+    // Without a new title the page redirects to its words.
+    let title = title.as_ref().map_or("", Title::as_str);
+    leptos_axum::redirect(&crate::content::topic_path(slug.as_str(), id, title));
     Ok(())
 }
 

@@ -92,6 +92,23 @@ impl Db {
         })?)
     }
 
+    /// Topic `topic_id`'s body document, with when its content last changed in storage (Unix
+    /// ms: its newest logged update, or its last compaction), if it has one.
+    #[tracing::instrument(skip(self))]
+    pub async fn topic_doc_changed(&self, topic_id: i64) -> DbResult<Option<(i64, i64)>> {
+        let row = dispatch!(self, |pool| {
+            sqlx::query_as::<_, (i64, i64, Option<i64>)>(
+                "SELECT d.id, d.compacted_at,
+                        (SELECT MAX(u.created_at) FROM doc_updates u WHERE u.doc_id = d.id)
+                 FROM docs d WHERE d.topic_id = $1",
+            )
+            .bind(topic_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row.map(|(id, compacted, logged)| (id, logged.unwrap_or(compacted).max(compacted))))
+    }
+
     /// Deletes document `name` if it belongs to subject `subject_id` and to no topic (a body
     /// seeded for a topic that was then not created).
     #[tracing::instrument(skip(self))]

@@ -24,15 +24,12 @@
 //!   nothing of the rest.
 //! - [`news`]: what the map editor says aloud of this person's changes and, grouped, of
 //!   others' (words from `arbor_map::changes`; native, tested natively).
-//! - [`viewport`]: the map's pan, zoom and fit, and the window ↔ map coordinates, as plain
-//!   numbers (native, tested natively).
 //! - [`session`]: one person's copy of a live document (a topic's text or a subject's map) and
 //!   the y-websocket conversation about it (sync, updates, presence, undo of one's own
 //!   changes, what is saved), with no DOM, so it is tested natively.
 
 pub mod news;
 pub mod session;
-pub mod viewport;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;

@@ -294,6 +294,14 @@ fn listen<V: View>(shared: &Shared<V>) -> Result<(), JsValue> {
             });
         }
     })?;
+    on(shared, &window().into(), "offline", |ed, _, _| {
+        // The browser knows the network is gone; an open socket may not notice for a while
+        // (until the liveness check), and meanwhile the status would say "saving…".
+        if ed.link.state == State::Online && ed.link.drop_socket() {
+            ed.lost(false);
+            ed.link.refresh();
+        }
+    })?;
     on(shared, &window().into(), "pagehide", |ed, _, _: Event| {
         let link = &mut ed.link;
         link.keep();

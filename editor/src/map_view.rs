@@ -3,7 +3,7 @@
 //! others' selections outlined in their colours. The connection, saving, presence and undo
 //! are the link's (`link.rs`); every change is an [`arbor_map::Structure`] operation through
 //! the [`crate::session::Session`], so undo takes back only this person's changes. The
-//! arithmetic of panning and zooming is [`crate::viewport`]'s.
+//! arithmetic of panning and zooming is [`arbor_map::viewport`]'s.
 //!
 //! For assistive technology the canvas is a WAI-ARIA tree (`arbor_map::treeview`, the markup
 //! and keys the reader's map has too): its items are the topics, hidden from the eye, the
@@ -11,12 +11,15 @@
 //! others changed, is said in a polite live region (`news.rs`).
 //!
 //! Keys (on the map): Tab new child, Enter new sibling, Delete/Backspace delete (undo brings
-//! it back), F2 or typing to rename (Enter keeps, Escape drops), the tree view's keys to move
+//! it back), F2 or typing to rename on the topic itself (Enter keeps, Escape drops), the tree view's keys to move
 //! the selection (↓/↑ the next/previous visible topic, → unfold or first subtopic, ← fold or
 //! parent, Home/End), Space to fold, Ctrl/Cmd+Z and Shift+Ctrl/Cmd+Z (or Ctrl+Y) undo and
 //! redo, Ctrl/Cmd+↑/↓ to reorder, Ctrl/Cmd+← to move out of the parent and Ctrl/Cmd+→ into
-//! the sibling before, Ctrl/Cmd+= / − / 0 to zoom in, out and fit. Mouse and touch:
-//! click selects, double-click renames; dragging a topic onto another makes it its last child
+//! the sibling before, Ctrl/Cmd+= / − / 0 to zoom in, out and fit, the context-menu key or
+//! Shift+F10 for the topic's menu. Mouse and touch: click or tap selects, double-click renames,
+//! the "+" drawn beside the selection adds a subtopic (at its outer edge) or a topic after it
+//! (under it), a right click or a long press opens the topic's menu (`commands.rs`), the
+//! circle at a topic's edge folds it; dragging a topic onto another makes it its last child
 //! (the target is filled), onto the top or bottom edge of one puts it before or after it (a
 //! line shows where); dragging the background pans, the wheel pans and Ctrl+wheel (or a
 //! pinch) zooms about the pointer.
@@ -28,15 +31,16 @@
 //! person's moves it. Folded topics are a personal setting, kept in this
 //! browser per map.
 //!
-//! The selected topic's body opens in the side panel, in the live text editor (a second
-//! editor of this module on `topic:{id}`, see `text_view.rs`), once the selection has rested
-//! for a moment, so map and text are edited in one session.
+//! The selected topic's body opens in the drawer over the map (`drawer.rs`), so map and text
+//! are edited in one session. When someone else's change puts in the trash the topic this
+//! person has selected, or one they just added (its parent deleted meanwhile), a notice says
+//! so and offers to restore it (`news::lost`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arbor_map::changes::{Change, changes};
-use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, layout, to_svg};
+use arbor_map::draw::{Layout, MapNode, NODE_HEIGHT, ROW_HEIGHT, layout, to_svg_foldable};
 use arbor_map::treeview::{self, Act, Focus, Key, Row};
 use arbor_map::{MAX_DEPTH, MAX_TOPICS, NodeId, Structure, Tree};
 use wasm_bindgen::JsCast;
@@ -46,10 +50,16 @@ use web_sys::{
     PointerEvent, SvgElement, WheelEvent,
 };
 
-use crate::dom::{Announcer, document, later, local_storage, now, on, part, soon, window};
+use crate::dom::{Announcer, document, later, local_storage, on, part, soon, window};
 use crate::link::{Editor, EditorHandle, Shared, View};
 use crate::session::{Clock, Session, User};
-use crate::viewport::{Frame, Point, Rect, Viewport};
+use arbor_map::viewport::{Frame, Point, Rect, Viewport};
+
+mod commands;
+mod drawer;
+
+use commands::{Command, Menu};
+use drawer::Panel;
 
 /// The title a new topic has until it is named.
 const NEW_TITLE: &str = "New topic";
@@ -64,6 +74,19 @@ const NEWS_MS: i32 = 1_500;
 const ZOOM_STEP: f64 = 1.25;
 /// A press moves this far (CSS pixels) before it counts as a drag.
 const DRAG_SLOP: f64 = 4.0;
+/// A touch held this long on a topic without moving opens its menu.
+const LONG_PRESS_MS: i32 = 550;
+/// The "+" drawn beside the selection: its radius; for the subtopic's, how far out from the
+/// topic's outer edge it sits and the larger circle that takes the pointer; for the next
+/// topic's, how far under the topic (in the gap between rows, never over the topic's middle
+/// or the next one's) and its reach.
+const ADD_RADIUS: f64 = 7.0;
+const ADD_OUT: f64 = 26.0;
+const ADD_OUT_REACH: f64 = 16.0;
+const ADD_UNDER: f64 = 9.0;
+const ADD_UNDER_REACH: f64 = 10.0;
+/// How many of this person's newest topics are watched for a parent deleted under them.
+const WATCHED_ADDS: usize = 20;
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
 /// Where a dragged topic would go, relative to the topic under the pointer.
@@ -91,64 +114,6 @@ enum Press {
     Pan { last: (f64, f64) },
 }
 
-/// The side panel: the selected topic's body in the live text editor.
-struct Panel {
-    aside: HtmlElement,
-    /// The text editor's root (its parts inside, as on a topic's edit page).
-    editor: HtmlElement,
-    heading: HtmlElement,
-    /// The topic it shows, and its editor.
-    open: Option<(NodeId, EditorHandle)>,
-    generation: u32,
-}
-
-impl Panel {
-    /// Opens `id`'s body once the selection has rested on it (unless it is open already).
-    fn follow(&mut self, shared: &Shared<MapView>, id: NodeId) {
-        if self.open.as_ref().is_some_and(|(open, _)| *open == id) {
-            return;
-        }
-        self.generation = self.generation.wrapping_add(1);
-        let generation = self.generation;
-        later(shared, PANEL_MS, move |ed, _| {
-            let MapView { panel, slug, .. } = &mut ed.view;
-            if let Some(panel) = panel {
-                panel.show(&ed.link.session, slug, id, generation);
-            }
-        });
-    }
-
-    /// Shows topic `id` of the subject `slug` in a text editor of its own, if the selection
-    /// still rests there (`generation`).
-    fn show(&mut self, session: &Session, slug: &str, id: NodeId, generation: u32) {
-        let title = session
-            .tree()
-            .and_then(|t| t.nodes.get(&id).map(|n| n.title.clone()));
-        let (Some(title), true) = (title, self.generation == generation) else {
-            return;
-        };
-        if let Some((_, handle)) = self.open.take() {
-            handle.destroy();
-        }
-        let editor = &self.editor;
-        let _ = editor.set_attribute("data-doc", &format!("topic:{id}"));
-        let _ = editor.set_attribute(
-            "data-preview",
-            &format!("/api/v1/subjects/{slug}/topics/{id}/preview"),
-        );
-        let _ = editor.set_attribute("data-topic", &id.to_string());
-        self.heading.set_text_content(Some(&title));
-        self.aside.set_hidden(false);
-        match crate::text_view::mount(editor.clone()) {
-            Ok(handle) => self.open = Some((id, handle)),
-            // The parts are the server's; if they are not there, the panel says it failed.
-            Err(_) => {
-                let _ = editor.set_attribute("data-link", "failed");
-            }
-        }
-    }
-}
-
 pub(crate) struct MapView {
     /// The map editor's element (its `data-selected` names the selection).
     root: HtmlElement,
@@ -171,6 +136,8 @@ pub(crate) struct MapView {
     /// Pointers down on the map (two make a pinch), with where they are.
     pointers: Vec<(i32, f64, f64)>,
     drop: Option<(NodeId, Place)>,
+    /// Where the last press started (window CSS pixels).
+    press_from: (f64, f64),
     viewport: Viewport,
     /// The SVG last put on the page, its layout, and the tree and folds it was drawn from
     /// (the same tree, an `Arc` from the session, and folds mean nothing to draw).
@@ -187,6 +154,17 @@ pub(crate) struct MapView {
     news_due: bool,
     announcer: Announcer,
     panel: Option<Panel>,
+    menu: Option<Menu>,
+    /// Bumped by every press and move, so a long press that was not one opens nothing.
+    press_generation: u32,
+    /// The notice of a loss ([`crate::news::lost`]) and what its "Restore" brings back.
+    notice: Option<HtmlElement>,
+    restorable: Option<(NodeId, NodeId)>,
+    /// Topics this person deleted (a loss of theirs is not news), and the newest they added.
+    deleted_by_me: HashSet<NodeId>,
+    added: Vec<NodeId>,
+    /// This person may change the map (as the link last said).
+    editable: bool,
 }
 
 /// Mounts a map editor on `root` (`data-slug`; parts `data-role` canvas, rename, open, fit,
@@ -223,6 +201,7 @@ impl MapView {
             press: None,
             pointers: Vec::new(),
             drop: None,
+            press_from: (0.0, 0.0),
             viewport: Viewport::default(),
             drawn: None,
             layout: Layout::default(),
@@ -235,16 +214,26 @@ impl MapView {
             panel: match root.query_selector("[data-role=\"panel\"]")? {
                 Some(aside) => {
                     let aside: HtmlElement = aside.unchecked_into();
-                    Some(Panel {
-                        editor: part(&aside, "panel-editor")?,
-                        heading: part(&aside, "panel-title")?,
+                    Some(Panel::new(
+                        part(&aside, "panel-editor")?,
+                        part(&aside, "panel-title")?,
+                        part(root, "text-toggle").ok(),
                         aside,
-                        open: None,
-                        generation: 0,
-                    })
+                    ))
                 }
                 None => None,
             },
+            menu: part(root, "menu").ok().map(|element| Menu {
+                element,
+                topic: None,
+                armed: true,
+            }),
+            press_generation: 0,
+            notice: part(root, "notice").ok(),
+            restorable: None,
+            deleted_by_me: HashSet::new(),
+            added: Vec::new(),
+            editable: false,
         })
     }
 
@@ -268,21 +257,29 @@ impl MapView {
         }
     }
 
-    /// Where the map is shown now: the canvas in the window, and the root's centre.
+    /// Where the map is shown now: the canvas in the window, the root's centre, and what the
+    /// open drawer covers of the canvas (its right side, or its bottom on a phone).
     fn frame(&self) -> Frame {
         let rect = self.canvas.get_bounding_client_rect();
         let root = self.layout.nodes.first().map_or(Point::new(0.0, 0.0), |r| {
             Point::new(r.x + r.width / 2.0, r.y + r.height / 2.0)
         });
-        Frame {
-            canvas: Rect::new(
-                rect.left() + f64::from(self.canvas.client_left()),
-                rect.top() + f64::from(self.canvas.client_top()),
-                f64::from(self.canvas.client_width().max(1)),
-                f64::from(self.canvas.client_height().max(1)),
-            ),
-            root,
+        let canvas = Rect::new(
+            rect.left() + f64::from(self.canvas.client_left()),
+            rect.top() + f64::from(self.canvas.client_top()),
+            f64::from(self.canvas.client_width().max(1)),
+            f64::from(self.canvas.client_height().max(1)),
+        );
+        let mut frame = Frame::new(canvas, root);
+        if let Some(panel) = self.panel.as_ref().filter(|p| !p.aside.hidden()) {
+            let drawer = panel.aside.get_bounding_client_rect();
+            if drawer.left() > canvas.x + 1.0 {
+                frame.covered_right = (canvas.x + canvas.width - drawer.left()).max(0.0);
+            } else {
+                frame.covered_bottom = (canvas.y + canvas.height - drawer.top()).max(0.0);
+            }
         }
+        frame
     }
 
     /// A point in the window (CSS pixels) in map units.
@@ -296,13 +293,7 @@ impl MapView {
         let Some(svg) = self.canvas.first_element_child() else {
             return;
         };
-        let Rect {
-            x,
-            y,
-            width: w,
-            height: h,
-        } = self.viewport.view_box(&self.frame());
-        let _ = svg.set_attribute("viewBox", &format!("{x:.2} {y:.2} {w:.2} {h:.2}"));
+        let _ = svg.set_attribute("viewBox", &self.viewport.view_box_attribute(&self.frame()));
         let _ = svg.set_attribute("width", "100%");
         let _ = svg.set_attribute("height", "100%");
         let _ = self
@@ -349,12 +340,21 @@ impl MapView {
     }
 
     /// Pans the least that brings topic `id` into view (when drawn).
+    /// (The selection is revealed with its "+" for someone who may edit.)
     fn reveal(&mut self, id: NodeId) {
         let Some(node) = self.layout.nodes.iter().find(|n| n.id == id) else {
             return;
         };
-        let node = Rect::new(node.x, node.y, node.width, node.height);
-        if self.viewport.reveal(&self.frame(), node) {
+        let mut rect = Rect::new(node.x, node.y, node.width, node.height);
+        if self.editable && self.selected == Some(id) {
+            let out = ADD_OUT + ADD_OUT_REACH;
+            if node.side == arbor_map::draw::Side::Left {
+                rect.x -= out;
+            }
+            rect.width += out;
+            rect.height += ADD_UNDER + ADD_UNDER_REACH;
+        }
+        if self.viewport.reveal(&self.frame(), rect) {
             self.show_view();
         }
     }
@@ -412,8 +412,23 @@ impl MapView {
         let Some(tree) = session.tree() else {
             return;
         };
+        if let Some((before, _)) = &self.drawn_from
+            && !Arc::ptr_eq(before, &tree)
+            && let Some(loss) = crate::news::lost(
+                before,
+                &tree,
+                self.selected,
+                &self.added,
+                &self.deleted_by_me,
+            )
+        {
+            self.tell_loss(loss);
+        }
         if self.selected.is_some_and(|s| !tree.nodes.contains_key(&s)) {
             self.selected = Some(tree.root);
+        }
+        if let Some(panel) = &self.panel {
+            panel.retitle(session);
         }
         let unchanged = self
             .drawn_from
@@ -429,7 +444,7 @@ impl MapView {
             // The picture, then the same topics as a tree for assistive technology.
             let html = format!(
                 "{}{}",
-                to_svg(&self.layout, "Mind map"),
+                to_svg_foldable(&self.layout, "Mind map"),
                 treeview::html(&root, "", Focus::Container)
             );
             if self.drawn.as_deref() != Some(html.as_str()) {
@@ -482,14 +497,19 @@ impl MapView {
         }
         self.marks = wanted;
         self.draw_drop_line();
+        self.draw_adders(session);
+        // Always there (the toolbar keeps its shape); a link only with a selection.
         match self.selected {
             Some(id) => {
                 let _ = self
                     .open
                     .set_attribute("href", &format!("/s/{}/t/{id}/edit", self.slug));
-                self.open.set_hidden(false);
+                let _ = self.open.remove_attribute("data-off");
             }
-            None => self.open.set_hidden(true),
+            None => {
+                let _ = self.open.remove_attribute("href");
+                let _ = self.open.set_attribute("data-off", "");
+            }
         }
         let _ = match self.selected {
             Some(id) => self.root.set_attribute("data-selected", &id.to_string()),
@@ -597,6 +617,104 @@ impl MapView {
         let _ = svg.append_child(&line);
     }
 
+    /// Says what someone else's change took from this person, with "Restore" beside it.
+    fn tell_loss(&mut self, loss: crate::news::Loss) {
+        self.added.retain(|id| *id != loss.topic);
+        self.announcer.say(&loss.text);
+        let Some(notice) = &self.notice else {
+            return;
+        };
+        if let Ok(Some(text)) = notice.query_selector("[data-role=notice-text]") {
+            text.set_text_content(Some(&loss.text));
+        }
+        notice.set_hidden(false);
+        self.restorable = Some((loss.top, loss.topic));
+    }
+
+    fn hide_notice(&mut self) {
+        if let Some(notice) = &self.notice {
+            notice.set_hidden(true);
+        }
+        self.restorable = None;
+    }
+
+    /// The "+" beside the selection (for someone who may edit): a subtopic at its outer
+    /// edge (past its fold toggle), a topic after it at its bottom edge (not for the root).
+    fn draw_adders(&self, session: &Session) {
+        if let Ok(old) = self.canvas.query_selector_all(".map-add") {
+            for i in 0..old.length() {
+                if let Some(element) = old.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    element.remove();
+                }
+            }
+        }
+        let (Some(id), false) = (self.selected, session.read_only()) else {
+            return;
+        };
+        let (Some(node), Some(svg)) = (
+            self.layout.nodes.iter().find(|n| n.id == id),
+            self.canvas.first_element_child(),
+        ) else {
+            return;
+        };
+        let cy = node.y + node.height / 2.0;
+        let child_x = if node.side == arbor_map::draw::Side::Left {
+            node.x - ADD_OUT
+        } else {
+            node.x + node.width + ADD_OUT
+        };
+        let mut adders = vec![("add-child", "Add a subtopic", child_x, cy, ADD_OUT_REACH)];
+        if node.parent.is_some() {
+            adders.push((
+                "add-after",
+                "Add a topic after",
+                node.x + node.width / 2.0,
+                node.y + node.height + ADD_UNDER,
+                ADD_UNDER_REACH,
+            ));
+        }
+        for (command, label, x, y, reach) in adders {
+            let Ok(group) = document().create_element_ns(Some(SVG_NS), "g") else {
+                return;
+            };
+            let _ = group.set_attribute("class", "map-add");
+            let _ = group.set_attribute("data-command", command);
+            let _ = group.set_attribute("data-testid", command);
+            let arm = ADD_RADIUS - 3.0;
+            let parts = [
+                ("title", vec![]),
+                ("circle", vec![("r", reach), ("cx", x), ("cy", y)]),
+                ("circle", vec![("r", ADD_RADIUS), ("cx", x), ("cy", y)]),
+            ];
+            for (name, attributes) in parts {
+                let Ok(part) = document().create_element_ns(Some(SVG_NS), name) else {
+                    return;
+                };
+                if name == "title" {
+                    part.set_text_content(Some(label));
+                }
+                for (key, value) in attributes {
+                    let _ = part.set_attribute(key, &format!("{value:.1}"));
+                }
+                let _ = group.append_child(&part);
+            }
+            if let Ok(cross) = document().create_element_ns(Some(SVG_NS), "path") {
+                let _ = cross.set_attribute(
+                    "d",
+                    &format!(
+                        "M{:.1} {y:.1}H{:.1}M{x:.1} {:.1}V{:.1}",
+                        x - arm,
+                        x + arm,
+                        y - arm,
+                        y + arm
+                    ),
+                );
+                let _ = group.append_child(&cross);
+            }
+            let _ = svg.append_child(&group);
+        }
+    }
+
     /// Shows the name field for `id`, holding `initial` (the current title when `None`).
     fn start_rename(&mut self, session: &Session, id: NodeId, initial: Option<String>) {
         if session.read_only() {
@@ -611,10 +729,50 @@ impl MapView {
         self.renaming = Some(id);
         let select_all = initial.is_none();
         self.rename.set_value(&initial.unwrap_or(title));
+        self.place_rename(id);
         self.rename.set_hidden(false);
         let _ = self.rename.focus();
         if select_all {
             self.rename.select();
+        }
+    }
+}
+
+impl MapView {
+    /// Puts the name field over topic `id` as drawn now (at least wide enough to type in),
+    /// in its parent's coordinates; when the topic is not drawn it stays where it is.
+    fn place_rename(&mut self, id: NodeId) {
+        self.reveal(id);
+        let Some(node) = self.layout.nodes.iter().find(|n| n.id == id) else {
+            return;
+        };
+        let frame = self.frame();
+        let scale = self.viewport.scale();
+        let top_left = self.viewport.to_screen(&frame, Point::new(node.x, node.y));
+        let Some(stage) = self.rename.parent_element() else {
+            return;
+        };
+        let at = stage.get_bounding_client_rect();
+        let width = (node.width * scale).max(160.0);
+        let height = (node.height * scale).max(32.0);
+        // A topic on the left grows leftwards: its field keeps its right edge.
+        let left = if node.side == arbor_map::draw::Side::Left {
+            top_left.x + node.width * scale - width
+        } else {
+            top_left.x
+        };
+        let style = self.rename.style();
+        for (property, value) in [
+            ("left", left - at.left()),
+            (
+                "top",
+                top_left.y - at.top() + (node.height * scale - height) / 2.0,
+            ),
+            ("width", width),
+            ("height", height),
+            ("font-size", (arbor_map::draw::LABEL_SIZE * scale).max(14.0)),
+        ] {
+            let _ = style.set_property(property, &format!("{value:.1}px"));
         }
     }
 }
@@ -640,8 +798,11 @@ impl View for MapView {
         self.draw(session);
     }
 
-    /// Nothing to switch: every change checks the session's `read_only` first.
-    fn set_editable(&mut self, _: bool) {}
+    /// Every change checks the session's `read_only` first; this only says whether the "+"
+    /// beside the selection is to be kept in view.
+    fn set_editable(&mut self, editable: bool) {
+        self.editable = editable;
+    }
 
     /// Others' changes are told a moment later, together (this person's own were told as
     /// they made them).
@@ -686,6 +847,27 @@ fn map_node(tree: &Tree, id: NodeId, folded: &HashSet<NodeId>, depth: usize) -> 
     }
 }
 
+/// The command of the "+" (`data-command`) an event happened on, if any.
+fn command_at(target: Option<EventTarget>) -> Option<Command> {
+    let element: Element = target?.dyn_into().ok()?;
+    let name = element
+        .closest(".map-add[data-command]")
+        .ok()??
+        .get_attribute("data-command")?;
+    Command::named(&name)
+}
+
+/// The topic whose fold toggle (`data-fold`) an event happened on, if any.
+fn fold_toggle_at(target: Option<EventTarget>) -> Option<NodeId> {
+    let element: Element = target?.dyn_into().ok()?;
+    element
+        .closest("[data-fold]")
+        .ok()??
+        .get_attribute("data-fold")?
+        .parse()
+        .ok()
+}
+
 /// The topic an event happened on (its `data-topic` group), if any.
 fn topic_at(target: Option<EventTarget>) -> Option<NodeId> {
     let element: Element = target?.dyn_into().ok()?;
@@ -728,6 +910,23 @@ fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
             return;
         };
         let at = (f64::from(pointer.client_x()), f64::from(pointer.client_y()));
+        // The "+" beside the selection.
+        if let Some(command) = command_at(e.target())
+            && let Some(id) = ed.view.selected
+        {
+            e.prevent_default();
+            commands::run(ed, shared, command, id);
+            return;
+        }
+        // A topic's fold toggle folds or unfolds it, and selects it.
+        if let Some(id) = fold_toggle_at(e.target()) {
+            let folded = ed.view.folded.contains(&id);
+            ed.view.set_folded(id, !folded);
+            select(ed, shared, id);
+            ed.view.draw(&ed.link.session);
+            e.prevent_default();
+            return;
+        }
         let topic = topic_at(e.target());
         if let Some(id) = topic {
             select(ed, shared, id);
@@ -735,6 +934,37 @@ fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
         // Only the main button drags or pans (a right click selects, then opens the menu).
         if pointer.button() != 0 {
             return;
+        }
+        let view = &mut ed.view;
+        if pointer.is_primary() {
+            // The first pointer down: none other is (a release the page never heard, say
+            // one that ended over the name field, is forgotten).
+            view.pointers.clear();
+        }
+        // A touch held on a topic opens its menu (for a viewer too).
+        view.press_generation = view.press_generation.wrapping_add(1);
+        view.press_from = at;
+        if let (Some(id), true, true) = (
+            topic,
+            pointer.pointer_type() != "mouse",
+            view.pointers.is_empty(),
+        ) {
+            let generation = view.press_generation;
+            let finger = pointer.pointer_id();
+            later(shared, LONG_PRESS_MS, move |ed, _| {
+                let still = matches!(ed.view.pointers[..], [(down, _, _)] if down == finger);
+                if ed.view.press_generation != generation || !still {
+                    return;
+                }
+                ed.view.press = None;
+                ed.view.drop = None;
+                ed.view.mark(&ed.link.session);
+                // Under the finger, not beneath it; armed once the finger is lifted.
+                open_menu(ed, id, at.0 - 24.0, at.1 + 28.0);
+                if let Some(menu) = ed.view.menu.as_mut() {
+                    menu.armed = false;
+                }
+            });
         }
         // A viewer's press on a topic pans like one on the background.
         let topic = topic.filter(|_| !ed.link.session.read_only());
@@ -766,6 +996,10 @@ fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
         };
         let was = view.pointers[i];
         view.pointers[i] = (was.0, at.0, at.1);
+        if (at.0 - view.press_from.0).hypot(at.1 - view.press_from.1) >= DRAG_SLOP {
+            // Not a long press.
+            view.press_generation = view.press_generation.wrapping_add(1);
+        }
         if let [a, b] = view.pointers[..] {
             // Two pointers: a pinch.
             let other = if a.0 == was.0 { b } else { a };
@@ -863,6 +1097,146 @@ fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
     on(shared, &rename, "blur", |ed, shared, _: Event| {
         end_rename(ed, shared, true);
     })?;
+    on(shared, &canvas, "contextmenu", |ed, shared, e| {
+        let Some(mouse) = e.dyn_ref::<MouseEvent>() else {
+            return;
+        };
+        e.prevent_default();
+        let at = (f64::from(mouse.client_x()), f64::from(mouse.client_y()));
+        let topic = topic_at(e.target()).or_else(|| ed.view.topic_at_point(at));
+        if let Some(id) = topic {
+            select(ed, shared, id);
+            open_menu(ed, id, at.0, at.1);
+        }
+    })?;
+    listen_menu(shared)?;
+    listen_parts(shared)
+}
+
+/// The topic menu's clicks and keys, and a click elsewhere closing it.
+fn listen_menu(shared: &Shared<MapView>) -> Result<(), JsValue> {
+    let Some(element) = shared
+        .borrow()
+        .view
+        .menu
+        .as_ref()
+        .map(|m| m.element.clone())
+    else {
+        return Ok(());
+    };
+    on(shared, &element.clone().into(), "click", |ed, shared, e| {
+        let Some(item) = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|t| t.closest("[data-command]").ok().flatten())
+        else {
+            return;
+        };
+        let armed = ed.view.menu.as_ref().is_some_and(|m| m.armed);
+        if !armed || item.get_attribute("aria-disabled").as_deref() == Some("true") {
+            return;
+        }
+        let command = item
+            .get_attribute("data-command")
+            .and_then(|n| Command::named(&n));
+        let view = &mut ed.view;
+        let Some(menu) = view.menu.as_mut() else {
+            return;
+        };
+        let topic = menu.topic;
+        // Adding and renaming focus the name field, the text its editor; the rest the map.
+        let refocus = !matches!(
+            command,
+            Some(
+                Command::AddChild
+                    | Command::AddAfter
+                    | Command::Rename
+                    | Command::Text
+                    | Command::Open
+            )
+        );
+        menu.close(&view.canvas, refocus);
+        if let (Some(command), Some(id)) = (command, topic) {
+            commands::run(ed, shared, command, id);
+        }
+    })?;
+    on(shared, &element.into(), "keydown", |ed, _, e| {
+        let Some(key) = e.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
+        let view = &mut ed.view;
+        let Some(menu) = view.menu.as_mut() else {
+            return;
+        };
+        match key.key().as_str() {
+            "Escape" => menu.close(&view.canvas, true),
+            "Tab" => {
+                menu.close(&view.canvas, true);
+            }
+            _ if menu.key(key) => {}
+            _ => return,
+        }
+        e.prevent_default();
+        e.stop_propagation();
+    })?;
+    on(shared, &document().into(), "pointerdown", |ed, _, e| {
+        let view = &mut ed.view;
+        let Some(menu) = view.menu.as_mut() else {
+            return;
+        };
+        let inside = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+            .is_some_and(|t| menu.element.contains(Some(&t)));
+        if menu.is_open() && !inside {
+            menu.close(&view.canvas, false);
+        }
+    })
+}
+
+/// The notice's "Restore" and "Dismiss", the drawer's "Text" and close buttons.
+fn listen_parts(shared: &Shared<MapView>) -> Result<(), JsValue> {
+    let (notice, toggle, close) = {
+        let view = &shared.borrow().view;
+        let panel = view.panel.as_ref();
+        (
+            view.notice.clone(),
+            panel.and_then(|p| p.toggle.clone()),
+            panel.and_then(|p| part::<HtmlElement>(&p.aside, "panel-close").ok()),
+        )
+    };
+    if let Some(notice) = notice {
+        if let Ok(restore) = part::<HtmlElement>(&notice, "notice-restore") {
+            on(shared, &restore.into(), "click", |ed, shared, _| {
+                let Some((top, topic)) = ed.view.restorable else {
+                    return;
+                };
+                ed.view.hide_notice();
+                if map_change(ed, shared, |s, txn, _| s.restore(txn, top)) {
+                    select(ed, shared, topic);
+                    ed.view.reveal(topic);
+                }
+                focus_later(&ed.view.canvas);
+            })?;
+        }
+        if let Ok(dismiss) = part::<HtmlElement>(&notice, "notice-dismiss") {
+            on(shared, &dismiss.into(), "click", |ed, _, _| {
+                ed.view.hide_notice();
+                focus_later(&ed.view.canvas);
+            })?;
+        }
+    }
+    if let Some(toggle) = toggle {
+        on(shared, &toggle.into(), "click", |ed, _, _| {
+            drawer::toggle(ed)
+        })?;
+    }
+    if let Some(close) = close {
+        on(shared, &close.into(), "click", |ed, _, _| {
+            drawer::close(ed);
+            focus_later(&ed.view.canvas);
+        })?;
+    }
     Ok(())
 }
 
@@ -907,8 +1281,17 @@ fn release(ed: &mut Editor<MapView>, shared: &Shared<MapView>, e: Event, done: b
     if let Some(pointer) = e.dyn_ref::<PointerEvent>() {
         view.pointers.retain(|p| p.0 != pointer.pointer_id());
     }
+    view.press_generation = view.press_generation.wrapping_add(1);
     let press = view.press.take();
     let drop = view.drop.take();
+    if view.menu.as_ref().is_some_and(|m| !m.armed) {
+        // The long press that opened the menu is over, with the click its lifting makes.
+        later(shared, 0, |ed, _| {
+            if let Some(menu) = ed.view.menu.as_mut() {
+                menu.armed = true;
+            }
+        });
+    }
     if let (true, Some(Press::Topic { id, .. }), Some((target, place))) = (done, press, drop) {
         let mut deep = false;
         map_change(ed, shared, |s, txn, tree| {
@@ -945,6 +1328,10 @@ fn release(ed: &mut Editor<MapView>, shared: &Shared<MapView>, e: Event, done: b
         if deep {
             ed.link.notify(too_deep());
         }
+    }
+    // A click or a tap on a topic (not a drag): its "+" are brought into view.
+    if let (true, Some(Press::Topic { id, .. }), None) = (done, press, drop) {
+        ed.view.reveal(id);
     }
     ed.view.mark(&ed.link.session);
 }
@@ -985,6 +1372,11 @@ fn add(ed: &mut Editor<MapView>, shared: &Shared<MapView>, parent: NodeId, index
     }) {
         ed.view.set_folded(parent, false);
         ed.view.draw(&ed.link.session);
+        let added = &mut ed.view.added;
+        added.push(id);
+        if added.len() > WATCHED_ADDS {
+            added.remove(0);
+        }
         select(ed, shared, id);
         ed.view
             .start_rename(&ed.link.session, id, Some(String::new()));
@@ -1005,6 +1397,33 @@ fn end_rename(ed: &mut Editor<MapView>, shared: &Shared<MapView>, keep: bool) {
     }
 }
 
+/// Opens topic `id`'s menu under it (by keyboard).
+fn open_menu_at_topic(ed: &mut Editor<MapView>, id: NodeId) {
+    ed.view.reveal(id);
+    let at = ed.view.layout.nodes.iter().find(|n| n.id == id).map(|n| {
+        let frame = ed.view.frame();
+        ed.view
+            .viewport
+            .to_screen(&frame, Point::new(n.x, n.y + n.height))
+    });
+    let at = at.unwrap_or_else(|| {
+        let frame = ed.view.frame();
+        Point::new(frame.canvas.x, frame.canvas.y)
+    });
+    open_menu(ed, id, at.x, at.y + 4.0);
+}
+
+/// Opens topic `id`'s menu at window point (`x`, `y`).
+fn open_menu(ed: &mut Editor<MapView>, id: NodeId, x: f64, y: f64) {
+    let Some(tree) = ed.link.session.tree() else {
+        return;
+    };
+    let editable = !ed.link.session.read_only();
+    if let Some(menu) = ed.view.menu.as_mut() {
+        menu.open(&tree, id, editable, x, y);
+    }
+}
+
 /// A key pressed on the map; whether it was handled.
 fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEvent) -> bool {
     let Some(tree) = ed.link.session.tree() else {
@@ -1015,11 +1434,6 @@ fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEve
         .selected
         .filter(|s| tree.nodes.contains_key(s))
         .unwrap_or(tree.root);
-    let node = &tree.nodes[&selected];
-    let siblings: &[NodeId] = node
-        .parent
-        .map_or(&[], |p| tree.nodes[&p].children.as_slice());
-    let position = siblings.iter().position(|s| *s == selected);
     let command = key.ctrl_key() || key.meta_key();
     let name = key.key();
     if command && !key.alt_key() {
@@ -1029,74 +1443,24 @@ fn map_key(ed: &mut Editor<MapView>, shared: &Shared<MapView>, key: &KeyboardEve
             "=" | "+" => ed.view.zoom_or_fit(Some(ZOOM_STEP)),
             "-" => ed.view.zoom_or_fit(Some(1.0 / ZOOM_STEP)),
             "0" => ed.view.zoom_or_fit(None),
-            "arrowup" | "arrowdown" => {
-                let (Some(parent), Some(at)) = (node.parent, position) else {
-                    return true;
-                };
-                let to = if name == "ArrowUp" {
-                    at.saturating_sub(1)
-                } else {
-                    at + 1
-                };
-                map_change(ed, shared, |s, txn, _| s.move_to(txn, selected, parent, to));
-            }
+            "arrowup" => commands::run(ed, shared, Command::MoveUp, selected),
+            "arrowdown" => commands::run(ed, shared, Command::MoveDown, selected),
             // Out of its parent (to just after it), or into the sibling before it (as its
             // last subtopic): a move to another parent without a pointer.
-            "arrowleft" => {
-                let Some(parent) = node.parent else {
-                    return true;
-                };
-                let Some(grand) = tree.nodes[&parent].parent else {
-                    return true;
-                };
-                let at = tree.nodes[&grand]
-                    .children
-                    .iter()
-                    .position(|c| *c == parent)
-                    .map_or(usize::MAX, |at| at + 1);
-                map_change(ed, shared, |s, txn, _| s.move_to(txn, selected, grand, at));
-            }
-            "arrowright" => {
-                let Some(before) = position
-                    .and_then(|at| at.checked_sub(1))
-                    .and_then(|at| siblings.get(at).copied())
-                else {
-                    return true;
-                };
-                if !tree.fits_under(Some(selected), before) {
-                    ed.link.notify(too_deep());
-                    return true;
-                }
-                ed.view.set_folded(before, false);
-                map_change(ed, shared, |s, txn, _| {
-                    s.move_to(txn, selected, before, usize::MAX)
-                });
-            }
+            "arrowleft" => commands::run(ed, shared, Command::Outdent, selected),
+            "arrowright" => commands::run(ed, shared, Command::Indent, selected),
             _ => return false,
         }
         return true;
     }
     match name.as_str() {
-        "Tab" => add(ed, shared, selected, usize::MAX),
-        "Enter" => match (node.parent, position) {
-            (Some(parent), Some(at)) => add(ed, shared, parent, at + 1),
-            _ => add(ed, shared, selected, usize::MAX),
-        },
-        "Delete" | "Backspace" => {
-            if let Some(parent) = node.parent
-                && map_change(ed, shared, |s, txn, _| {
-                    s.delete(txn, selected, now() as i64)
-                })
-            {
-                select(ed, shared, parent);
-            }
-        }
-        "F2" => ed.view.start_rename(&ed.link.session, selected, None),
-        " " => {
-            let folded = ed.view.folded.contains(&selected);
-            ed.view.set_folded(selected, !folded);
-            ed.view.draw(&ed.link.session);
-        }
+        "Tab" => commands::run(ed, shared, Command::AddChild, selected),
+        "Enter" => commands::run(ed, shared, Command::AddAfter, selected),
+        "Delete" | "Backspace" => commands::run(ed, shared, Command::Delete, selected),
+        "F2" => commands::run(ed, shared, Command::Rename, selected),
+        " " => commands::run(ed, shared, Command::Fold, selected),
+        "ContextMenu" => open_menu_at_topic(ed, selected),
+        "F10" if key.shift_key() => open_menu_at_topic(ed, selected),
         "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "Home" | "End" => {
             // The tree view's keys, as on the reader's map.
             let rows = &ed.view.rows;

@@ -52,6 +52,9 @@ pub(crate) struct HubInner {
     /// Topic id → the subject whose loaded structure holds it (see [`Hub::subject_holding`]).
     holding: Arc<SyncMutex<HashMap<i64, i64>>>,
     sockets: Sockets,
+    /// Told the subject when one of its topics' bodies takes a change its rendered row does
+    /// not have yet (see [`Hub::on_unrendered`]).
+    unrendered: std::sync::OnceLock<Arc<dyn Fn(i64) + Send + Sync>>,
 }
 
 /// A connection's place in a room, for [`Hub::receive`] and [`Hub::leave`].
@@ -105,6 +108,7 @@ impl Hub {
                 projecting: SyncMutex::new(HashMap::new()),
                 holding: Arc::default(),
                 sockets: Sockets::new(caps),
+                unrendered: std::sync::OnceLock::new(),
             }),
         };
         if let Some(relay) = relay {
@@ -124,6 +128,42 @@ impl Hub {
             });
         }
         hub
+    }
+
+    /// Calls `tell` with the subject's id when a topic body of it, its rendered row up to
+    /// date until then, takes a change from a connection here — before that change is
+    /// acknowledged — so that caches of the subject's pages can be dropped: a page asked for
+    /// after "all changes saved" is rendered afresh ([`Hub::newer_body`]). Set once, at
+    /// start-up.
+    pub fn on_unrendered(&self, tell: Arc<dyn Fn(i64) + Send + Sync>) {
+        let _ = self.inner.unrendered.set(tell);
+    }
+
+    /// The text of topic `topic_id`'s body document when the topic's rendered row (written
+    /// at `rendered_at`, Unix ms) lags it: live here with changes not yet rendered, or stored
+    /// with changes logged after that. `None` when the row is current, or there is no
+    /// document.
+    pub async fn newer_body(
+        &self,
+        topic_id: i64,
+        rendered_at: i64,
+    ) -> Result<Option<String>, LiveError> {
+        let name = DocKey::Topic(topic_id).name();
+        let slot = lock(&self.inner.rooms).get(&name).cloned();
+        if let Some(slot) = slot
+            && let Some(live) = slot.live.lock().await.as_ref()
+        {
+            return Ok(live
+                .unrendered
+                .is_some()
+                .then(|| live.room.document.text(TEXT)));
+        }
+        match self.inner.db.topic_doc_changed(topic_id).await? {
+            Some((doc_id, changed)) if changed > rendered_at => {
+                Ok(Some(self.stored_document(doc_id).await?.text(TEXT)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Sends `message` about `doc` to the other replicas, if there are any.
@@ -338,10 +378,18 @@ impl Hub {
                 live.broadcast(presence, None);
             }
             // Relayed to this replica's other connections at once; made durable below.
+            let mut first_unrendered = false;
             if let Some(update) = &effects.update {
                 live.broadcast(&arbor_collab::update_message(update), Some(conn));
                 live.logged(update);
+                first_unrendered = live.unrendered.is_none();
                 live.changed();
+            }
+            if first_unrendered
+                && matches!(slot.key, DocKey::Topic(_))
+                && let Some(tell) = self.inner.unrendered.get()
+            {
+                tell(slot.subject_id);
             }
             (effects, live.doc_id)
         };

@@ -9,7 +9,8 @@
 //! row, a parent sits at the middle of its children's rows, and each depth is a column as
 //! wide as its widest label (mirrored on the left, where boxes hug the column's inner edge).
 //! Siblings never overlap, the order of children is kept, and the same tree always gives the
-//! same picture.
+//! same picture. Each branch has its colour (edges and boxes; the labels keep the text colour),
+//! from a palette with at least 3:1 contrast on the light and the dark page alike.
 
 use std::fmt::Write as _;
 
@@ -90,6 +91,16 @@ const CHAR_WIDTH: f64 = 7.5;
 const NODE_PADDING: f64 = 24.0;
 const MIN_NODE_WIDTH: f64 = 64.0;
 const MAX_LABEL_CHARS: usize = 40;
+/// The labels' font size, in SVG units (CSS pixels at zoom 1).
+pub const LABEL_SIZE: f64 = 13.0;
+/// The branches' colours, in turn (each ≥ 3.5:1 against white and against the dark theme's
+/// surface, `#0f172a`).
+pub const BRANCH_COLOURS: [&str; 8] = [
+    "#2f80ed", "#e0592a", "#0f9d58", "#9b51e0", "#db2777", "#0891b2", "#b7791f", "#dc2626",
+];
+/// The radius of a fold toggle, and of the larger circle around it that takes the pointer.
+const TOGGLE_RADIUS: f64 = 7.0;
+const TOGGLE_REACH: f64 = 14.0;
 /// Deeper nodes are drawn collapsed, which also bounds the recursion of the layout.
 pub const MAX_DEPTH: usize = 64;
 
@@ -296,9 +307,40 @@ fn site_path(href: Option<&str>) -> Option<&str> {
 }
 
 /// The map as a standalone SVG document: curved edges, one rounded box per node, each box a
-/// link when the node has one; classes (`map-*`) for styling, colours following the system
-/// theme through `currentColor`.
+/// link when the node has one; classes (`map-*`) for styling, the text following the system
+/// theme through `currentColor` and each branch in its colour ([`BRANCH_COLOURS`]).
 pub fn to_svg(layout: &Layout, title: &str) -> String {
+    draw(layout, title, false)
+}
+
+/// [`to_svg`] with a fold toggle at the outer edge of each topic that has subtopics (`−`
+/// when they are shown, `+` when folded): `<g class="map-fold" data-fold="{id}"
+/// data-folded="true|false">`, for a page that folds a topic when it is clicked (its fill
+/// comes from the page's `.map-fold` style).
+pub fn to_svg_foldable(layout: &Layout, title: &str) -> String {
+    draw(layout, title, true)
+}
+
+/// The index in [`BRANCH_COLOURS`] of each node's branch (`None` for the root).
+fn branches(layout: &Layout) -> Vec<Option<usize>> {
+    let mut out: Vec<Option<usize>> = Vec::with_capacity(layout.nodes.len());
+    let mut next = 0;
+    for node in &layout.nodes {
+        // Parents come before their children.
+        let branch = match node.parent {
+            None => None,
+            Some(0) => {
+                next += 1;
+                Some((next - 1) % BRANCH_COLOURS.len())
+            }
+            Some(p) => out[p],
+        };
+        out.push(branch);
+    }
+    out
+}
+
+fn draw(layout: &Layout, title: &str, foldable: bool) -> String {
     let mut svg = String::with_capacity(256 + layout.nodes.len() * 256);
     // A map whose boxes are links is drawn beside its tree ([`crate::treeview`]), which
     // gives assistive technology the same topics with their structure: the drawing is hidden
@@ -320,8 +362,10 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
         h = layout.height,
         t = escape(title),
     );
-    svg.push_str(r#"<g class="map-edges" fill="none" stroke="currentColor" stroke-opacity="0.35" stroke-width="1.5">"#);
-    for node in &layout.nodes {
+    let branch = branches(layout);
+    let colour = |i: usize| branch[i].map_or("currentColor", |b| BRANCH_COLOURS[b]);
+    svg.push_str(r#"<g class="map-edges" fill="none" stroke-opacity="0.7" stroke-width="2">"#);
+    for (i, node) in layout.nodes.iter().enumerate() {
         if let Some(parent) = node.parent.map(|p| &layout.nodes[p]) {
             // From the parent's outer edge to the child's inner edge.
             let (x1, x2) = if node.side == Side::Left {
@@ -333,19 +377,29 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
             let mid = (x1 + x2) / 2.0;
             let _ = write!(
                 svg,
-                r#"<path d="M{x1:.1} {y1:.1}C{mid:.1} {y1:.1} {mid:.1} {y2:.1} {x2:.1} {y2:.1}"/>"#
+                r#"<path stroke="{c}" d="M{x1:.1} {y1:.1}C{mid:.1} {y1:.1} {mid:.1} {y2:.1} {x2:.1} {y2:.1}"/>"#,
+                c = colour(i),
             );
         }
     }
     svg.push_str("</g>");
+    let mut parents = vec![false; layout.nodes.len()];
     for node in &layout.nodes {
+        if let Some(p) = node.parent {
+            parents[p] = true;
+        }
+    }
+    for (i, node) in layout.nodes.iter().enumerate() {
         let class = if node.depth == 0 {
             "map-node map-root"
         } else {
             "map-node"
         };
         let body = format!(
-            r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="8" fill="currentColor" fill-opacity="0.06" stroke="currentColor" stroke-opacity="0.5"/><text x="{tx:.1}" y="{ty:.1}" dominant-baseline="central" text-anchor="middle" fill="currentColor" font-size="13">{label}{more}</text>"#,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="8" fill="{c}" fill-opacity="0.08" stroke="{c}" stroke-opacity="{so}" stroke-width="{sw}"/><text x="{tx:.1}" y="{ty:.1}" dominant-baseline="central" text-anchor="middle" fill="currentColor" font-size="{LABEL_SIZE}">{label}{more}</text>"#,
+            c = colour(i),
+            so = if node.depth == 0 { "0.6" } else { "1" },
+            sw = if node.depth <= 1 { "2" } else { "1.25" },
             x = node.x,
             y = node.y,
             w = node.width,
@@ -375,6 +429,34 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
                     id = node.id
                 );
             }
+        }
+    }
+    if foldable {
+        for (i, node) in layout.nodes.iter().enumerate() {
+            if node.depth == 0 || !(parents[i] || node.collapsed_children > 0) {
+                continue;
+            }
+            let folded = node.collapsed_children > 0;
+            let cx = if node.side == Side::Left {
+                node.x
+            } else {
+                node.x + node.width
+            };
+            let cy = node.y + node.height / 2.0;
+            let arm = TOGGLE_RADIUS - 3.0;
+            let _ = write!(
+                svg,
+                r#"<g class="map-fold" data-fold="{id}" data-folded="{folded}"><circle cx="{cx:.1}" cy="{cy:.1}" r="{TOGGLE_REACH}" fill="transparent"/><circle cx="{cx:.1}" cy="{cy:.1}" r="{TOGGLE_RADIUS}" stroke="{c}" stroke-width="1.5"/><path stroke="{c}" stroke-width="1.5" d="M{l:.1} {cy:.1}H{r:.1}{v}"/></g>"#,
+                id = node.id,
+                c = colour(i),
+                l = cx - arm,
+                r = cx + arm,
+                v = if folded {
+                    format!("M{cx:.1} {t:.1}V{b:.1}", t = cy - arm, b = cy + arm)
+                } else {
+                    String::new()
+                },
+            );
         }
     }
     svg.push_str("</svg>");
@@ -508,6 +590,34 @@ pub(crate) mod tests {
             (side(2), side(3), side(4)),
             (Side::Right, Side::Left, Side::Left)
         );
+    }
+
+    #[test]
+    fn each_branch_has_its_colour_and_its_subtopics_share_it() {
+        let l = layout(&sample());
+        let branch = branches(&l);
+        let of = |id| branch[l.nodes.iter().position(|n| n.id == id).unwrap()];
+        assert_eq!(of(1), None);
+        assert_eq!((of(2), of(4), of(5)), (Some(0), Some(0), Some(0)));
+        assert_eq!((of(3), of(6)), (Some(1), Some(1)));
+        let svg = to_svg(&l, "x");
+        assert!(svg.contains(&format!(r#"stroke="{}""#, BRANCH_COLOURS[1])));
+        // The ninth branch takes the first colour again.
+        let wide = node(0, "r", (1..=9).map(|id| node(id, "b", vec![])).collect());
+        assert_eq!(branches(&layout(&wide))[9], Some(0));
+    }
+
+    #[test]
+    fn fold_toggles_mark_the_topics_with_subtopics_and_only_on_request() {
+        let mut tree = sample();
+        tree.children[1].collapsed = true;
+        let l = layout(&tree);
+        assert!(!to_svg(&l, "x").contains("map-fold"));
+        let svg = to_svg_foldable(&l, "x");
+        // Caching (shown), Consensus (folded); not the root, not the leaves.
+        assert_eq!(svg.matches(r#"class="map-fold""#).count(), 2);
+        assert!(svg.contains(r#"data-fold="2" data-folded="false""#));
+        assert!(svg.contains(r#"data-fold="3" data-folded="true""#));
     }
 
     #[test]

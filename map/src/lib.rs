@@ -4,8 +4,9 @@
 //! [`Structure::read`], so every replica and client derives the same tree from the same
 //! document; and the map's layout and drawing ([`draw`]), so the subject page, the exports and
 //! the editor show the same picture, and the same tree to assistive technology
-//! ([`treeview`]), with what changed between two states in words ([`changes`]). No I/O;
-//! builds for the host and for wasm32.
+//! ([`treeview`]), with what changed between two states in words ([`changes`]) and what part
+//! of the map is on screen ([`viewport`]: pan, zoom, fit, for the reader's and the editor's
+//! map alike). No I/O; builds for the host and for wasm32.
 //!
 //! Schema (see docs/collaboration.md, "The subject's structure"):
 //! - map `meta`: `root` → the root topic's id;
@@ -25,6 +26,7 @@ pub mod changes;
 pub mod draw;
 pub mod order;
 pub mod treeview;
+pub mod viewport;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

@@ -107,6 +107,9 @@ struct YClient {
     presence: usize,
     /// The presence states this client knows of, by client id (as JSON).
     states: std::collections::HashMap<u64, String>,
+    /// Sync step 2 messages received (the server's answer to this client's step 1, sent once
+    /// everything it accepted is stored).
+    answers: usize,
     closed: Option<u16>,
 }
 
@@ -140,6 +143,7 @@ impl YClient {
             denied: 0,
             presence: 0,
             states: Default::default(),
+            answers: 0,
             closed: None,
         };
         let sv = client.doc.transact().state_vector();
@@ -225,7 +229,14 @@ impl YClient {
                             self.send(YMessage::Sync(SyncMessage::SyncStep2(diff)).encode_v1())
                                 .await;
                         }
-                        YMessage::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                        YMessage::Sync(SyncMessage::SyncStep2(u)) => {
+                            self.answers += 1;
+                            self.doc
+                                .transact_mut()
+                                .apply_update(Update::decode_v1(&u).unwrap())
+                                .unwrap();
+                        }
+                        YMessage::Sync(SyncMessage::Update(u)) => {
                             self.doc
                                 .transact_mut()
                                 .apply_update(Update::decode_v1(&u).unwrap())
@@ -266,6 +277,20 @@ impl YClient {
         let update = self.doc.transact().encode_state_as_update_v1(&before);
         self.send(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
             .await;
+    }
+
+    /// Asks whether everything this client sent is saved (a sync step 1) and waits for the
+    /// answer, as the editor's "all changes saved" does.
+    async fn saved(&mut self) {
+        let before = self.answers;
+        let sv = self.doc.transact().state_vector();
+        self.send(YMessage::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.answers == before {
+            assert!(Instant::now() < deadline, "no answer to a sync step 1");
+            self.pump(Duration::from_millis(50)).await;
+        }
     }
 
     /// Pumps until nothing has arrived for `quiet`.
@@ -395,6 +420,100 @@ async fn stock_npm_clients_and_a_yrs_client_converge_and_the_page_shows_the_resu
         .await;
         assert_eq!(late.text(), text_a);
         replica.stop().await;
+        app.stop().await;
+    }
+}
+
+/// A page asked for right after the editor heard "saved" shows the edit: the rendered row
+/// lags the live document (it is refreshed once editing goes quiet), so the page, the API
+/// and the cache read ahead of it.
+#[tokio::test]
+async fn a_page_read_after_saved_shows_the_edit_on_any_replica_and_through_the_cache() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]).await;
+        let users = quick_users(&app, "fresh", 1).await;
+        let owner = &users[0].1;
+        let (slug, topic) = subject_with_topic(&app, owner, "Fresh", "Old text. ").await;
+        make_public(&app, owner, &slug).await;
+        let token = token(&app, owner).await;
+        let doc = format!("topic:{topic}");
+        let page = format!("/s/{slug}/t/{topic}-live");
+        let anon = app.new_client();
+        let read_page = |path: String| {
+            let anon = anon.clone();
+            let url = app.url(&path);
+            async move {
+                let r = anon.get(url).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{path}");
+                let cache = r
+                    .headers()
+                    .get("x-arbor-cache")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (r.text().await.unwrap(), cache)
+            }
+        };
+        // Cached while nobody edits.
+        for _ in 0..2 {
+            let (html, _) = read_page(page.clone()).await;
+            assert!(html.contains("Old text."), "{backend:?}");
+        }
+        assert_eq!(read_page(page.clone()).await.1.as_deref(), Some("hit"));
+
+        let mut editor = YClient::connect(
+            &format!("{}/{doc}?token={token}", ws_url(&app, "/collab")),
+            &[],
+        )
+        .await;
+        for (i, word) in ["New", " words", " typed", " live."].iter().enumerate() {
+            editor
+                .edit(|t, txn| {
+                    let len = t.len(txn);
+                    t.insert(txn, len, word);
+                })
+                .await;
+            editor.saved().await;
+            let so_far = ["New", " words", " typed", " live."][..=i].concat();
+            // At once, well inside the row's refresh delay: the API, the page (not from the
+            // cache), and a second replica that has no room for the document.
+            assert!(
+                topic_body(&app, owner, &slug, topic)
+                    .await
+                    .ends_with(&so_far),
+                "{backend:?}: the API is behind after {so_far:?}"
+            );
+            let (html, cache) = read_page(page.clone()).await;
+            assert!(
+                html.contains(&so_far),
+                "{backend:?}: the page is behind after {so_far:?}"
+            );
+            assert_ne!(cache.as_deref(), Some("hit"), "{backend:?}");
+        }
+        let replica = app.spawn_replica(&[]).await;
+        let r = app
+            .new_client()
+            .get(replica.url(&page))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.text().await.unwrap().contains("New words typed live."),
+            "{backend:?}: another replica is behind"
+        );
+        replica.stop().await;
+        // Once the row is refreshed, the page is cached again.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (html, cache) = read_page(page.clone()).await;
+            if cache.as_deref() == Some("hit") {
+                assert!(
+                    html.contains("New words typed live."),
+                    "{backend:?}: a stale page was cached"
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "{backend:?}: never cached again");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         app.stop().await;
     }
 }
@@ -1252,6 +1371,7 @@ async fn presence_belongs_to_its_connection_and_floods_are_throttled() {
             denied: 0,
             presence: 0,
             states: Default::default(),
+            answers: 0,
             closed: None,
         };
         slow.settle(Duration::from_millis(500)).await;

@@ -347,7 +347,7 @@ async fn the_tree_moves_without_cycles_and_links_resolve() {
         let (_, caching) = send(anon.get(app.url(&t(a)))).await;
         let html = caching["html"].as_str().unwrap();
         assert!(
-            html.contains(&format!("href=\"/s/systems/t/{d}\"")),
+            html.contains(&format!("href=\"/s/systems/t/{d}-consensus\"")),
             "{html}"
         );
         assert!(!html.contains("/s/hidden/"), "{html}");
@@ -388,7 +388,7 @@ async fn the_tree_moves_without_cycles_and_links_resolve() {
         let html = p["html"].as_str().unwrap();
         assert!(html.contains("<h2"), "{html}");
         assert!(
-            html.contains(&format!("href=\"/s/systems/t/{d}\"")),
+            html.contains(&format!("href=\"/s/systems/t/{d}-consensus\"")),
             "{html}"
         );
         assert!(
@@ -896,27 +896,42 @@ async fn url_variants_of_a_page_share_one_cache_entry() {
         .await;
         let root = root_id(&app, &users[0].1, "variant-page").await;
         let anon = app.new_client();
-        let topic = format!("/s/variant-page/t/{root}");
+        let plain = format!("/s/variant-page/t/{root}");
+        let topic = format!("{plain}-variant-page");
         for (variant, canonical) in [
             ("/s/variant%2Dpage".to_owned(), "/s/variant-page".to_owned()),
             (
                 "/s/%76ariant-page/".to_owned(),
                 "/s/variant-page".to_owned(),
             ),
-            (format!("/s/variant-page/t/000{root}"), topic.clone()),
-            (format!("/s/variant-page/t/+{root}"), topic.clone()),
+            (format!("/s/variant-page/t/000{root}"), plain.clone()),
+            (format!("/s/variant-page/t/+{root}"), plain.clone()),
             (
                 format!("/s/variant-page/t/%3{}", &root.to_string()),
-                topic.clone(),
+                plain.clone(),
             ),
             (
                 format!("/s/variant-page/t/{root}/edit/"),
-                format!("{topic}/edit"),
+                format!("{plain}/edit"),
             ),
         ] {
             let r = anon.get(app.url(&variant)).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{variant}");
             assert_eq!(r.headers()["location"], canonical.as_str(), "{variant}");
+        }
+        // A topic without its title's words, or with old ones, is moved permanently to them.
+        for (old, new) in [
+            (plain.clone(), topic.clone()),
+            (format!("{plain}-an-old-title"), topic.clone()),
+            (
+                format!("/s/variant-page/t/000{root}-Variant-page"),
+                topic.clone(),
+            ),
+            (format!("{plain}/edit"), format!("{topic}/edit")),
+        ] {
+            let r = anon.get(app.url(&old)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY, "{old}");
+            assert_eq!(r.headers()["location"], new.as_str(), "{old}");
         }
         for (path, outcomes) in [
             ("/s/variant-page", ["miss", "hit"]),
@@ -1217,7 +1232,7 @@ async fn hostile_nesting_is_bounded_and_never_stalls_the_server() {
         let depth = v["html"].as_str().unwrap().matches("<blockquote>").count();
         assert!((1..=32).contains(&depth), "{depth} deep");
         let page = anon
-            .get(app.url(&format!("/s/open/t/{root}")))
+            .get(app.url(&format!("/s/open/t/{root}-open")))
             .send()
             .await
             .unwrap();
@@ -1275,7 +1290,7 @@ async fn unlisted_subjects_never_show_in_backlinks() {
             assert_eq!(st, StatusCode::OK, "{v}");
             assert!(titles(&v).is_empty(), "{who} sees {v}");
             let html = client
-                .get(app.url(&format!("/s/target/t/{linked}")))
+                .get(app.url(&format!("/s/target/t/{linked}-linked")))
                 .send()
                 .await
                 .unwrap()
@@ -1330,7 +1345,7 @@ async fn ten_thousand_backlinks_come_in_pages() {
         .unwrap();
         db.close().await;
         let page = anon
-            .get(app.url(&format!("/s/target/t/{linked}")))
+            .get(app.url(&format!("/s/target/t/{linked}-linked")))
             .send()
             .await
             .unwrap();
@@ -1370,7 +1385,7 @@ async fn ten_thousand_backlinks_come_in_pages() {
         assert_eq!((seen.len(), pages), (10_000, 200));
         // The HTML list pages too; a made-up cursor is refused.
         let more = anon
-            .get(app.url(&format!("/s/target/t/{linked}/backlinks?cursor=o0")))
+            .get(app.url(&format!("/s/target/t/{linked}-linked/backlinks?cursor=o0")))
             .send()
             .await
             .unwrap();

@@ -117,6 +117,19 @@ impl Services {
             policy.max_sockets,
             redis.clone(),
         );
+        // A topic's body changed ahead of its rendered row: this replica's cached pages of
+        // the subject go before the change is acknowledged, the other replicas' over the bus.
+        {
+            let (pages, bus) = (pages.clone(), bus.clone());
+            collab.on_unrendered(Arc::new(move |subject_id| {
+                pages.invalidate(subject_id);
+                let bus = bus.clone();
+                tokio::spawn(async move {
+                    bus.publish(arbor_live::bus::Event::SubjectChanged { subject_id })
+                        .await;
+                });
+            }));
+        }
         Self {
             inner: Arc::new(Inner {
                 db,

@@ -16,10 +16,11 @@ use crate::accounts::user_named;
 use crate::auth::Caller;
 use crate::changes::{Touches, affected, changed, publish};
 use crate::{Services, markdown, now_ms, tree};
-use arbor_map::draw::{MapNode, layout, to_svg};
+use arbor_map::draw::{MapNode, layout, to_svg, to_svg_foldable};
 use arbor_types::content::{
     Author, AuthorDetail, BacklinkPage, Body, Member, ReaderState, Role, Slug, SubjectCard,
     SubjectDetail, Summary, Tags, Title, TopicDetail, TopicNode, TopicRef, Visibility, slugify,
+    topic_path,
 };
 use arbor_types::error::ErrorCode;
 
@@ -300,10 +301,20 @@ pub async fn read_topic(
     reader: Reader<'_>,
     slug: &Slug,
     topic_id: i64,
-) -> Result<(TopicDetail, Granted), ServiceError> {
+) -> Result<TopicRead, ServiceError> {
     let read = topic_detail(state, reader.caller, slug, topic_id).await?;
-    count_view(state, reader, read.1.subject.id).await;
+    count_view(state, reader, read.granted.subject.id).await;
     Ok(read)
+}
+
+/// A topic as read ([`topic_detail`]).
+pub struct TopicRead {
+    pub detail: TopicDetail,
+    pub granted: Granted,
+    /// The body is the rendered row's: a page showing it may be cached until the subject
+    /// changes. When false, the body came from its live document, ahead of the row (whose
+    /// refresh will drop cached pages).
+    pub settled: bool,
 }
 
 /// Counts a view of `subject_id` by the reader (or, signed out, their address).
@@ -389,7 +400,7 @@ impl<'a> Outline<'a> {
         MapNode {
             id: row.id,
             label: row.title.clone(),
-            href: slug.map(|slug| format!("/s/{slug}/t/{}", row.id)),
+            href: slug.map(|slug| topic_path(slug, row.id, &row.title)),
             collapsed: folded.contains(&row.id),
             children: if depth > crate::tree::MAX_DEPTH {
                 Vec::new()
@@ -437,7 +448,7 @@ pub async fn detail(
     let map_svg = if with_map {
         let folded: HashSet<i64> = folded.iter().copied().collect();
         let map = outline.map_node(outline.0.root, Some(&granted.subject.slug), &folded, 0);
-        to_svg(&layout(&map), &granted.subject.title)
+        to_svg_foldable(&layout(&map), &granted.subject.title)
     } else {
         String::new()
     };
@@ -505,7 +516,7 @@ pub async fn preview(
     let mut targets = HashMap::new();
     for key in keys.into_iter().take(PREVIEW_LINKS) {
         let target = state.db().link_target(&key, granted.viewer).await?;
-        let href = target.map(|id| format!("/s/{}/t/{id}", key.slug));
+        let href = target.map(|id| topic_path(&key.slug, id, &key.title_key));
         targets.insert(key, href);
     }
     let own_slug = subject.slug.clone();
@@ -615,19 +626,32 @@ pub async fn backlinks(
 }
 
 /// A topic with its rendered body, place in the tree, links and backlinks.
+///
+/// The body is what its editors were last told was saved: the rendered row lags the live
+/// document by a couple of seconds (it is refreshed once editing goes quiet), so when the
+/// document has changes the row does not, the body is read from the document instead (`[[…]]`
+/// links typed meanwhile resolve once the row is refreshed).
 pub async fn topic_detail(
     state: &Services,
     caller: Option<&Caller>,
     slug: &Slug,
     topic_id: i64,
-) -> Result<(TopicDetail, Granted), ServiceError> {
+) -> Result<TopicRead, ServiceError> {
     let granted = access::subject_for(state, caller, slug, Need::Read).await?;
     let subject = &granted.subject;
-    let topic = match state.db().topic(subject.id, topic_id).await {
+    let mut topic = match state.db().topic(subject.id, topic_id).await {
         Ok(t) => t,
         Err(DbError::NotFound) => return Err(ServiceError::not_found("No such topic.")),
         Err(e) => return Err(e.into()),
     };
+    let newer = state
+        .collab()
+        .newer_body(topic.id, topic.updated_at)
+        .await?;
+    let settled = newer.is_none();
+    if let Some(body) = newer {
+        topic.body = body;
+    }
     let rows = state.db().topic_tree(subject.id).await?;
     let outline = Outline::new(&rows)?;
     let by_id: HashMap<i64, &TopicNodeRow> = rows.iter().map(|r| (r.id, r)).collect();
@@ -664,7 +688,7 @@ pub async fn topic_detail(
         .map(|l| {
             (
                 (l.subject_slug.clone(), l.title_key.clone()),
-                format!("/s/{}/t/{}", l.subject_slug, l.topic_id),
+                topic_path(&l.subject_slug, l.topic_id, &l.title_key),
             )
         })
         .collect();
@@ -682,8 +706,8 @@ pub async fn topic_detail(
         .collect();
     let (backlinks, backlinks_cursor) = backlink_page(state, &granted, topic.id, None).await?;
     let reader = reader_state(state, caller, &granted).await?;
-    Ok((
-        TopicDetail {
+    Ok(TopicRead {
+        detail: TopicDetail {
             subject: card(subject),
             id: topic.id,
             title: topic.title,
@@ -701,7 +725,8 @@ pub async fn topic_detail(
             updated_at: topic.updated_at,
         },
         granted,
-    ))
+        settled,
+    })
 }
 
 /// Likes or saves (`on`) a subject, or takes that back; idempotent. Returns the new counts.

@@ -333,7 +333,7 @@ pub struct TopicRef {
 impl TopicRef {
     /// The topic's page.
     pub fn href(&self) -> String {
-        format!("/s/{}/t/{}", self.subject_slug, self.id)
+        topic_path(&self.subject_slug, self.id, &self.title)
     }
 }
 
@@ -458,6 +458,36 @@ impl std::fmt::Display for Slug {
 /// A URL slug for `title`: lower-case ASCII letters, digits and single hyphens, at most 60
 /// characters; `subject` when nothing is left.
 pub fn slugify(title: &str) -> String {
+    let slug = words(title);
+    if slug.is_empty() {
+        "subject".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// The path of a topic's page: `/s/{subject}/t/{id}-{words of the title}` (as [`slugify`]
+/// makes them), or `/s/{subject}/t/{id}` for a title without ASCII letters or digits. Only
+/// the id finds the topic ([`topic_id`]); the words are for people and are redirected to
+/// the current ones when the title changes.
+pub fn topic_path(subject_slug: &str, id: i64, title: &str) -> String {
+    let words = words(title);
+    if words.is_empty() {
+        format!("/s/{subject_slug}/t/{id}")
+    } else {
+        format!("/s/{subject_slug}/t/{id}-{words}")
+    }
+}
+
+/// The topic id a topic path's segment (`12-consensus`, or `12`) names.
+pub fn topic_id(segment: &str) -> Option<i64> {
+    let digits = segment.split_once('-').map_or(segment, |(id, _)| id);
+    digits.parse().ok().filter(|id| *id > 0)
+}
+
+/// `title` as lower-case ASCII letters, digits and single hyphens, at most 60 characters
+/// (empty when nothing is left).
+fn words(title: &str) -> String {
     let mut slug = String::new();
     for c in title.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
@@ -469,17 +499,29 @@ pub fn slugify(title: &str) -> String {
             break;
         }
     }
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        "subject".to_owned()
-    } else {
-        slug.to_owned()
-    }
+    slug.trim_end_matches('-').to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_paths_carry_the_title_and_are_found_by_id() {
+        assert_eq!(
+            topic_path("systems", 12, "Raft: Leader Election!"),
+            "/s/systems/t/12-raft-leader-election"
+        );
+        assert_eq!(topic_path("systems", 12, "日本語"), "/s/systems/t/12");
+        assert!(topic_path("s", 1, &"x ".repeat(200)).len() < 80);
+        assert_eq!(topic_id("12-raft-leader-election"), Some(12));
+        assert_eq!(topic_id("12"), Some(12));
+        assert_eq!(topic_id("12-"), Some(12));
+        for bad in ["", "-12", "0", "x-12", "12x", "99999999999999999999"] {
+            assert_eq!(topic_id(bad), None, "{bad}");
+        }
+        assert_eq!(slugify("日本語"), "subject");
+    }
 
     #[test]
     fn tags_are_normalised_and_bounded() {

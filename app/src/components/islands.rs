@@ -15,14 +15,6 @@ pub fn StartEditor() -> impl IntoView {
     marker(Job::StartEditor)
 }
 
-/// Scrolls a map wider or taller than its frame (the closest `.map-frame`) so that its root is
-/// in the middle, the branches spreading to both sides; without JavaScript it starts at the
-/// left.
-#[island]
-pub fn CentreOnRoot() -> impl IntoView {
-    marker(Job::CentreOnRoot)
-}
-
 /// Keeps what was typed into the closest form across a failed submission: the form posts
 /// without script (its server function redirects back with the error), so on submit its
 /// fields (never passwords, files or hidden ones) are kept in the tab's session storage, and
@@ -41,23 +33,23 @@ pub fn MenuKeys() -> impl IntoView {
     marker(Job::MenuKeys)
 }
 
-/// Makes the tree of the closest `[data-map-reader]` (a subject's outline, drawn as a
-/// WAI-ARIA tree view) one tab stop that the arrow keys, Home, End and letters move through,
-/// and folds a topic folded there on the drawing beside it too (see `map_tree.rs`). Without
-/// JavaScript every topic is a link in the tab order.
+/// The map of the closest `[data-map-reader]` (see `map_reader.rs`): its drawing panned,
+/// zoomed, fitted, shown full screen and folded on its toggles; its outline, a WAI-ARIA tree
+/// view, one tab stop that the arrow keys, Home, End and letters move through; a fold in
+/// either shown in both. Without JavaScript the drawing is a picture at its natural size and
+/// every topic a link in the tab order.
 #[island]
-pub fn MapTree() -> impl IntoView {
-    marker(Job::MapTree)
+pub fn MapReader() -> impl IntoView {
+    marker(Job::MapReader)
 }
 
 /// What an island does to the page around it.
 #[derive(Clone, Copy)]
 enum Job {
     StartEditor,
-    CentreOnRoot,
     KeepDraft,
     MenuKeys,
-    MapTree,
+    MapReader,
 }
 
 /// A hidden marker that does `job`, from its place in the page, once hydrated.
@@ -68,10 +60,9 @@ fn marker(job: Job) -> impl IntoView {
         if let Some(span) = marker.get() {
             match job {
                 Job::StartEditor => js::start_editor(&span),
-                Job::CentreOnRoot => js::centre_on_root(&span),
                 Job::KeepDraft => js::keep_draft(&span),
                 Job::MenuKeys => js::menu_keys(&span),
-                Job::MapTree => super::map_tree::attach(&span),
+                Job::MapReader => super::map_reader::attach(&span),
             }
         }
     });
@@ -136,21 +127,10 @@ export function menuKeys(marker) {
   document.addEventListener('click', (e) => {
     if (menu.open && !menu.contains(e.target)) menu.open = false;
   });
-}
-export function centreOnRoot(marker) {
-  const frame = marker.closest('.map-frame');
-  const root = frame && frame.querySelector('.map-root');
-  if (!root) return;
-  const f = frame.getBoundingClientRect();
-  const r = root.getBoundingClientRect();
-  frame.scrollLeft += r.left + r.width / 2 - (f.left + f.width / 2);
-  frame.scrollTop += r.top + r.height / 2 - (f.top + f.height / 2);
 }")]
     extern "C" {
         #[wasm_bindgen(js_name = startEditor)]
         pub fn start_editor(marker: &JsValue);
-        #[wasm_bindgen(js_name = centreOnRoot)]
-        pub fn centre_on_root(marker: &JsValue);
         #[wasm_bindgen(js_name = keepDraft)]
         pub fn keep_draft(marker: &JsValue);
         #[wasm_bindgen(js_name = menuKeys)]

@@ -4,6 +4,6 @@ pub mod form;
 pub mod islands;
 pub mod layout;
 #[cfg(feature = "hydrate")]
-mod map_tree;
+mod map_reader;
 pub mod redirect;
 pub mod subject;

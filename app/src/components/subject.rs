@@ -4,7 +4,7 @@
 use arbor_map::draw::MapNode;
 use leptos::prelude::*;
 
-use crate::content::{SubjectCard, SubjectPage, TopicNode, Visibility};
+use crate::content::{SubjectCard, SubjectPage, TopicNode, Visibility, topic_path};
 use crate::subjects::MarkSubject;
 
 /// A subject's tree as the map draws it (topics linking to their pages in subject `slug`,
@@ -13,7 +13,7 @@ pub fn map_node(node: &TopicNode, slug: &str, fold: &[i64]) -> MapNode {
     MapNode {
         id: node.id,
         label: node.title.clone(),
-        href: Some(format!("/s/{slug}/t/{}", node.id)),
+        href: Some(topic_path(slug, node.id, &node.title)),
         collapsed: fold.contains(&node.id) && !node.children.is_empty(),
         children: node
             .children

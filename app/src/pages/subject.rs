@@ -1,6 +1,6 @@
 //! `/s/{slug}`: a subject — its mind map (SVG drawn on the server, folded where `?fold=`
-//! says; the root's branches spread to both sides, so a map wider than the page is scrolled
-//! to its root once hydrated) above its outline, the same tree as a WAI-ARIA tree view
+//! says; once hydrated a view that pans, zooms, fits, goes full screen and folds on the
+//! drawing: the `MapReader` island) above its outline, the same tree as a WAI-ARIA tree view
 //! (`arbor_map::treeview`: arrow keys, folding that the drawing follows); `/new` starts a
 //! subject; `/s/{slug}/settings` holds its title, tags, visibility, collaborators and
 //! deletion.
@@ -11,7 +11,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::components::islands::{CentreOnRoot, MapTree};
+use crate::components::islands::MapReader;
 use crate::components::layout::CurrentUser;
 use crate::components::redirect::SignInFirst;
 use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge, map_node};
@@ -113,16 +113,22 @@ fn SubjectView(
                 </div>
             </header>
             <div class="space-y-6" data-map-reader="">
-                <div class="card map-frame max-h-[80vh] overflow-auto p-2" tabindex="0" role="region" aria-label="Mind map (drawing)" data-testid="map">
-                    <div data-role="drawing" inner_html=map_svg />
-                    <CentreOnRoot />
+                <div data-role="frame" class="card map-frame" tabindex="0" role="region" aria-label="Mind map (drawing)" aria-describedby="map-help" data-testid="map">
+                    <div data-role="controls" class="map-controls" hidden=true>
+                        <button type="button" data-role="zoom-out" class="btn-secondary" aria-label="Zoom out" title="Zoom out (−)" data-testid="map-zoom-out">"−"</button>
+                        <button type="button" data-role="fit" class="btn-secondary" title="The whole map (0)" data-testid="map-fit">"Fit"</button>
+                        <button type="button" data-role="zoom-in" class="btn-secondary" aria-label="Zoom in" title="Zoom in (+)" data-testid="map-zoom-in">"+"</button>
+                        <button type="button" data-role="fullscreen" class="btn-secondary" aria-pressed="false" data-testid="map-fullscreen">"Full screen"</button>
+                    </div>
+                    <div data-role="drawing" class="map-drawing" inner_html=map_svg />
                 </div>
+                <p id="map-help" class="-mt-4 text-sm text-muted">"Drag to move the map; pinch, Ctrl+wheel, or + and − to zoom; 0 to fit; the circles fold and unfold a branch."</p>
                 <nav aria-labelledby="outline-heading" class="card space-y-2 p-4">
                     <h2 id="outline-heading" class="text-sm font-semibold uppercase tracking-wide text-muted">"Outline"</h2>
                     <p class="text-sm text-muted">"Arrow keys move through the topics and Enter opens one; → and ← unfold and fold a topic, on the map too."</p>
                     <div data-testid="outline" inner_html=tree />
-                    <MapTree />
                 </nav>
+                <MapReader />
             </div>
             <Downloads slug=slug.clone() />
             {reader.can_edit.then(|| view! {

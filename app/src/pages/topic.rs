@@ -1,6 +1,8 @@
-//! `/s/{slug}/t/{id}`: a topic — breadcrumbs to the root, the rendered body, children,
-//! outgoing links and the first backlinks, previous/next in reading order.
-//! `/s/{slug}/t/{id}/backlinks?cursor=`: the rest of its backlinks, a page at a time. `/s/{slug}/t/{id}/edit`: its
+//! `/s/{slug}/t/{id}-{title words}`: a topic — breadcrumbs to the root, the rendered body,
+//! children, outgoing links and the first backlinks, previous/next in reading order. Only the
+//! id finds the topic; any other words (an old title), or none, are redirected (301) to the
+//! current ones (`content::topic_path`).
+//! `/s/{slug}/t/{id}…/backlinks?cursor=`: the rest of its backlinks, a page at a time. `/s/{slug}/t/{id}…/edit`: its
 //! body in the live editor (the `arbor-editor` module, loaded only here; a plain form without
 //! JavaScript), its title, and the tree actions: add a child or a sibling, move, delete.
 //! People who may only read the topic see the same page live and read-only.
@@ -13,8 +15,11 @@ use crate::assets::editor_module;
 use crate::components::form::{Field, FormError, action_error, field_error};
 use crate::components::islands::StartEditor;
 use crate::components::layout::CurrentUser;
+use crate::components::redirect::Canonical;
 use crate::components::subject::VisibilityBadge;
-use crate::content::{BacklinkPage, Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef};
+use crate::content::{
+    BacklinkPage, Body, Title as TitleRule, TopicDetail, TopicNode, TopicRef, topic_id, topic_path,
+};
 use crate::error::ErrorCode;
 use crate::model::Me;
 use crate::pages::not_found::NotFound;
@@ -29,7 +34,7 @@ fn topic_params() -> (impl Fn() -> String + Copy, impl Fn() -> i64 + Copy) {
         params
             .read()
             .get("id")
-            .and_then(|id| id.parse().ok())
+            .and_then(|id| topic_id(&id))
             .unwrap_or(0)
     };
     (slug, id)
@@ -89,7 +94,9 @@ pub fn BacklinksPage() -> impl IntoView {
                     Ok(page) => {
                         let title = format!("Linked from — {}", page.topic.title);
                         let next = page.next_cursor.as_deref().map(|cursor| BacklinkPage::href(&page.topic, cursor));
+                        let canonical = format!("{}/backlinks", page.topic.href());
                         view! {
+                            <Canonical path=canonical />
                             <Title text=title />
                             <Meta name="robots" content="noindex" />
                             <section class="card mx-auto max-w-3xl space-y-3 p-4">
@@ -118,7 +125,8 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
         subject_title: None,
     };
     let subject_href = format!("/s/{}", detail.subject.slug);
-    let edit_href = format!("/s/{}/t/{}/edit", detail.subject.slug, detail.id);
+    let path = this.href();
+    let edit_href = format!("{path}/edit");
     let description: String = {
         let text = detail.body.split_whitespace().collect::<Vec<_>>().join(" ");
         if text.is_empty() {
@@ -129,6 +137,7 @@ fn TopicView(detail: TopicDetail) -> impl IntoView {
     };
     let page_title = format!("{} · {}", detail.title, detail.subject.title);
     view! {
+        <Canonical path />
         <Title text=page_title.clone() />
         <Meta name="description" content=description.clone() />
         <Meta property="og:title" content=page_title />
@@ -280,10 +289,11 @@ fn LiveBody(
 /// The edit page for someone who may only read: the body live, read-only.
 #[component]
 fn TopicWatcher(detail: TopicDetail, user: Option<Me>) -> impl IntoView {
-    let view_href = format!("/s/{}/t/{}", detail.subject.slug, detail.id);
+    let view_href = topic_path(&detail.subject.slug, detail.id, &detail.title);
     let title = detail.title.clone();
     let html = detail.html.clone();
     view! {
+        <Canonical path=format!("{view_href}/edit") />
         <div class="space-y-6">
             <h1 class="text-2xl font-bold">
                 <a href=view_href class="text-accent hover:underline">{title}</a>
@@ -317,7 +327,8 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>, user: Option<Me>
     let move_error = action_error(move_action);
     let delete = ServerAction::<DeleteTopic>::new();
     let delete_error = action_error(delete);
-    let view_href = format!("/s/{slug}/t/{id}");
+    let view_href = topic_path(&slug, detail.id, &detail.title);
+    let canonical = format!("{view_href}/edit");
     let parent = detail.parent_id;
     let (slug_s, id_s, slug_m, id_m, slug_d, id_d) = (
         slug.clone(),
@@ -422,6 +433,7 @@ fn TopicEditor(detail: TopicDetail, topics: Vec<(i64, String)>, user: Option<Me>
     }
     .into_any();
     view! {
+        <Canonical path=canonical />
         <div class="space-y-6">
             <h1 class="text-2xl font-bold">"Edit "<a href=view_href class="text-accent underline hover:no-underline">{heading}</a></h1>
             {title_section}

@@ -5,7 +5,8 @@
 //! cache, and only pages whose render marked them cacheable ([`CACHE_MARK`]: the subject is
 //! readable by anyone). The mark never leaves the server. A hit still counts the reader's view.
 //!
-//! Keys are canonical paths: lowercase slugs and words, topic ids in plain decimal. Another
+//! Keys are canonical paths: lowercase slugs and words, topic ids in plain decimal (then the
+//! title's words, which the page itself redirects to when they are not the current ones). Another
 //! spelling of the same page (`/s/a%2Db/t/0012/`) is redirected (308) to the canonical one
 //! (`/s/a-b/t/12`), and anything that cannot be made canonical is rendered without the cache,
 //! so URL variants cannot multiply entries; the cache's byte budget bounds the rest.
@@ -64,11 +65,15 @@ fn canonical_path(path: &str) -> Option<String> {
             .decode_utf8()
             .ok()?;
         let segment = if after_t {
-            segment
-                .parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)?
-                .to_string()
+            // A topic: its id in plain decimal, then the words of its title, if any.
+            let (id, words) = segment
+                .split_once('-')
+                .map_or((segment.as_ref(), None), |(id, words)| (id, Some(words)));
+            let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+            match words {
+                Some(words) => format!("{id}-{words}"),
+                None => id.to_string(),
+            }
         } else {
             segment.into_owned()
         };

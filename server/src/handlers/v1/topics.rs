@@ -37,7 +37,9 @@ async fn read_topic(
     slug: &Slug,
     id: i64,
 ) -> Result<TopicDetail, ApiError> {
-    Ok(subjects::topic_detail(state, caller, slug, id).await?.0)
+    Ok(subjects::topic_detail(state, caller, slug, id)
+        .await?
+        .detail)
 }
 
 /// Create a topic as a child or a sibling.
@@ -96,8 +98,11 @@ pub async fn get_topic(
         caller: caller.as_ref(),
         client: client.as_deref(),
     };
-    let (detail, _) = subjects::read_topic(&state, reader, &slug, id).await?;
-    Ok(Json(detail))
+    Ok(Json(
+        subjects::read_topic(&state, reader, &slug, id)
+            .await?
+            .detail,
+    ))
 }
 
 /// Where a page of backlinks starts.

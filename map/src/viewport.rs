@@ -1,8 +1,12 @@
 //! What part of the map is on screen, as plain numbers: the zoom and where the view looks,
 //! panning, zooming about a point, pinching, fitting the whole map, scrolling a topic into
-//! view, and turning a point in the window into one on the map and back. No DOM: the map
-//! view (`map_view.rs`) measures the canvas and the layout and hands them in as a [`Frame`]
-//! and [`Rect`]s, so all of this is tested natively.
+//! view, and turning a point in the window into one on the map and back. No DOM: the views
+//! (the reader's map on a subject's page, the editor's canvas) measure the canvas and the
+//! layout and hand them in as a [`Frame`] and [`Rect`]s, so all of this is tested natively.
+//!
+//! "Fit" never shrinks the labels below [`MIN_LABEL_PX`]: a map too big for the canvas at that
+//! size is shown around its root instead, and only zooming out on request goes smaller (as
+//! far as [`MIN_SCALE`]).
 //!
 //! Units: the window and the canvas are in CSS pixels, the map in the layout's units (one
 //! unit is one CSS pixel at zoom 1). The view is kept relative to the root topic's centre, so
@@ -12,6 +16,9 @@
 /// The smallest and largest zoom.
 pub const MIN_SCALE: f64 = 0.02;
 pub const MAX_SCALE: f64 = 4.0;
+/// The smallest label "fit" shows, in CSS pixels, and so the smallest zoom it picks.
+pub const MIN_LABEL_PX: f64 = 11.0;
+pub const MIN_FIT_SCALE: f64 = MIN_LABEL_PX / crate::draw::LABEL_SIZE;
 /// Room kept around a topic scrolled into view (CSS pixels), unless the map is fitted.
 pub const REVEAL_MARGIN: f64 = 24.0;
 
@@ -61,11 +68,35 @@ impl Rect {
 }
 
 /// Where the map is shown now: the canvas in the window (CSS pixels, its size at least 1 by
-/// 1), and the root topic's centre on the map.
+/// 1), the root topic's centre on the map, and how much of the canvas's right and bottom
+/// edges something covers (the editor's drawer: CSS pixels, 0 when nothing does), which
+/// fitting and revealing keep clear of.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame {
     pub canvas: Rect,
     pub root: Point,
+    pub covered_right: f64,
+    pub covered_bottom: f64,
+}
+
+impl Frame {
+    /// A canvas nothing covers.
+    pub const fn new(canvas: Rect, root: Point) -> Frame {
+        Frame {
+            canvas,
+            root,
+            covered_right: 0.0,
+            covered_bottom: 0.0,
+        }
+    }
+
+    /// The width and height of the part of the canvas nothing covers (at least 1 by 1).
+    fn open(&self) -> (f64, f64) {
+        (
+            (self.canvas.width - self.covered_right).max(1.0),
+            (self.canvas.height - self.covered_bottom).max(1.0),
+        )
+    }
 }
 
 /// What this person is looking at: the zoom, and the view's centre relative to the root's.
@@ -116,6 +147,17 @@ impl Viewport {
         )
     }
 
+    /// [`Viewport::view_box`] as an SVG `viewBox` attribute.
+    pub fn view_box_attribute(&self, frame: &Frame) -> String {
+        let Rect {
+            x,
+            y,
+            width,
+            height,
+        } = self.view_box(frame);
+        format!("{x:.2} {y:.2} {width:.2} {height:.2}")
+    }
+
     /// A point in the window (CSS pixels) on the map (map units).
     pub fn to_map(&self, frame: &Frame, at: Point) -> Point {
         let view = self.view_box(frame);
@@ -135,15 +177,28 @@ impl Viewport {
     }
 
     /// Zooms so that the whole map (`bounds`, map units) is in view and centred, never above
-    /// its natural size, and keeps it so.
+    /// its natural size nor below [`MIN_FIT_SCALE`], and keeps it so. A map that does not fit
+    /// at that smallest size is shown around its root, as much of each side as the canvas
+    /// holds.
     pub fn fit(&mut self, frame: &Frame, bounds: Rect) {
         let (w, h) = (bounds.width.max(1.0), bounds.height.max(1.0));
+        let (open_w, open_h) = frame.open();
+        let scale = (open_w / w).min(open_h / h).clamp(MIN_FIT_SCALE, 1.0);
+        // Along an axis the map does not fit, the view keeps to the root but never past the
+        // map's edge.
+        let centre = |start: f64, size: f64, root: f64, room: f64| {
+            if size * scale <= room {
+                start + size / 2.0 - root
+            } else {
+                let half = room / scale / 2.0;
+                root.clamp(start + half, start + size - half) - root
+            }
+        };
+        // Centred in the open part: the view's centre is past it by half what is covered.
         *self = Viewport {
-            scale: (frame.canvas.width / w)
-                .min(frame.canvas.height / h)
-                .clamp(MIN_SCALE, 1.0),
-            dx: bounds.x + w / 2.0 - frame.root.x,
-            dy: bounds.y + h / 2.0 - frame.root.y,
+            scale,
+            dx: centre(bounds.x, w, frame.root.x, open_w) + frame.covered_right / 2.0 / scale,
+            dy: centre(bounds.y, h, frame.root.y, open_h) + frame.covered_bottom / 2.0 / scale,
             fit: true,
         };
     }
@@ -196,7 +251,10 @@ impl Viewport {
     /// it (none when fitted: a fitted map has its own margin), its top-left corner first when
     /// it cannot all be in view. Whether the view moved.
     pub fn reveal(&mut self, frame: &Frame, node: Rect) -> bool {
-        let view = self.view_box(frame);
+        let mut view = self.view_box(frame);
+        let (open_w, open_h) = frame.open();
+        view.width = open_w / self.scale;
+        view.height = open_h / self.scale;
         let margin = if self.fit {
             0.0
         } else {
@@ -232,10 +290,10 @@ mod tests {
 
     /// A 800×600 canvas at (100, 50) in the window, the root's centre at (400, 300).
     fn frame() -> Frame {
-        Frame {
-            canvas: Rect::new(100.0, 50.0, 800.0, 600.0),
-            root: Point::new(400.0, 300.0),
-        }
+        Frame::new(
+            Rect::new(100.0, 50.0, 800.0, 600.0),
+            Point::new(400.0, 300.0),
+        )
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -268,11 +326,11 @@ mod tests {
         let frame = frame();
         let mut view = Viewport::default();
         view.pan(10.0, 10.0);
-        // Twice as wide as the canvas: half size, centred.
-        let map = Rect::new(0.0, 0.0, 1600.0, 400.0);
+        // 10 % wider than the canvas: shrunk to fit, centred.
+        let map = Rect::new(0.0, 0.0, 880.0, 400.0);
         view.fit(&frame, map);
         assert!(view.is_fitted());
-        assert_eq!(view.scale(), 0.5);
+        assert!((view.scale() - 800.0 / 880.0).abs() < 1e-9);
         let shown = view.view_box(&frame);
         assert!(close_points(shown.centre(), map.centre()));
         assert!(shown.x <= map.x && shown.x + shown.width >= map.x + map.width);
@@ -287,11 +345,60 @@ mod tests {
     }
 
     #[test]
-    fn fit_stops_at_the_smallest_zoom_and_takes_an_empty_map() {
+    fn fit_keeps_labels_readable_and_shows_a_big_map_around_its_root() {
         let frame = frame();
         let mut view = Viewport::default();
-        view.fit(&frame, Rect::new(0.0, 0.0, 1.0e7, 10.0));
-        assert_eq!(view.scale(), MIN_SCALE);
+        // Ten canvases wide: the labels would be 1.3 px; fit stops at 11 px, around the root
+        // (at 400, 300), which is inside the map.
+        view.fit(&frame, Rect::new(0.0, 0.0, 8_000.0, 600.0));
+        assert_eq!(view.scale(), MIN_FIT_SCALE);
+        assert!(crate::draw::LABEL_SIZE * view.scale() >= MIN_LABEL_PX - 1e-9);
+        let shown = view.view_box(&frame);
+        // Not past the map's left edge: the root is 400 units in, the view is wider than 800.
+        assert!((shown.x - 0.0).abs() < 1e-9, "{shown:?}");
+        // Vertically the map fits at that size, so it is centred.
+        assert!((shown.centre().y - 300.0).abs() < 1e-9);
+        // Rooted in the middle of a wide map, the view centres on the root.
+        let wide = Rect::new(-4_000.0, 0.0, 8_000.0, 600.0);
+        view.fit(&frame, wide);
+        assert!((view.view_box(&frame).centre().x - 400.0).abs() < 1e-9);
+        // Zooming out on request goes further.
+        view.zoom(&frame, 0.1, None);
+        assert!(view.scale() < MIN_FIT_SCALE);
+    }
+
+    #[test]
+    fn fit_and_reveal_keep_clear_of_what_covers_the_canvas() {
+        // A drawer over the right 300 px of the 800 px canvas.
+        let frame = Frame {
+            covered_right: 300.0,
+            ..frame()
+        };
+        let mut view = Viewport::default();
+        let map = Rect::new(0.0, 0.0, 250.0, 100.0);
+        view.fit(&frame, map);
+        assert_eq!(view.scale(), 1.0);
+        // The map's centre is in the middle of the open 500 px, not of the canvas.
+        let centre = view.to_screen(&frame, map.centre());
+        assert!((centre.x - (100.0 + 250.0)).abs() < 1e-9, "{centre:?}");
+        // Too wide for the open part: shrunk to it.
+        view.fit(&frame, Rect::new(0.0, 0.0, 550.0, 100.0));
+        assert!((view.scale() - 500.0 / 550.0).abs() < 1e-9);
+        // A topic under the drawer is brought out from under it.
+        let mut view = Viewport::default();
+        view.fit(&frame, map);
+        let hidden = Rect::new(700.0, 0.0, 50.0, 20.0);
+        assert!(view.reveal(&frame, hidden));
+        let right = view.to_screen(&frame, Point::new(750.0, 0.0));
+        // (A fitted map is revealed in without a margin.)
+        assert!(right.x <= 100.0 + 500.0 + 1e-9, "{right:?}");
+        assert!(right.x > 100.0 + 500.0 - 1.0, "moved the least: {right:?}");
+    }
+
+    #[test]
+    fn fit_takes_an_empty_map() {
+        let frame = frame();
+        let mut view = Viewport::default();
         view.fit(&frame, Rect::new(0.0, 0.0, 0.0, 0.0));
         assert_eq!(view.scale(), 1.0);
         assert!(view.scale().is_finite() && view.view_box(&frame).x.is_finite());
@@ -400,10 +507,7 @@ mod tests {
             -1e5..1e5,
             -1e5..1e5,
         )
-            .prop_map(|(x, y, w, h, rx, ry)| Frame {
-                canvas: Rect::new(x, y, w, h),
-                root: Point::new(rx, ry),
-            })
+            .prop_map(|(x, y, w, h, rx, ry)| Frame::new(Rect::new(x, y, w, h), Point::new(rx, ry)))
     }
 
     /// Any view a person can reach: zooms and pans from the start.
@@ -477,7 +581,7 @@ mod tests {
         }
 
         #[test]
-        fn fit_shows_all_of_any_map_that_fits_at_the_smallest_zoom(
+        fn fit_shows_all_of_a_map_that_fits_readably_and_stays_on_any_other(
             view in any_view(),
             frame in any_frame(),
             x in -1e4..1e4,
@@ -489,14 +593,22 @@ mod tests {
             let map = Rect::new(x, y, w, h);
             fitted.fit(&frame, map);
             prop_assert!(fitted.is_fitted());
-            prop_assert!((MIN_SCALE..=1.0).contains(&fitted.scale()));
+            prop_assert!((MIN_FIT_SCALE..=1.0).contains(&fitted.scale()));
             let shown = fitted.view_box(&frame);
             let (w, h) = (w.max(1.0), h.max(1.0));
-            prop_assert!(near(shown.centre(), Point::new(x + w / 2.0, y + h / 2.0), 1e-6));
-            if w * MIN_SCALE <= frame.canvas.width && h * MIN_SCALE <= frame.canvas.height {
-                let slack = 1e-6 * (1.0 + w + h);
+            let slack = 1e-6 * (1.0 + x.abs() + y.abs() + w + h);
+            if w * MIN_FIT_SCALE <= frame.canvas.width && h * MIN_FIT_SCALE <= frame.canvas.height {
+                prop_assert!(near(shown.centre(), Point::new(x + w / 2.0, y + h / 2.0), 1e-6));
                 prop_assert!(shown.x <= x + slack && shown.x + shown.width >= x + w - slack);
                 prop_assert!(shown.y <= y + slack && shown.y + shown.height >= y + h - slack);
+            } else {
+                // What is shown is all map along an axis the map does not fit.
+                if w * fitted.scale() > frame.canvas.width {
+                    prop_assert!(shown.x >= x - slack && shown.x + shown.width <= x + w + slack);
+                }
+                if h * fitted.scale() > frame.canvas.height {
+                    prop_assert!(shown.y >= y - slack && shown.y + shown.height <= y + h + slack);
+                }
             }
         }
 
