@@ -314,9 +314,9 @@ pub fn to_svg(layout: &Layout, title: &str) -> String {
 }
 
 /// [`to_svg`] with a fold toggle at the outer edge of each topic that has subtopics (`−`
-/// when they are shown, `+` when folded): `<g class="map-fold" data-fold="{id}"
-/// data-folded="true|false">`, for a page that folds a topic when it is clicked (its fill
-/// comes from the page's `.map-fold` style).
+/// when they are shown, `+` when folded): `<circle class="map-fold" data-fold="{id}"
+/// data-folded="true|false">` under a `.map-fold-mark`, for a page that folds a topic when
+/// it is clicked (the mark's fill comes from the page's style).
 pub fn to_svg_foldable(layout: &Layout, title: &str) -> String {
     draw(layout, title, true)
 }
@@ -443,16 +443,21 @@ fn draw(layout: &Layout, title: &str, foldable: bool) -> String {
                 node.x + node.width
             };
             let cy = node.y + node.height / 2.0;
-            let arm = TOGGLE_RADIUS - 3.0;
+            // Two elements a toggle (a thousand-topic map has a hundred of them): the circle
+            // that takes the pointer, and the mark drawn over it (a circle and a − or +, one
+            // path, which lets the pointer through).
+            let (r, arm) = (TOGGLE_RADIUS, TOGGLE_RADIUS - 3.0);
             let _ = write!(
                 svg,
-                r#"<g class="map-fold" data-fold="{id}" data-folded="{folded}"><circle cx="{cx:.1}" cy="{cy:.1}" r="{TOGGLE_REACH}" fill="transparent"/><circle cx="{cx:.1}" cy="{cy:.1}" r="{TOGGLE_RADIUS}" stroke="{c}" stroke-width="1.5"/><path stroke="{c}" stroke-width="1.5" d="M{l:.1} {cy:.1}H{r:.1}{v}"/></g>"#,
+                r#"<circle class="map-fold" data-fold="{id}" data-folded="{folded}" cx="{cx:.1}" cy="{cy:.1}" r="{TOGGLE_REACH}" fill="transparent"/><path class="map-fold-mark" stroke="{c}" stroke-width="1.5" d="M{l:.1} {cy:.1}a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0M{a:.1} {cy:.1}H{b:.1}{v}"/>"#,
                 id = node.id,
                 c = colour(i),
-                l = cx - arm,
-                r = cx + arm,
+                l = cx - r,
+                d = 2.0 * r,
+                a = cx - arm,
+                b = cx + arm,
                 v = if folded {
-                    format!("M{cx:.1} {t:.1}V{b:.1}", t = cy - arm, b = cy + arm)
+                    format!("M{cx:.1} {t:.1}V{u:.1}", t = cy - arm, u = cy + arm)
                 } else {
                     String::new()
                 },
