@@ -91,3 +91,71 @@ test("an author imports a map from a pasted outline, downloads it, restores a de
   // The refused file's 422 is the only failed request the browser reports.
   expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
 });
+
+test("files from outliners come in through the file picker: a Workflowy OPML, a title over a bulleted list, a plain-text outline", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/signup");
+  await signUp(page, uniqueName("picker"));
+  await expect(page).toHaveURL("/");
+  await openHydrated(page, "/new");
+  await page.getByLabel("Title").fill("Picked files");
+  await page.getByTestId("create-subject").click();
+  await expect(page).toHaveURL(/\/s\/picked-files/);
+  const slug = new URL(page.url()).pathname.split("/")[2];
+  const outline = page.getByTestId("outline");
+  const files = [
+    {
+      // As Workflowy exports OPML.
+      name: "workflowy.opml",
+      mimeType: "text/x-opml",
+      text: `<?xml version="1.0"?>
+<opml version="2.0"><head><ownerEmail>someone@example.com</ownerEmail></head><body>
+<outline text="Garden"><outline text="Tomatoes" _note="Water daily"/><outline text="Beans"/></outline>
+<outline text="Kitchen"/>
+</body></opml>`,
+      topics: ["Garden", "Tomatoes", "Beans", "Kitchen"],
+    },
+    {
+      // A title over a nested list: once imported as "0 topics".
+      name: "learning.md",
+      mimeType: "text/markdown",
+      text: "# Learning Rust\n\n- Basics\n  - Ownership\n  - Borrowing\n- Async\n",
+      topics: ["Learning Rust", "Basics", "Ownership", "Borrowing", "Async"],
+    },
+    {
+      // Dynalist's or Workflowy's plain text.
+      name: "trip.txt",
+      mimeType: "text/plain",
+      text: "Trip\n\tPacking\n\t\tPassport\n\tRoute\nHome\n",
+      topics: ["Trip", "Packing", "Passport", "Route", "Home"],
+    },
+  ];
+  for (const file of files) {
+    await openHydrated(page, `/s/${slug}/settings`);
+    await page.getByTestId("import-file").setInputFiles({
+      name: file.name,
+      mimeType: file.mimeType,
+      buffer: Buffer.from(file.text),
+    });
+    await expect(page.getByLabel("File name")).toHaveValue(file.name);
+    await expect(page.getByTestId("import-content")).toHaveValue(file.text);
+    await page.getByTestId("import-submit").click();
+    await expect(page).toHaveURL(`/s/${slug}`);
+    for (const title of file.topics) {
+      await expect(outline.getByRole("treeitem", { name: title, exact: true })).toBeVisible();
+    }
+  }
+  // A title alone would empty the map: refused, and said why.
+  await openHydrated(page, `/s/${slug}/settings`);
+  await page.getByTestId("import-file").setInputFiles({
+    name: "empty.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from("# Nothing under me\n"),
+  });
+  await expect(page.getByLabel("File name")).toHaveValue("empty.md");
+  await page.getByTestId("import-submit").click();
+  await expect(page.getByTestId("import-error")).toContainText("no topics");
+  expect(problems).toEqual([]);
+});

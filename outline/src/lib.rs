@@ -6,7 +6,8 @@
 //!
 //! Formats (docs/import-export.md has the rules and what round-trips):
 //! - Markdown outline ([`markdown`]): headings are topics, the text under a heading its body; a
-//!   file without headings may be one nested bullet list. A zip of one Markdown file per topic
+//!   file without headings may be one nested bullet list, or (a `.txt` export of an outliner)
+//!   lines nested by indentation. A zip of one Markdown file per topic
 //!   with working relative links ([`zip`], export only).
 //! - OPML 2.0 ([`opml`]): `<outline text>` elements, bodies in `_note`.
 //! - FreeMind `.mm` ([`freemind`]): `<node TEXT>` elements, bodies as notes.
@@ -83,7 +84,8 @@ impl Format {
     /// The format a name (or a file extension) stands for.
     pub fn parse(name: &str) -> Option<Format> {
         match name.to_ascii_lowercase().as_str() {
-            "markdown" | "md" => Some(Format::Markdown),
+            // A plain-text outline (an outliner's export) is read as Markdown.
+            "markdown" | "md" | "txt" => Some(Format::Markdown),
             "opml" => Some(Format::Opml),
             "freemind" | "mm" => Some(Format::FreeMind),
             "json" => Some(Format::Json),

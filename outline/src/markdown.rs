@@ -3,7 +3,16 @@
 //! next one is its body, lists included. A single `#` heading at the start is the root; text
 //! before the first heading belongs to the root. A file without headings must be one bullet
 //! list: its items are topics (nested items their children), an item's first line its title
-//! and any further blocks in it its body. Items nested more than [`MAX_NESTING`] deep are
+//! and any further blocks in it its body. A file that is one heading over one bullet list (a
+//! title and an outline, as people paste them) is that title over the list's topics, not a
+//! root whose body is a list. The outliners' exports read as they mean:
+//! - Workflowy, Dynalist and other plain-text exports (`.txt`): lines indented by tabs or
+//!   spaces, with or without a bullet (`-`, `*`, `+`, `•`), one topic each, nested by their
+//!   indentation ([`read_indented`]), when the file is no Markdown list or headings;
+//! - Logseq: its property lines (`collapsed:: true`, `id:: …`) are not text and are dropped;
+//! - Obsidian: headings, as any Markdown.
+//!
+//! Items nested more than [`MAX_NESTING`] deep are
 //! refused as they are parsed (the tree built from them is checked and dropped recursively);
 //! other nesting (quotes, lists in a body) is copied into a body as text, never recursed over.
 //!
@@ -15,7 +24,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::{ImportError, Lines, MAX_NESTING, Node, Outline, tidy_body};
+use crate::{ImportError, Lines, MAX_NESTING, Node, Outline, one_line, tidy_body};
 
 fn options() -> Options {
     Options::ENABLE_TABLES
@@ -193,11 +202,30 @@ fn tidy(slice: &str) -> String {
 }
 
 pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
+    let text = &without_properties(text);
     let lines = Lines::new(text);
     let headings = headings(text);
     let Some(first) = headings.first() else {
-        return read_list(text);
+        return match read_list(text) {
+            Err(e) if is_indented_outline(text) => read_indented(text).map_err(|_| e),
+            read => read,
+        };
     };
+    if headings.len() == 1 && first.level == 1 {
+        // A title over one bullet list.
+        let under = &text[first.end..];
+        if let Ok(list) = read_list(under)
+            && tidy(&text[..first.start]).is_empty()
+        {
+            let shift = lines.at(first.end) - 1;
+            let mut root = list;
+            root.title = first.title.clone();
+            root.line = lines.at(first.start);
+            root.element = Some(format!("heading \"{}\"", first.title.trim()));
+            shift_lines(&mut root.children, shift);
+            return Ok(root);
+        }
+    }
     let single_h1 = first.level == 1 && headings.iter().filter(|h| h.level == 1).count() == 1;
     let body_of = |i: usize| {
         let end = headings.get(i + 1).map_or(text.len(), |h| h.start);
@@ -237,6 +265,118 @@ pub(crate) fn read(text: &str) -> Result<Node, ImportError> {
     }
     close_until(&mut stack, 0);
     Ok(stack.pop().expect("the root stays").1)
+}
+
+/// Adds `by` to the line numbers of `nodes` and everything under them (read from a slice
+/// of the file that starts `by` lines in).
+fn shift_lines(nodes: &mut [Node], by: usize) {
+    let mut stack: Vec<&mut Node> = nodes.iter_mut().collect();
+    while let Some(node) = stack.pop() {
+        node.line += by;
+        stack.extend(node.children.iter_mut());
+    }
+}
+
+/// Whether a Logseq property line (`collapsed:: true`): a name, `::`, a space.
+fn is_property(line: &str) -> bool {
+    let line = line.trim_start();
+    let line = line.strip_prefix("- ").unwrap_or(line);
+    line.split_once(":: ").is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name.len() <= 40
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
+}
+
+/// The text with Logseq's property lines blanked (kept as empty lines, so that the line
+/// numbers of errors stay right). A file with no such line comes back as it is.
+fn without_properties(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.lines().any(is_property) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let kept: Vec<&str> = text
+        .split('\n')
+        .map(|line| if is_property(line) { "" } else { line })
+        .collect();
+    std::borrow::Cow::Owned(kept.join("\n"))
+}
+
+/// Whether `text` looks like a plain indented outline: several non-empty lines, some of them
+/// indented, none of them a Markdown heading.
+fn is_indented_outline(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines.len() >= 2
+        && lines
+            .iter()
+            .any(|l| l.starts_with(' ') || l.starts_with('\t'))
+        && !lines.iter().any(|l| l.trim_start().starts_with('#'))
+}
+
+/// A plain-text outline: one topic per non-empty line (a leading bullet dropped), nested by
+/// indentation — a tab counts as four spaces, and a line indented deeper than the one before
+/// is its child, however much deeper.
+fn read_indented(text: &str) -> Result<Node, ImportError> {
+    let mut root = Node {
+        line: 1,
+        element: Some("the root".into()),
+        ..Node::default()
+    };
+    // The open topics, outermost first, with their indentation.
+    let mut open: Vec<(usize, Node)> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let indent: usize = raw
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .map(|c| if c == '\t' { 4 } else { 1 })
+            .sum();
+        let title = raw.trim();
+        let title = ["- ", "* ", "+ ", "• "]
+            .iter()
+            .find_map(|bullet| title.strip_prefix(bullet))
+            .unwrap_or(title);
+        while open.last().is_some_and(|(at, _)| *at >= indent) {
+            close_indented(&mut open, &mut root);
+        }
+        if open.len() == MAX_NESTING {
+            return Err(ImportError::at(
+                line,
+                None,
+                format!("lines nest more than {MAX_NESTING} deep"),
+            ));
+        }
+        open.push((
+            indent,
+            Node {
+                title: one_line(title),
+                line,
+                element: Some("line".into()),
+                ..Node::default()
+            },
+        ));
+    }
+    while !open.is_empty() {
+        close_indented(&mut open, &mut root);
+    }
+    if root.children.is_empty() {
+        return Err(ImportError::at(1, None, "the file is empty"));
+    }
+    Ok(root)
+}
+
+/// Closes the innermost open topic of an indented outline, into its parent.
+fn close_indented(open: &mut Vec<(usize, Node)>, root: &mut Node) {
+    if let Some((_, done)) = open.pop() {
+        match open.last_mut() {
+            Some((_, parent)) => parent.children.push(done),
+            None => root.children.push(done),
+        }
+    }
 }
 
 /// Attaches finished topics to their parents until the top of the stack is above `level`.

@@ -118,6 +118,79 @@ fn markdown_nested_lists_without_headings() {
 }
 
 #[test]
+fn a_title_over_a_nested_list_is_the_root_over_its_topics() {
+    // Pasted as people write an outline: once read as a root with a list for a body, and
+    // imported as "0 topics".
+    let text = "# Learning Rust\n\n- Basics\n  - Ownership\n  - Borrowing\n- Async\n";
+    assert_eq!(
+        read(Format::Markdown, text).unwrap(),
+        t(
+            "Learning Rust",
+            "",
+            vec![
+                t(
+                    "Basics",
+                    "",
+                    vec![t("Ownership", "", vec![]), t("Borrowing", "", vec![])]
+                ),
+                t("Async", "", vec![]),
+            ]
+        )
+    );
+    // A heading with prose under it keeps the prose as its body.
+    let prose = "# Notes\n\nSome words.\n\n- a list\n";
+    assert_eq!(read(Format::Markdown, prose).unwrap().children.len(), 0);
+}
+
+#[test]
+fn outliner_exports_read_as_they_mean() {
+    // Workflowy's or Dynalist's plain text: indentation, with or without bullets.
+    let plain = "Trip\n  Packing\n    Passport\n\tTickets\n  • Route\nHome\n";
+    assert_eq!(
+        read(Format::Markdown, plain).unwrap(),
+        t(
+            "",
+            "",
+            vec![
+                t(
+                    "Trip",
+                    "",
+                    vec![
+                        t(
+                            "Packing",
+                            "",
+                            vec![t("Passport", "", vec![]), t("Tickets", "", vec![])]
+                        ),
+                        t("Route", "", vec![]),
+                    ]
+                ),
+                t("Home", "", vec![]),
+            ]
+        )
+    );
+    assert_eq!(Format::parse("txt"), Some(Format::Markdown));
+    // Logseq: tab-indented bullets with property lines, which are not text.
+    let logseq = "- Garden\n  collapsed:: true\n\t- Tomatoes\n\t  id:: 6560b1a2-aaaa\n\t- Beans\n- Kitchen\n";
+    assert_eq!(
+        read(Format::Markdown, logseq).unwrap(),
+        t(
+            "",
+            "",
+            vec![
+                t(
+                    "Garden",
+                    "",
+                    vec![t("Tomatoes", "", vec![]), t("Beans", "", vec![])]
+                ),
+                t("Kitchen", "", vec![]),
+            ]
+        )
+    );
+    // Prose is still not an outline.
+    assert!(read(Format::Markdown, "Just a sentence.\nAnd another.\n").is_err());
+}
+
+#[test]
 fn opml_with_several_outlines_and_freemind_with_html_notes() {
     let opml = r#"<?xml version="1.0"?>
 <opml version="2.0"><head><title>Reading list</title></head>

@@ -220,6 +220,12 @@ async fn bad_files_are_refused_with_where_and_change_nothing() {
         let cases = [
             ("bad.md", "Just a paragraph, no outline.\n", "line 1"),
             ("bad.md", "# Root\n\n## Fine\n\n##\n", "line 5"),
+            // A title and nothing under it would empty the map: refused, not "0 topics".
+            (
+                "title-only.md",
+                "# Only a title\n\nSome words.\n",
+                "holds no topics",
+            ),
             (
                 "bad.opml",
                 "<opml version=\"2.0\"><body>\n<outline text=\"a\">\n<outline/>\n</outline></body></opml>",
@@ -252,7 +258,7 @@ async fn bad_files_are_refused_with_where_and_change_nothing() {
             let message = v["error"]["message"].as_str().unwrap();
             assert!(message.contains(place), "{filename}: {message}");
         }
-        let (status, v) = import(&app, owner, &slug, "notes.txt", "- a").await;
+        let (status, v) = import(&app, owner, &slug, "notes.docx", "- a").await;
         assert_eq!(
             (status, v["error"]["field"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))

@@ -122,6 +122,14 @@ pub async fn import(
     let outline = format.read(source, &IMPORT_LIMITS).map_err(|e| {
         ServiceError::invalid("content", format!("The file cannot be imported: {e}."))
     })?;
+    // An import replaces the topics: one that brings none would empty the map, never what
+    // the person meant.
+    if outline.children.is_empty() {
+        return Err(ServiceError::invalid(
+            "content",
+            "The file holds no topics under its title: nothing was imported. Give topics as headings (## Topic), as a bulleted list (- Topic), or as indented lines.",
+        ));
+    }
     let subject = &granted.subject;
     // The root takes the file's text when the file names a root.
     let new_root_body = (!outline.title.is_empty() || !outline.body.is_empty())

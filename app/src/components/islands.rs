@@ -43,6 +43,15 @@ pub fn MapReader() -> impl IntoView {
     marker(Job::MapReader)
 }
 
+/// Lets the closest form take a file for its `content` and `filename` fields: chosen with its
+/// `[data-role=picker]` file input (shown only with JavaScript) or dropped anywhere on the
+/// form, read in the browser (at most 2 MB, as text) into the fields, which the form posts as
+/// if pasted. Without JavaScript the text is pasted.
+#[island]
+pub fn ImportPicker() -> impl IntoView {
+    marker(Job::ImportPicker)
+}
+
 /// What an island does to the page around it.
 #[derive(Clone, Copy)]
 enum Job {
@@ -50,6 +59,7 @@ enum Job {
     KeepDraft,
     MenuKeys,
     MapReader,
+    ImportPicker,
 }
 
 /// A hidden marker that does `job`, from its place in the page, once hydrated.
@@ -63,6 +73,7 @@ fn marker(job: Job) -> impl IntoView {
                 Job::KeepDraft => js::keep_draft(&span),
                 Job::MenuKeys => js::menu_keys(&span),
                 Job::MapReader => super::map_reader::attach(&span),
+                Job::ImportPicker => js::import_picker(&span),
             }
         }
     });
@@ -114,6 +125,34 @@ export function keepDraft(marker) {
     try { sessionStorage.setItem(key, JSON.stringify(values)); } catch (_) {}
   });
 }
+export function importPicker(marker) {
+  const form = marker.closest('form');
+  const picker = form && form.querySelector('[data-role=picker]');
+  if (!picker) return;
+  const input = picker.querySelector('input[type=file]');
+  const said = picker.querySelector('[data-role=picker-error]');
+  picker.hidden = false;
+  const take = (file) => {
+    if (!file) return;
+    said.textContent = '';
+    if (file.size > 2 * 1024 * 1024) {
+      said.textContent = file.name + ' is ' + (file.size / 1048576).toFixed(1) + ' MB; an import is at most 2 MB.';
+      return;
+    }
+    file.text().then((text) => {
+      form.elements.content.value = text;
+      form.elements.filename.value = file.name;
+    }, () => { said.textContent = file.name + ' could not be read.'; });
+  };
+  input.addEventListener('change', () => take(input.files[0]));
+  form.addEventListener('dragover', (e) => { e.preventDefault(); form.classList.add('ring-2'); });
+  form.addEventListener('dragleave', () => form.classList.remove('ring-2'));
+  form.addEventListener('drop', (e) => {
+    e.preventDefault();
+    form.classList.remove('ring-2');
+    take(e.dataTransfer.files[0]);
+  });
+}
 export function menuKeys(marker) {
   const menu = marker.closest('details');
   const summary = menu && menu.querySelector('summary');
@@ -133,6 +172,8 @@ export function menuKeys(marker) {
         pub fn start_editor(marker: &JsValue);
         #[wasm_bindgen(js_name = keepDraft)]
         pub fn keep_draft(marker: &JsValue);
+        #[wasm_bindgen(js_name = importPicker)]
+        pub fn import_picker(marker: &JsValue);
         #[wasm_bindgen(js_name = menuKeys)]
         pub fn menu_keys(marker: &JsValue);
     }

@@ -1,10 +1,12 @@
 //! The map's housekeeping on a subject's settings page: importing a file (pasted, so the form
-//! works without JavaScript), the import history (download, roll back) and the trash
+//! works without JavaScript; with it, chosen or dropped on the form: the `ImportPicker`
+//! island reads it into the form), the import history (download, roll back) and the trash
 //! (restore). Exports are links on the subject page itself.
 
 use leptos::prelude::*;
 
 use crate::components::form::{Field, FormError, action_error, field_error};
+use crate::components::islands::ImportPicker;
 use crate::content::{ImportItem, TrashItem};
 use crate::model::format_utc;
 use crate::subjects::{ImportFile, RestoreTopic, RollbackImport, subject_upkeep};
@@ -33,7 +35,7 @@ pub fn MapUpkeepSection(slug: String, is_owner: bool) -> impl IntoView {
         <section class="card space-y-4" aria-labelledby="import-heading">
             <h2 id="import-heading" class="text-lg font-semibold">"Import a map"</h2>
             <p class="text-sm text-muted">
-                "Replaces this subject's topics with a Markdown outline, OPML, FreeMind (.mm) or Arbor JSON file. The current topics go to the trash, and the owner can roll the import back."
+                "Replaces this subject's topics with a Markdown outline (headings or a bulleted list), a plain-text outline (Workflowy, Dynalist, Logseq), OPML, FreeMind (.mm) or Arbor JSON file. The current topics go to the trash, and the owner can roll the import back."
             </p>
             <ActionForm action=import attr:class="space-y-3">
                 <FormError error=import_error fields=&["filename", "format", "content"] />
@@ -53,6 +55,12 @@ pub fn MapUpkeepSection(slug: String, is_owner: bool) -> impl IntoView {
                         </select>
                     </div>
                 </div>
+                <div data-role="picker" hidden=true class="space-y-1">
+                    <label for="import-file" class="block text-sm font-medium">"Choose a file, or drop one on this form"</label>
+                    <input id="import-file" type="file" accept=".md,.markdown,.txt,.opml,.mm,.json" class="field-input" data-testid="import-file" />
+                    <p data-role="picker-error" role="alert" class="text-sm text-danger"></p>
+                </div>
+                <ImportPicker />
                 <div class="space-y-1">
                     <label for="import-content" class="block text-sm font-medium">"The file's text"</label>
                     <textarea id="import-content" name="content" rows="8" required class="field-input font-mono text-sm" data-testid="import-content"></textarea>
