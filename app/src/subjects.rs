@@ -391,6 +391,32 @@ pub async fn import_file(
     Ok(())
 }
 
+/// Starts a subject of the caller's from a pasted or chosen file (`format` empty: from the
+/// file name), then shows it.
+#[server(prefix = "/fn", endpoint = "subject/from-file")]
+pub async fn create_from_file(
+    filename: String,
+    format: String,
+    content: String,
+    visibility: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{auth, state};
+    use arbor_services::transfer;
+    let caller = auth::require_caller().await?;
+    let format = transfer::format_of(Some(&format), &filename)?;
+    let card = transfer::create_from_file(
+        &state()?,
+        &caller,
+        format,
+        &filename,
+        &content,
+        Some(visibility),
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/s/{}", card.slug));
+    Ok(())
+}
+
 /// Rolls the subject back to before an import (the owner).
 #[server(prefix = "/fn", endpoint = "subject/import/rollback")]
 pub async fn rollback_import(slug: String, id: i64) -> Result<(), AppError> {

@@ -159,3 +159,34 @@ test("files from outliners come in through the file picker: a Workflowy OPML, a 
   await expect(page.getByTestId("import-error")).toContainText("no topics");
   expect(problems).toEqual([]);
 });
+
+test("a new subject starts from a file: its title from the file, its topics the file's", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/signup");
+  await signUp(page, uniqueName("fromfile"));
+  await expect(page).toHaveURL("/");
+  await openHydrated(page, "/new");
+  // A bad file changes nothing: no subject is made.
+  await page.getByTestId("new-from-file").setInputFiles({
+    name: "empty.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from("# Nothing under me\n"),
+  });
+  await page.getByTestId("create-from-file").click();
+  await expect(page.getByTestId("new-file-error")).toContainText("no topics");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByTestId("new-from-file").setInputFiles({
+    name: "rust.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from("# Learning Rust\n\n- Basics\n  - Ownership\n- Async\n"),
+  });
+  await expect(page.getByTestId("new-file-content")).toHaveValue(/Learning Rust/);
+  await page.getByTestId("create-from-file").click();
+  await expect(page).toHaveURL(/\/s\/learning-rust/);
+  await expect(page.getByTestId("subject-title")).toHaveText("Learning Rust");
+  const outline = page.getByTestId("outline");
+  for (const title of ["Basics", "Ownership", "Async"]) {
+    await expect(outline.getByRole("treeitem", { name: title, exact: true })).toBeVisible();
+  }
+  expect(problems).toEqual([]);
+});

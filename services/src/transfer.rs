@@ -92,9 +92,68 @@ pub fn format_of(named: Option<&str>, filename: &str) -> Result<Format, ServiceE
         .ok_or_else(|| {
             ServiceError::invalid(
                 "format",
-                "Give the format (markdown, opml, freemind or json) or a file name ending in .md, .opml, .mm or .json.",
+                "Give the format (markdown, opml, freemind or json) or a file name ending in .md, .txt, .opml, .mm or .json.",
             )
         })
+}
+
+/// `source` read as a `format` file within the import limits, refused with where it is wrong
+/// (field `content`) — and when it brings no topic: an import replaces the topics, and one
+/// that brings none would empty the map, never what the person meant.
+fn read_outline(format: Format, source: &str) -> Result<Outline, ServiceError> {
+    let outline = format.read(source, &IMPORT_LIMITS).map_err(|e| {
+        ServiceError::invalid("content", format!("The file cannot be imported: {e}."))
+    })?;
+    if outline.children.is_empty() {
+        return Err(ServiceError::invalid(
+            "content",
+            "The file holds no topics under its title: nothing was imported. Give topics as headings (## Topic), as a bulleted list (- Topic), or as indented lines.",
+        ));
+    }
+    Ok(outline)
+}
+
+/// A new subject of the caller's from a file: titled by the file's root (or its name), its
+/// topics the file's, recorded in its import history like any import. A bad file is refused
+/// before anything is created.
+pub async fn create_from_file(
+    state: &Services,
+    caller: &Caller,
+    format: Format,
+    filename: &str,
+    source: &str,
+    visibility: Option<String>,
+) -> Result<arbor_types::content::SubjectCard, ServiceError> {
+    let outline = read_outline(format, source)?;
+    let stem = filename
+        .trim()
+        .rsplit_once('.')
+        .map_or(filename.trim(), |(stem, _)| stem);
+    let title = if outline.title.trim().is_empty() {
+        stem
+    } else {
+        outline.title.as_str()
+    };
+    let title: String = title.trim().chars().take(Title::MAX).collect();
+    let input = subjects::SubjectInput {
+        title: if title.is_empty() {
+            "Imported".to_owned()
+        } else {
+            title
+        },
+        summary: String::new(),
+        tags: Vec::new(),
+        visibility,
+    };
+    let card = subjects::create(state, caller, &input).await?;
+    let slug = Slug::parse(&card.slug)?;
+    let granted = access::subject_for(state, Some(caller), &slug, Need::Own).await?;
+    if let Err(e) = import(state, &granted, caller.user.id, format, filename, source).await {
+        // Nothing half made stays behind.
+        let _ = subjects::delete(state, Some(caller), &slug, &card.slug).await;
+        return Err(e);
+    }
+    Ok(card)
 }
 
 /// Replaces `granted`'s topics with those of `source`, a `format` file named `filename`.
@@ -119,17 +178,7 @@ pub async fn import(
             "Give a file name of 1–200 characters.",
         ));
     }
-    let outline = format.read(source, &IMPORT_LIMITS).map_err(|e| {
-        ServiceError::invalid("content", format!("The file cannot be imported: {e}."))
-    })?;
-    // An import replaces the topics: one that brings none would empty the map, never what
-    // the person meant.
-    if outline.children.is_empty() {
-        return Err(ServiceError::invalid(
-            "content",
-            "The file holds no topics under its title: nothing was imported. Give topics as headings (## Topic), as a bulleted list (- Topic), or as indented lines.",
-        ));
-    }
+    let outline = read_outline(format, source)?;
     let subject = &granted.subject;
     // The root takes the file's text when the file names a root.
     let new_root_body = (!outline.title.is_empty() || !outline.body.is_empty())

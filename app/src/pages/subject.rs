@@ -11,7 +11,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::components::islands::MapReader;
+use crate::components::islands::{ImportPicker, MapReader};
 use crate::components::layout::CurrentUser;
 use crate::components::redirect::SignInFirst;
 use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge, map_node};
@@ -20,8 +20,8 @@ use crate::error::ErrorCode;
 use crate::pages::map_upkeep::MapUpkeepSection;
 use crate::pages::not_found::NotFound;
 use crate::subjects::{
-    CreateSubject, CreateTopic, DeleteSubject, MarkSubject, RemoveMember, SetMember, UpdateSubject,
-    get_subject, parse_fold, subject_members,
+    CreateFromFile, CreateSubject, CreateTopic, DeleteSubject, MarkSubject, RemoveMember,
+    SetMember, UpdateSubject, get_subject, parse_fold, subject_members,
 };
 
 #[component]
@@ -177,6 +177,8 @@ pub fn NewSubjectPage() -> impl IntoView {
     let me = expect_context::<CurrentUser>().0;
     let action = ServerAction::<CreateSubject>::new();
     let error = action_error(action);
+    let from_file = ServerAction::<CreateFromFile>::new();
+    let file_error = action_error(from_file);
     view! {
         <Title text="New subject" />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -196,6 +198,28 @@ pub fn NewSubjectPage() -> impl IntoView {
                                 <Field label="Tags" name="tags" hint="Up to 10, separated by commas or spaces." error=field_error(error, "tags") />
                                 <VisibilityField current=Visibility::Private />
                                 <button type="submit" class="btn-primary" data-testid="create-subject">"Create subject"</button>
+                            </ActionForm>
+                        </section>
+                        <section class="card mx-auto mt-6 max-w-2xl space-y-4" aria-labelledby="from-file-heading">
+                            <h2 id="from-file-heading" class="text-xl font-bold">"Or start from a file"</h2>
+                            <p class="text-sm text-muted">"A Markdown outline (headings or a bulleted list), a plain-text outline from Workflowy, Dynalist or Logseq, OPML, FreeMind (.mm) or Arbor JSON. The subject takes the file's title, or its name."</p>
+                            <ActionForm action=from_file attr:class="space-y-4">
+                                <FormError error=file_error fields=&["filename", "format", "content", "visibility"] />
+                                <input type="hidden" name="format" value="" />
+                                <Field label="File name" name="filename" id="file-filename" required=true hint="e.g. outline.md" error=field_error(file_error, "filename") />
+                                <div data-role="picker" hidden=true class="space-y-1">
+                                    <label for="file-pick" class="block text-sm font-medium">"Choose a file, or drop one on this form"</label>
+                                    <input id="file-pick" type="file" accept=".md,.markdown,.txt,.opml,.mm,.json" class="field-input" data-testid="new-from-file" />
+                                    <p data-role="picker-error" role="alert" class="text-sm text-danger"></p>
+                                </div>
+                                <ImportPicker />
+                                <div class="space-y-1">
+                                    <label for="file-content" class="block text-sm font-medium">"The file's text"</label>
+                                    <textarea id="file-content" name="content" rows="6" required class="field-input font-mono text-sm" data-testid="new-file-content"></textarea>
+                                    <p class="text-sm text-danger" role="alert" data-testid="new-file-error">{move || field_error(file_error, "content").get()}</p>
+                                </div>
+                                <input type="hidden" name="visibility" value="private" />
+                                <button type="submit" class="btn-primary" data-testid="create-from-file">"Create from the file"</button>
                             </ActionForm>
                         </section>
                     }.into_any(),
