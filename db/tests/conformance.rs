@@ -1390,10 +1390,13 @@ async fn docs_story(db: &Db) {
     let root = db.topic_tree(s.id).await.unwrap()[0].id;
     let name = format!("topic:{root}");
     assert_eq!(db.doc_id(&name).await.unwrap(), None);
+    assert_eq!(db.topic_doc_changed(root).await.unwrap(), None);
     let id = db
         .open_doc(&name, DocOwner::Topic(root), b"seed", 2)
         .await
         .unwrap();
+    // When a topic's document last changed in storage: seeded…
+    assert_eq!(db.topic_doc_changed(root).await.unwrap(), Some((id, 2)));
     // A second opener (another replica) gets the same document; the first seed stays.
     let again = db
         .open_doc(&name, DocOwner::Topic(root), b"other seed", 3)
@@ -1403,6 +1406,8 @@ async fn docs_story(db: &Db) {
     db.append_updates(&[(id, b"u1"), (id, b"u2")], 4)
         .await
         .unwrap();
+    // …its newest logged update…
+    assert_eq!(db.topic_doc_changed(root).await.unwrap(), Some((id, 4)));
     let loaded = db.load_doc(id).await.unwrap();
     assert_eq!(loaded.snapshot, b"seed");
     let log: Vec<&[u8]> = loaded.log.iter().map(|(_, u)| u.as_slice()).collect();
@@ -1411,6 +1416,8 @@ async fn docs_story(db: &Db) {
     // An update written while a compaction works from `loaded` survives it.
     db.append_updates(&[(id, b"u3")], 5).await.unwrap();
     assert!(db.compact_doc(&loaded, b"seed+u1+u2", 6).await.unwrap());
+    // …or its last compaction, whichever is later.
+    assert_eq!(db.topic_doc_changed(root).await.unwrap(), Some((id, 6)));
     let after = db.load_doc(id).await.unwrap();
     assert_eq!(after.snapshot, b"seed+u1+u2");
     let log: Vec<&[u8]> = after.log.iter().map(|(_, u)| u.as_slice()).collect();

@@ -24,12 +24,15 @@
 //!   nothing of the rest.
 //! - [`news`]: what the map editor says aloud of this person's changes and, grouped, of
 //!   others' (words from `arbor_map::changes`; native, tested natively).
+//! - [`wikilinks`]: completing a `[[link]]` as it is typed: whether the caret is in one,
+//!   which titles match, what is written (native, tested natively).
 //! - [`session`]: one person's copy of a live document (a topic's text or a subject's map) and
 //!   the y-websocket conversation about it (sync, updates, presence, undo of one's own
 //!   changes, what is saved), with no DOM, so it is tested natively.
 
 pub mod news;
 pub mod session;
+pub mod wikilinks;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;

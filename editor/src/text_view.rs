@@ -3,6 +3,11 @@
 //! Typing becomes the smallest splice of the session's text; while an IME composition is
 //! under way, frames from the server wait (see [`View::holds_frames`]). The connection,
 //! saving, presence and undo are the link's (`link.rs`).
+//!
+//! Typing `[[` offers the subject's topics whose titles match what follows (a listbox under
+//! the text: ↓ ↑ to move, Enter or Tab to choose, Escape to close, or a click), and the chosen
+//! title is written with its closing `]]` — the rules are `crate::wikilinks`'s. The titles
+//! are fetched once, the first time, from the subject's JSON (`GET /api/v1/subjects/{slug}`).
 
 use std::rc::Rc;
 
@@ -18,6 +23,7 @@ use web_sys::{
 use crate::dom::{document, later, on, part, window, with};
 use crate::link::{Editor, EditorHandle, Shared, View};
 use crate::session::{Clock, RemoteCaret, Session, User};
+use crate::wikilinks::{self, Open};
 
 /// Quiet time before asking for a preview.
 const PREVIEW_MS: i32 = 250;
@@ -35,6 +41,17 @@ pub(crate) struct TextView {
     /// text in the markup (`data-previewed`), then each preview fetched. A preview of the same
     /// text is not asked for again (opening the editor asks for none).
     previewed: Option<String>,
+    /// The subject's JSON (from the preview's address), its topics' titles once fetched, and
+    /// whether they are being fetched.
+    subject_url: String,
+    titles: Option<Vec<String>>,
+    fetching_titles: bool,
+    /// The `[[` being completed, the titles offered for it and which one is active, and the
+    /// listbox that shows them (made when first needed).
+    link: Option<Open>,
+    offered: Vec<String>,
+    active: usize,
+    picker: Option<HtmlElement>,
 }
 
 /// Mounts a topic's text editor on `root` (`data-preview`, the preview endpoint; parts
@@ -55,6 +72,16 @@ impl TextView {
             carets: part(root, "carets")?,
             preview: part(root, "preview")?,
             input,
+            subject_url: root
+                .get_attribute("data-preview")
+                .and_then(|p| p.split_once("/topics/").map(|(s, _)| s.to_owned()))
+                .unwrap_or_default(),
+            titles: None,
+            fetching_titles: false,
+            link: None,
+            offered: Vec::new(),
+            active: 0,
+            picker: None,
             preview_url: root.get_attribute("data-preview").unwrap_or_default(),
             composing: false,
             drawn: None,
@@ -176,6 +203,169 @@ impl TextView {
     }
 }
 
+impl TextView {
+    /// Offers the topics for the `[[` the caret is in (fetching the titles the first time),
+    /// or closes the offer.
+    fn offer_links(&mut self, shared: &Shared<TextView>) {
+        let caret = self.input.selection_start().ok().flatten().unwrap_or(0);
+        let open = (self.input.selection_end().ok().flatten() == Some(caret))
+            .then(|| wikilinks::open_at(&self.input.value(), caret))
+            .flatten();
+        let Some(open) = open.filter(|_| !self.input.read_only()) else {
+            self.close_links();
+            return;
+        };
+        let Some(titles) = &self.titles else {
+            self.fetch_titles(shared);
+            return;
+        };
+        let offered: Vec<String> = wikilinks::matching(titles, &open.query)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if offered.is_empty() {
+            self.close_links();
+            return;
+        }
+        if offered != self.offered {
+            self.active = 0;
+        }
+        self.offered = offered;
+        self.link = Some(open);
+        self.show_links();
+    }
+
+    fn fetch_titles(&mut self, shared: &Shared<TextView>) {
+        if self.fetching_titles || self.subject_url.is_empty() {
+            return;
+        }
+        self.fetching_titles = true;
+        let url = self.subject_url.clone();
+        let weak = Rc::downgrade(shared);
+        wasm_bindgen_futures::spawn_local(async move {
+            let titles = subject_titles(&url).await.unwrap_or_default();
+            with(&weak, |ed: &mut Editor<TextView>, shared| {
+                ed.view.titles = Some(titles);
+                ed.view.fetching_titles = false;
+                ed.view.offer_links(shared);
+            });
+        });
+    }
+
+    /// The listbox of offered titles under the text, the active one marked.
+    fn show_links(&mut self) {
+        let picker = match &self.picker {
+            Some(picker) => picker.clone(),
+            None => {
+                let Ok(picker) = make_picker(&self.input) else {
+                    return;
+                };
+                self.picker = Some(picker.clone());
+                picker
+            }
+        };
+        let id = picker.id();
+        let options: Vec<String> = self
+            .offered
+            .iter()
+            .enumerate()
+            .map(|(i, title)| {
+                format!(
+                    r#"<li role="option" id="{id}-{i}" data-index="{i}" aria-selected="{}">{}</li>"#,
+                    i == self.active,
+                    arbor_map::draw::escape(title)
+                )
+            })
+            .collect();
+        picker.set_inner_html(&options.concat());
+        picker.set_hidden(false);
+        let _ = self.input.set_attribute("aria-expanded", "true");
+        let _ = self
+            .input
+            .set_attribute("aria-activedescendant", &format!("{id}-{}", self.active));
+    }
+
+    fn close_links(&mut self) {
+        self.link = None;
+        self.offered.clear();
+        if let Some(picker) = &self.picker {
+            picker.set_hidden(true);
+        }
+        let _ = self.input.set_attribute("aria-expanded", "false");
+        let _ = self.input.remove_attribute("aria-activedescendant");
+    }
+}
+
+/// A listbox for offered titles, after the text's pane.
+fn make_picker(input: &HtmlTextAreaElement) -> Result<HtmlElement, JsValue> {
+    let picker: HtmlElement = document().create_element("ul")?.unchecked_into();
+    let id = format!("links-{}", (js_sys::Math::random() * 1e9) as u32);
+    picker.set_id(&id);
+    picker.set_class_name("live-links");
+    picker.set_attribute("role", "listbox")?;
+    picker.set_attribute("aria-label", "Topics to link")?;
+    picker.set_attribute("data-testid", "link-picker")?;
+    picker.set_hidden(true);
+    let pane = input
+        .parent_element()
+        .unwrap_or_else(|| input.clone().into());
+    pane.insert_adjacent_element("afterend", &picker)?;
+    input.set_attribute("aria-controls", &id)?;
+    input.set_attribute("aria-autocomplete", "list")?;
+    Ok(picker)
+}
+
+/// Writes the chosen title (offered number `index`) over what was typed after `[[`, closes
+/// the link, and sends the change like any typing.
+fn choose_link(ed: &mut Editor<TextView>, shared: &Shared<TextView>, index: usize) {
+    let view = &mut ed.view;
+    let (Some(open), Some(title)) = (view.link.clone(), view.offered.get(index).cloned()) else {
+        return;
+    };
+    let caret = view
+        .input
+        .selection_start()
+        .ok()
+        .flatten()
+        .unwrap_or(open.start);
+    let value = view.input.value();
+    let units: Vec<u16> = value.encode_utf16().collect();
+    let after = String::from_utf16_lossy(&units[(caret as usize).min(units.len())..]);
+    let (insert, skip) = wikilinks::completion(&title, &after);
+    let _ = view
+        .input
+        .set_range_text_with_start_and_end(&insert, open.start, caret);
+    let at = open.start + insert.encode_utf16().count() as u32 + skip;
+    let _ = view.input.set_selection_range(at, at);
+    view.close_links();
+    typed(ed, shared);
+}
+
+/// The titles of every topic of the subject whose JSON is at `url`.
+async fn subject_titles(url: &str) -> Result<Vec<String>, JsValue> {
+    let response: Response = JsFuture::from(window().fetch_with_str(url))
+        .await?
+        .dyn_into()?;
+    if !response.ok() {
+        return Err(JsValue::from_str("the subject was refused"));
+    }
+    let json = JsFuture::from(response.json()?).await?;
+    let mut titles = Vec::new();
+    let mut stack = vec![js_sys::Reflect::get(&json, &"root".into())?];
+    while let Some(node) = stack.pop() {
+        if let Some(title) = js_sys::Reflect::get(&node, &"title".into())?.as_string() {
+            titles.push(title);
+        }
+        let children: js_sys::Array = js_sys::Reflect::get(&node, &"children".into())?
+            .dyn_into()
+            .unwrap_or_default();
+        for child in children.iter().rev() {
+            stack.push(child);
+        }
+    }
+    Ok(titles)
+}
+
 impl View for TextView {
     /// The selection, pinned to the document.
     type Pins = Option<[yrs::StickyIndex; 2]>;
@@ -192,6 +382,7 @@ impl View for TextView {
                 return;
             }
             typed(ed, shared);
+            ed.view.offer_links(shared);
         })?;
         on(shared, input, "compositionstart", |ed, _, _| {
             ed.view.composing = true;
@@ -222,6 +413,29 @@ impl View for TextView {
             let Some(key) = e.dyn_ref::<KeyboardEvent>() else {
                 return;
             };
+            // The offered titles' keys, while some are offered.
+            let offered = ed.view.offered.len();
+            if offered > 0 && !key.ctrl_key() && !key.meta_key() && !key.alt_key() {
+                let view = &mut ed.view;
+                match key.key().as_str() {
+                    "ArrowDown" => view.active = (view.active + 1) % offered,
+                    "ArrowUp" => view.active = (view.active + offered - 1) % offered,
+                    "Enter" | "Tab" => {
+                        e.prevent_default();
+                        let active = view.active;
+                        choose_link(ed, shared, active);
+                        return;
+                    }
+                    "Escape" => view.close_links(),
+                    _ => return,
+                }
+                e.prevent_default();
+                e.stop_propagation();
+                if !ed.view.offered.is_empty() {
+                    ed.view.show_links();
+                }
+                return;
+            }
             if !(key.ctrl_key() || key.meta_key()) || key.alt_key() {
                 return;
             }
@@ -242,6 +456,29 @@ impl View for TextView {
             ed.link.caret_moved(ed.view.caret());
         })?;
         on(shared, input, "scroll", |ed, _, _| ed.view.sync_scroll())?;
+        on(shared, input, "blur", |ed, _, _| ed.view.close_links())?;
+        on(shared, &document().into(), "mousedown", |ed, shared, e| {
+            // A click on an offered title (the text keeps its focus).
+            let Some(option) = e
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t| t.closest("[role=option]").ok().flatten())
+            else {
+                return;
+            };
+            let mine = ed
+                .view
+                .picker
+                .as_ref()
+                .is_some_and(|p| p.contains(Some(&option)));
+            let index = option
+                .get_attribute("data-index")
+                .and_then(|i| i.parse().ok());
+            if let (true, Some(index)) = (mine, index) {
+                e.prevent_default();
+                choose_link(ed, shared, index);
+            }
+        })?;
         Ok(())
     }
 

@@ -167,7 +167,7 @@ test("a new subject starts from a file: its title from the file, its topics the 
   await expect(page).toHaveURL("/");
   await openHydrated(page, "/new");
   // A bad file changes nothing: no subject is made.
-  await page.getByTestId("new-from-file").setInputFiles({
+  await page.getByTestId("new-file-file").setInputFiles({
     name: "empty.md",
     mimeType: "text/markdown",
     buffer: Buffer.from("# Nothing under me\n"),
@@ -175,7 +175,7 @@ test("a new subject starts from a file: its title from the file, its topics the 
   await page.getByTestId("create-from-file").click();
   await expect(page.getByTestId("new-file-error")).toContainText("no topics");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await page.getByTestId("new-from-file").setInputFiles({
+  await page.getByTestId("new-file-file").setInputFiles({
     name: "rust.md",
     mimeType: "text/markdown",
     buffer: Buffer.from("# Learning Rust\n\n- Basics\n  - Ownership\n- Async\n"),
@@ -186,6 +186,22 @@ test("a new subject starts from a file: its title from the file, its topics the 
   await expect(page.getByTestId("subject-title")).toHaveText("Learning Rust");
   const outline = page.getByTestId("outline");
   for (const title of ["Basics", "Ownership", "Async"]) {
+    await expect(outline.getByRole("treeitem", { name: title, exact: true })).toBeVisible();
+  }
+  // A Workflowy OPML without a title: the subject is named after the file.
+  await openHydrated(page, "/new");
+  await page.getByTestId("new-file-file").setInputFiles({
+    name: "Garden plan.opml",
+    mimeType: "text/x-opml",
+    buffer: Buffer.from(
+      `<?xml version="1.0"?><opml version="2.0"><head><ownerEmail>a@example.com</ownerEmail></head><body>` +
+        `<outline text="Beds"><outline text="Tomatoes" _note="Water daily"/></outline><outline text="Tools"/></body></opml>`,
+    ),
+  });
+  await page.getByTestId("create-from-file").click();
+  await expect(page).toHaveURL(/\/s\/garden-plan/);
+  await expect(page.getByTestId("subject-title")).toHaveText("Garden plan");
+  for (const title of ["Beds", "Tomatoes", "Tools"]) {
     await expect(outline.getByRole("treeitem", { name: title, exact: true })).toBeVisible();
   }
   expect(problems).toEqual([]);

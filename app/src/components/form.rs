@@ -1,8 +1,9 @@
-//! Form fields that show their server-side error inline, with or without JavaScript.
+//! Form fields that show their server-side error inline, with or without JavaScript, and the
+//! text of a file to import (chosen, dropped or pasted).
 
 use leptos::prelude::*;
 
-use crate::components::islands::KeepDraft;
+use crate::components::islands::{ImportPicker, KeepDraft};
 use crate::error::AppError;
 
 /// The error of the last submission of `action`, if it failed.
@@ -84,5 +85,31 @@ pub fn FormError(
             </div>
         </Show>
         <KeepDraft />
+    }
+}
+
+/// A file's text for a form that imports one: with JavaScript, a file chosen with its picker
+/// or dropped on the form fills the text (and the form's `filename` field), read in the
+/// browser by the `ImportPicker` island; without, the text is pasted. `prefix` names the ids
+/// and test ids (`{prefix}-file`, `{prefix}-content`, `{prefix}-error`).
+#[component]
+pub fn FileText(prefix: &'static str, rows: u32, error: Signal<Option<AppError>>) -> impl IntoView {
+    let (file, content, said) = (
+        format!("{prefix}-file"),
+        format!("{prefix}-content"),
+        format!("{prefix}-error"),
+    );
+    view! {
+        <div data-role="picker" hidden=true class="space-y-1">
+            <label for=file.clone() class="block text-sm font-medium">"Choose a file, or drop one on this form"</label>
+            <input id=file.clone() type="file" accept=".md,.markdown,.txt,.opml,.mm,.json" class="field-input" data-testid=file />
+            <p data-role="picker-error" role="alert" class="text-sm text-danger"></p>
+        </div>
+        <ImportPicker />
+        <div class="space-y-1">
+            <label for=content.clone() class="block text-sm font-medium">"The file's text"</label>
+            <textarea id=content.clone() name="content" rows=rows required class="field-input font-mono text-sm" data-testid=content></textarea>
+            <p class="text-sm text-danger" role="alert" data-testid=said>{move || field_error(error, "content").get()}</p>
+        </div>
     }
 }

@@ -163,6 +163,7 @@ fn panel((name, account, can_edit): (String, String, bool)) -> AnyView {
                     <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="panel-input"></textarea>
                     <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
                 </div>
+                <p class="text-xs text-muted" data-testid="link-hint">"Type [[ to link one of this subject's topics, as [[Title]]; [[subject-slug/Title]] links another subject's."</p>
                 <div data-role="preview" aria-label="Preview" data-testid="panel-preview" class="prose max-w-none space-y-4 leading-relaxed [&_a]:text-accent [&_a]:underline"></div>
             </div>
         </aside>

@@ -5,8 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::components::islands::ImportPicker;
+use crate::components::form::{Field, FileText, FormError, action_error, field_error};
 use crate::content::{ImportItem, TrashItem};
 use crate::model::format_utc;
 use crate::subjects::{ImportFile, RestoreTopic, RollbackImport, subject_upkeep};
@@ -55,17 +54,7 @@ pub fn MapUpkeepSection(slug: String, is_owner: bool) -> impl IntoView {
                         </select>
                     </div>
                 </div>
-                <div data-role="picker" hidden=true class="space-y-1">
-                    <label for="import-file" class="block text-sm font-medium">"Choose a file, or drop one on this form"</label>
-                    <input id="import-file" type="file" accept=".md,.markdown,.txt,.opml,.mm,.json" class="field-input" data-testid="import-file" />
-                    <p data-role="picker-error" role="alert" class="text-sm text-danger"></p>
-                </div>
-                <ImportPicker />
-                <div class="space-y-1">
-                    <label for="import-content" class="block text-sm font-medium">"The file's text"</label>
-                    <textarea id="import-content" name="content" rows="8" required class="field-input font-mono text-sm" data-testid="import-content"></textarea>
-                    <p class="text-sm text-danger" role="alert" data-testid="import-error">{move || field_error(import_error, "content").get()}</p>
-                </div>
+                <FileText prefix="import" rows=8 error=import_error />
                 <button type="submit" class="btn-primary" data-testid="import-submit">"Import"</button>
             </ActionForm>
         </section>

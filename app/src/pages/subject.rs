@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::form::{Field, FormError, action_error, field_error};
-use crate::components::islands::{ImportPicker, MapReader};
+use crate::components::form::{Field, FileText, FormError, action_error, field_error};
+use crate::components::islands::MapReader;
 use crate::components::layout::CurrentUser;
 use crate::components::redirect::SignInFirst;
 use crate::components::subject::{Counts, MarkButton, TagList, VisibilityBadge, map_node};
@@ -207,17 +207,7 @@ pub fn NewSubjectPage() -> impl IntoView {
                                 <FormError error=file_error fields=&["filename", "format", "content", "visibility"] />
                                 <input type="hidden" name="format" value="" />
                                 <Field label="File name" name="filename" id="file-filename" required=true hint="e.g. outline.md" error=field_error(file_error, "filename") />
-                                <div data-role="picker" hidden=true class="space-y-1">
-                                    <label for="file-pick" class="block text-sm font-medium">"Choose a file, or drop one on this form"</label>
-                                    <input id="file-pick" type="file" accept=".md,.markdown,.txt,.opml,.mm,.json" class="field-input" data-testid="new-from-file" />
-                                    <p data-role="picker-error" role="alert" class="text-sm text-danger"></p>
-                                </div>
-                                <ImportPicker />
-                                <div class="space-y-1">
-                                    <label for="file-content" class="block text-sm font-medium">"The file's text"</label>
-                                    <textarea id="file-content" name="content" rows="6" required class="field-input font-mono text-sm" data-testid="new-file-content"></textarea>
-                                    <p class="text-sm text-danger" role="alert" data-testid="new-file-error">{move || field_error(file_error, "content").get()}</p>
-                                </div>
+                                <FileText prefix="new-file" rows=6 error=file_error />
                                 <input type="hidden" name="visibility" value="private" />
                                 <button type="submit" class="btn-primary" data-testid="create-from-file">"Create from the file"</button>
                             </ActionForm>

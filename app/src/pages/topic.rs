@@ -267,6 +267,7 @@ fn LiveBody(
                     <textarea data-role="input" class="live-text" aria-label="Body (markdown)" readonly=true data-testid="live-input">{body}</textarea>
                     <div data-role="carets" class="live-text live-carets" aria-hidden="true"></div>
                 </div>
+                <p class="text-xs text-muted" data-testid="link-hint">"Type [[ to link one of this subject's topics, as [[Title]]; [[subject-slug/Title]] links another subject's."</p>
                 <div data-role="preview" role="region" aria-label="Preview" data-testid="live-preview"
                     class="prose max-w-none space-y-4 overflow-y-auto leading-relaxed lg:h-[32rem] [&_a]:text-accent [&_a]:underline [&_h2]:text-xl [&_h2]:font-semibold [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-raised [&_pre]:p-3 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:list-decimal [&_ol]:pl-6"
                     inner_html=html></div>
