@@ -22,6 +22,23 @@ pub const MIN_FIT_SCALE: f64 = MIN_LABEL_PX / crate::draw::LABEL_SIZE;
 /// Room kept around a topic scrolled into view (CSS pixels), unless the map is fitted.
 pub const REVEAL_MARGIN: f64 = 24.0;
 
+/// A wheel turn (`deltaMode`, `deltaX`, `deltaY` as the DOM gives them) in CSS pixels: lines
+/// count 16 px, pages the canvas's height (`page`).
+pub fn wheel_pixels(mode: u32, x: f64, y: f64, page: f64) -> (f64, f64) {
+    let unit = match mode {
+        1 => 16.0,
+        2 => page,
+        _ => 1.0,
+    };
+    (x * unit, y * unit)
+}
+
+/// The zoom a vertical wheel turn of `y` CSS pixels makes (Ctrl+wheel, or a touchpad's pinch,
+/// which comes as one): in, for a turn up.
+pub fn wheel_zoom(y: f64) -> f64 {
+    (-y * 0.002).exp()
+}
+
 /// A point: in the window (CSS pixels) or on the map (map units), as the function says.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -393,6 +410,15 @@ mod tests {
         // (A fitted map is revealed in without a margin.)
         assert!(right.x <= 100.0 + 500.0 + 1e-9, "{right:?}");
         assert!(right.x > 100.0 + 500.0 - 1.0, "moved the least: {right:?}");
+    }
+
+    #[test]
+    fn wheel_turns_are_pixels_and_zoom_in_upwards() {
+        assert_eq!(wheel_pixels(0, 3.0, -4.0, 600.0), (3.0, -4.0));
+        assert_eq!(wheel_pixels(1, 0.0, 2.0, 600.0), (0.0, 32.0));
+        assert_eq!(wheel_pixels(2, 0.0, 1.0, 600.0), (0.0, 600.0));
+        assert!(wheel_zoom(-100.0) > 1.0 && wheel_zoom(100.0) < 1.0);
+        assert!((wheel_zoom(100.0) * wheel_zoom(-100.0) - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::rc::Rc;
 
 use arbor_map::draw::{Layout, MapNode, layout, to_svg_foldable};
 use arbor_map::treeview::{self, Act, Key, Row};
-use arbor_map::viewport::{Frame, Point, Rect, Viewport};
+use arbor_map::viewport::{Frame, Point, Rect, Viewport, wheel_pixels, wheel_zoom};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent, PointerEvent, WheelEvent};
@@ -348,16 +348,16 @@ fn listen(reader: &Shared) {
         let Some(w) = e.dyn_ref::<WheelEvent>() else {
             return;
         };
-        let unit = match w.delta_mode() {
-            WheelEvent::DOM_DELTA_LINE => 16.0,
-            WheelEvent::DOM_DELTA_PAGE => r.frame().canvas.height,
-            _ => 1.0,
-        };
-        let (x, y) = (w.delta_x() * unit, w.delta_y() * unit);
+        let (x, y) = wheel_pixels(
+            w.delta_mode(),
+            w.delta_x(),
+            w.delta_y(),
+            r.frame().canvas.height,
+        );
         if w.ctrl_key() || w.meta_key() {
             // Ctrl+wheel, or a touchpad's pinch.
             let at = Point::new(f64::from(w.client_x()), f64::from(w.client_y()));
-            r.zoom((-y * 0.002).exp(), Some(at));
+            r.zoom(wheel_zoom(y), Some(at));
         } else if full_screen().is_some() {
             r.pan(-x, -y);
         } else {

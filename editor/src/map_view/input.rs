@@ -6,7 +6,7 @@
 
 use arbor_map::NodeId;
 use arbor_map::treeview::{self, Act, Key};
-use arbor_map::viewport::Point;
+use arbor_map::viewport::{Point, wheel_pixels, wheel_zoom};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -217,17 +217,16 @@ pub(super) fn listen(shared: &Shared<MapView>) -> Result<(), JsValue> {
         };
         let view = &mut ed.view;
         e.prevent_default();
-        // Lines and pages to pixels.
-        let unit = match wheel.delta_mode() {
-            WheelEvent::DOM_DELTA_LINE => 16.0,
-            WheelEvent::DOM_DELTA_PAGE => view.frame().canvas.height,
-            _ => 1.0,
-        };
-        let (x, y) = (wheel.delta_x() * unit, wheel.delta_y() * unit);
+        let (x, y) = wheel_pixels(
+            wheel.delta_mode(),
+            wheel.delta_x(),
+            wheel.delta_y(),
+            view.frame().canvas.height,
+        );
         if wheel.ctrl_key() || wheel.meta_key() {
             // A pinch on a touchpad comes as Ctrl+wheel too.
             let at = (f64::from(wheel.client_x()), f64::from(wheel.client_y()));
-            view.zoom((-y * 0.002).exp(), Some(at));
+            view.zoom(wheel_zoom(y), Some(at));
         } else {
             view.pan(-x, -y);
         }
